@@ -1,0 +1,34 @@
+// Package platform defines what netconform asks of a place that runs clusters (kind, AWS
+// through kops, an existing cluster). Platforms and suites never import each other: only a
+// kubeconfig path and an artifacts directory cross between them.
+package platform
+
+import (
+	"context"
+	"io"
+)
+
+// Platform is a cluster's lifecycle: create it, say where its kubeconfig is, delete it.
+type Platform interface {
+	// Name is the platform's name as users type it (kind, aws, existing).
+	Name() string
+	// Create brings the cluster up (without pod networking) and writes its kubeconfig.
+	Create(ctx context.Context) error
+	// KubeconfigPath is where Create wrote the kubeconfig.
+	KubeconfigPath() string
+	// Delete removes everything Create made. It is safe to call more than once and after a
+	// failed or interrupted Create.
+	Delete(ctx context.Context) error
+}
+
+// NodeRunner is implemented by platforms that can run commands on nodes directly (kind runs
+// them in the node containers), without going through the cluster's own network.
+type NodeRunner interface {
+	// RunOnNode runs argv on the named node with stdin and returns its combined output.
+	RunOnNode(ctx context.Context, node string, argv []string, stdin io.Reader) ([]byte, error)
+}
+
+// ImageLoader is implemented by platforms that can load image archives into every node.
+type ImageLoader interface {
+	LoadImageArchive(ctx context.Context, archive string) error
+}

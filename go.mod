@@ -1,0 +1,3 @@
+module github.com/netconform/netconform
+
+go 1.26.8
