@@ -1,0 +1,376 @@
+package probe
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Identity says where an agent runs; it comes from the downward API.
+type Identity struct {
+	Node, Pod, PodIP string
+	HostNetwork      bool
+}
+
+// Agent serves echo traffic and the control API.
+type Agent struct {
+	ID     Identity
+	Logger *log.Logger
+}
+
+// maxProbeTimeout caps what a caller may ask for, so a bad request cannot pin a handler.
+const maxProbeTimeout = 60 * time.Second
+
+// Serve runs every listener until ctx ends.
+func (a *Agent) Serve(ctx context.Context) error {
+	errc := make(chan error, 4)
+	tcp, err := net.Listen("tcp", fmt.Sprintf(":%d", TCPEchoPort))
+	if err != nil {
+		return fmt.Errorf("listen tcp echo: %w", err)
+	}
+	bulk, err := net.Listen("tcp", fmt.Sprintf(":%d", BulkPort))
+	if err != nil {
+		return fmt.Errorf("listen bulk: %w", err)
+	}
+	udp, err := net.ListenPacket("udp", fmt.Sprintf(":%d", UDPEchoPort))
+	if err != nil {
+		return fmt.Errorf("listen udp echo: %w", err)
+	}
+	srv := &http.Server{
+		Addr:              fmt.Sprintf(":%d", ControlPort),
+		Handler:           a.Handler(),
+		ReadHeaderTimeout: 5 * time.Second,
+	}
+	go func() { errc <- serveStream(tcp, echoConn) }()
+	go func() { errc <- serveStream(bulk, sinkConn) }()
+	go func() { errc <- serveUDPEcho(udp) }()
+	go func() { errc <- srv.ListenAndServe() }()
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	tcp.Close()
+	bulk.Close()
+	udp.Close()
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(shutdownCtx)
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Handler is the control API.
+func (a *Agent) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
+	mux.HandleFunc("GET /info", func(w http.ResponseWriter, _ *http.Request) {
+		info, err := a.Info()
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		writeJSON(w, info)
+	})
+	mux.HandleFunc("POST /probe", func(w http.ResponseWriter, r *http.Request) {
+		var req Request
+		if err := json.NewDecoder(io.LimitReader(r.Body, 1<<16)).Decode(&req); err != nil {
+			http.Error(w, "bad probe request: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		writeJSON(w, a.Probe(r.Context(), req))
+	})
+	return mux
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// Info reports the agent's links and routes.
+func (a *Agent) Info() (Info, error) {
+	links, err := Links()
+	if err != nil {
+		return Info{}, err
+	}
+	routes, err := readRoutes("/proc/net/route")
+	if err != nil {
+		return Info{}, err
+	}
+	return Info{Node: a.ID.Node, Pod: a.ID.Pod, PodIP: a.ID.PodIP, HostNetwork: a.ID.HostNetwork, Links: links, Routes: routes}, nil
+}
+
+// Probe sends one probe, or relays it when Via is set.
+func (a *Agent) Probe(ctx context.Context, req Request) Result {
+	timeout := time.Duration(req.TimeoutMS) * time.Millisecond
+	if timeout <= 0 || timeout > maxProbeTimeout {
+		timeout = 5 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var res Result
+	if req.Via != "" {
+		res = relay(ctx, req)
+	} else {
+		res = send(ctx, req)
+		res.From = a.ID.Node + "/" + a.ID.Pod
+	}
+	return res
+}
+
+func send(ctx context.Context, req Request) Result {
+	start := time.Now()
+	var res Result
+	switch req.Protocol {
+	case TCP:
+		res = probeTCP(ctx, req.Target)
+	case UDP:
+		res = probeUDP(ctx, req.Target)
+	case ICMP:
+		res = probeICMP(ctx, req.Target, req.Size, req.DontFragment)
+	case DNS:
+		res = probeDNS(ctx, req.Target, req.Name, req.DNSOverTCP)
+	case Bulk:
+		res = probeBulk(ctx, req.Target, req.Size)
+	case HTTP:
+		res = probeHTTP(ctx, req.Target)
+	default:
+		return Result{Outcome: Error, Detail: fmt.Sprintf("unknown protocol %q", req.Protocol)}
+	}
+	if res.RTTMS == 0 {
+		res.RTTMS = float64(time.Since(start).Microseconds()) / 1000
+	}
+	return res
+}
+
+func relay(ctx context.Context, req Request) Result {
+	via := req.Via
+	req.Via = ""
+	body, _ := json.Marshal(req)
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+via+"/probe", bytes.NewReader(body))
+	if err != nil {
+		return Result{Outcome: Error, Detail: err.Error()}
+	}
+	resp, err := http.DefaultClient.Do(hreq)
+	if err != nil {
+		return Result{Outcome: AgentUnreachable, Detail: fmt.Sprintf("relay to %s: %v", via, err)}
+	}
+	defer resp.Body.Close()
+	var res Result
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&res); err != nil {
+		return Result{Outcome: AgentUnreachable, Detail: fmt.Sprintf("relay to %s: decode: %v", via, err)}
+	}
+	return res
+}
+
+// classify maps a network error to an outcome.
+func classify(err error) Outcome {
+	var ne net.Error
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		return Timeout
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return Refused
+	case errors.Is(err, syscall.EMSGSIZE):
+		return MessageTooLong
+	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+		return Unreachable
+	}
+	return Error
+}
+
+func failure(err error) Result { return Result{Outcome: classify(err), Detail: err.Error()} }
+
+func token() string { return fmt.Sprintf("netconform-%d", time.Now().UnixNano()) }
+
+func probeTCP(ctx context.Context, target string) Result {
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "tcp", target)
+	if err != nil {
+		return failure(err)
+	}
+	defer c.Close()
+	if dl, ok := ctx.Deadline(); ok {
+		c.SetDeadline(dl)
+	}
+	msg := token()
+	if _, err := fmt.Fprintln(c, msg); err != nil {
+		return failure(err)
+	}
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil {
+		return failure(err)
+	}
+	if strings.TrimSpace(line) != msg {
+		return Result{Outcome: WrongAnswer, Detail: fmt.Sprintf("sent %q, got %q", msg, line)}
+	}
+	return Result{Outcome: OK}
+}
+
+func probeUDP(ctx context.Context, target string) Result {
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "udp", target)
+	if err != nil {
+		return failure(err)
+	}
+	defer c.Close()
+	if dl, ok := ctx.Deadline(); ok {
+		c.SetDeadline(dl)
+	}
+	msg := token()
+	if _, err := c.Write([]byte(msg)); err != nil {
+		return failure(err)
+	}
+	buf := make([]byte, 512)
+	n, err := c.Read(buf)
+	if err != nil {
+		return failure(err)
+	}
+	if string(buf[:n]) != msg {
+		return Result{Outcome: WrongAnswer, Detail: fmt.Sprintf("sent %q, got %q", msg, buf[:n])}
+	}
+	return Result{Outcome: OK}
+}
+
+func probeDNS(ctx context.Context, server, name string, overTCP bool) Result {
+	network := "udp"
+	if overTCP {
+		network = "tcp"
+	}
+	r := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, network, server)
+	}}
+	addrs, err := r.LookupHost(ctx, name)
+	if err != nil {
+		var de *net.DNSError
+		if errors.As(err, &de) && de.IsNotFound {
+			return Result{Outcome: WrongAnswer, Detail: err.Error()}
+		}
+		return failure(err)
+	}
+	return Result{Outcome: OK, Addresses: addrs}
+}
+
+func probeBulk(ctx context.Context, target string, size int) Result {
+	if size <= 0 {
+		size = 4 << 20
+	}
+	var d net.Dialer
+	start := time.Now()
+	c, err := d.DialContext(ctx, "tcp", target)
+	if err != nil {
+		return failure(err)
+	}
+	defer c.Close()
+	if dl, ok := ctx.Deadline(); ok {
+		c.SetDeadline(dl)
+	}
+	var hdr [8]byte
+	binary.BigEndian.PutUint64(hdr[:], uint64(size))
+	if _, err := c.Write(hdr[:]); err != nil {
+		return failure(err)
+	}
+	chunk := bytes.Repeat([]byte{0x5a}, 64<<10)
+	for left := size; left > 0; {
+		n := min(left, len(chunk))
+		if _, err := c.Write(chunk[:n]); err != nil {
+			return Result{Outcome: classify(err), Detail: fmt.Sprintf("after %d of %d bytes: %v", size-left, size, err)}
+		}
+		left -= n
+	}
+	if _, err := io.ReadFull(c, hdr[:]); err != nil {
+		return Result{Outcome: classify(err), Detail: fmt.Sprintf("waiting for acknowledgement of %d bytes: %v", size, err)}
+	}
+	got := int64(binary.BigEndian.Uint64(hdr[:]))
+	res := Result{Outcome: OK, Bytes: got, RTTMS: float64(time.Since(start).Microseconds()) / 1000}
+	if got != int64(size) {
+		res.Outcome, res.Detail = WrongAnswer, fmt.Sprintf("sent %d bytes, peer acknowledged %d", size, got)
+	}
+	return res
+}
+
+func probeHTTP(ctx context.Context, target string) Result {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+target+"/healthz", nil)
+	if err != nil {
+		return Result{Outcome: Error, Detail: err.Error()}
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return failure(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return Result{Outcome: WrongAnswer, Detail: resp.Status}
+	}
+	return Result{Outcome: OK}
+}
+
+func serveStream(l net.Listener, handle func(net.Conn)) error {
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			return err
+		}
+		go func() {
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(2 * time.Minute))
+			handle(c)
+		}()
+	}
+}
+
+func echoConn(c net.Conn) { io.Copy(c, c) }
+
+// sinkConn reads an 8-byte length and that many bytes, then acknowledges what it read.
+func sinkConn(c net.Conn) {
+	var hdr [8]byte
+	if _, err := io.ReadFull(c, hdr[:]); err != nil {
+		return
+	}
+	want := int64(binary.BigEndian.Uint64(hdr[:]))
+	n, _ := io.CopyN(io.Discard, c, want)
+	binary.BigEndian.PutUint64(hdr[:], uint64(n))
+	c.Write(hdr[:])
+}
+
+func serveUDPEcho(pc net.PacketConn) error {
+	buf := make([]byte, 65535)
+	for {
+		n, addr, err := pc.ReadFrom(buf)
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			return err
+		}
+		pc.WriteTo(buf[:n], addr)
+	}
+}
+
+// IdentityFromEnv reads the downward-API environment the DaemonSets set.
+func IdentityFromEnv() Identity {
+	return Identity{
+		Node:        os.Getenv("NODE_NAME"),
+		Pod:         os.Getenv("POD_NAME"),
+		PodIP:       os.Getenv("POD_IP"),
+		HostNetwork: os.Getenv("HOST_NETWORK") == "true",
+	}
+}

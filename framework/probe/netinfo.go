@@ -1,0 +1,105 @@
+package probe
+
+import (
+	"bufio"
+	"encoding/binary"
+	"fmt"
+	"net"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Links lists the namespace's interfaces with MTU, addresses and kind.
+func Links() ([]Link, error) {
+	ifs, err := net.Interfaces()
+	if err != nil {
+		return nil, fmt.Errorf("list interfaces: %w", err)
+	}
+	links := make([]Link, 0, len(ifs))
+	for _, i := range ifs {
+		l := Link{Name: i.Name, MTU: i.MTU, Up: i.Flags&net.FlagUp != 0, Kind: linkKind(i.Name)}
+		if addrs, err := i.Addrs(); err == nil {
+			for _, a := range addrs {
+				l.Addrs = append(l.Addrs, a.String())
+			}
+		}
+		links = append(links, l)
+	}
+	sort.Slice(links, func(a, b int) bool { return links[a].Name < links[b].Name })
+	return links, nil
+}
+
+// linkKind reads the device type sysfs shows for this namespace's link.
+func linkKind(name string) string {
+	if _, err := os.Stat("/sys/class/net/" + name + "/bridge"); err == nil {
+		return "bridge"
+	}
+	b, err := os.ReadFile("/sys/class/net/" + name + "/uevent")
+	if err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "DEVTYPE="); ok {
+				return v
+			}
+		}
+	}
+	// veth has no DEVTYPE; its peer index tells it apart from a physical device.
+	if _, err := os.Stat("/sys/class/net/" + name + "/device"); err != nil {
+		if ifl, err := os.ReadFile("/sys/class/net/" + name + "/iflink"); err == nil {
+			if idx, err := os.ReadFile("/sys/class/net/" + name + "/ifindex"); err == nil && strings.TrimSpace(string(ifl)) != strings.TrimSpace(string(idx)) {
+				return "veth"
+			}
+		}
+	}
+	return ""
+}
+
+// readRoutes parses /proc/net/route (the IPv4 main table).
+func readRoutes(path string) ([]Route, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read routes: %w", err)
+	}
+	defer f.Close()
+	return parseRoutes(bufio.NewScanner(f))
+}
+
+func parseRoutes(sc *bufio.Scanner) ([]Route, error) {
+	var routes []Route
+	first := true
+	for sc.Scan() {
+		if first {
+			first = false
+			continue
+		}
+		f := strings.Fields(sc.Text())
+		if len(f) < 8 {
+			continue
+		}
+		dst, err1 := hexIP(f[1])
+		gw, err2 := hexIP(f[2])
+		mask, err3 := hexIP(f[7])
+		if err1 != nil || err2 != nil || err3 != nil {
+			return nil, fmt.Errorf("bad route line %q", sc.Text())
+		}
+		ones, _ := net.IPMask(mask.To4()).Size()
+		r := Route{Dst: fmt.Sprintf("%s/%d", dst, ones), Dev: f[0]}
+		if !gw.Equal(net.IPv4zero) {
+			r.Gateway = gw.String()
+		}
+		routes = append(routes, r)
+	}
+	return routes, sc.Err()
+}
+
+// hexIP decodes /proc/net/route's little-endian hex addresses.
+func hexIP(s string) (net.IP, error) {
+	v, err := strconv.ParseUint(s, 16, 32)
+	if err != nil {
+		return nil, err
+	}
+	ip := make(net.IP, 4)
+	binary.LittleEndian.PutUint32(ip, uint32(v))
+	return ip, nil
+}

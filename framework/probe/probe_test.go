@@ -1,0 +1,157 @@
+package probe
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"net"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestParseRoutes(t *testing.T) {
+	text := `Iface	Destination	Gateway 	Flags	RefCnt	Use	Metric	Mask		MTU	Window	IRTT
+eth0	00000000	010012AC	0003	0	0	0	00000000	0	0	0
+eth0	000012AC	00000000	0001	0	0	0	0000FFFF	0	0	0
+eth0	0002F40A	030012AC	0003	0	0	0	00FFFFFF	0	0	0
+`
+	routes, err := parseRoutes(bufio.NewScanner(strings.NewReader(text)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Route{
+		{Dst: "0.0.0.0/0", Gateway: "172.18.0.1", Dev: "eth0"},
+		{Dst: "172.18.0.0/16", Dev: "eth0"},
+		{Dst: "10.244.2.0/24", Gateway: "172.18.0.3", Dev: "eth0"},
+	}
+	if len(routes) != len(want) {
+		t.Fatalf("got %d routes, want %d: %+v", len(routes), len(want), routes)
+	}
+	for i := range want {
+		if routes[i] != want[i] {
+			t.Errorf("route %d = %+v, want %+v", i, routes[i], want[i])
+		}
+	}
+	if _, err := parseRoutes(bufio.NewScanner(strings.NewReader("h\neth0 zz 0 0 0 0 0 0\n"))); err == nil {
+		t.Error("a malformed line must be an error")
+	}
+}
+
+func TestMatchICMPFragNeeded(t *testing.T) {
+	dst := net.ParseIP("10.244.2.5").To4()
+	req := echoRequest(7, 9, 100)
+	inner := make([]byte, ipHeaderLen)
+	inner[0] = 0x45
+	copy(inner[16:20], dst)
+	quoted := append(inner, req[:8]...)
+	outerICMP := append([]byte{3, 4, 0, 0, 0, 0, 0x05, 0xaa}, quoted...) // next-hop MTU 1450
+	outer := make([]byte, ipHeaderLen)
+	outer[0] = 0x45
+	copy(outer[12:16], net.ParseIP("172.18.0.3").To4())
+	pkt := append(outer, outerICMP...)
+	res, done := matchICMP(pkt, nil, dst, 7, 9, 128)
+	if !done || res.Outcome != FragNeeded || !strings.Contains(res.Detail, "1450") {
+		t.Fatalf("got %+v done=%v, want frag-needed naming MTU 1450", res, done)
+	}
+	if _, done := matchICMP(pkt, nil, dst, 8, 9, 128); done {
+		t.Error("an error quoting another probe's id must not match")
+	}
+	// An echo reply of the wrong size is not a pass.
+	reply := append([]byte{0x45, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0}, dst...)
+	reply = append(reply, make([]byte, 4)...)
+	r := echoRequest(7, 9, 10)
+	r[0] = 0
+	reply = append(reply, r...)
+	res, done = matchICMP(reply, nil, dst, 7, 9, 1000)
+	if !done || res.Outcome != WrongAnswer {
+		t.Errorf("short reply: got %+v, want wrong-answer", res)
+	}
+}
+
+func TestChecksum(t *testing.T) {
+	b := echoRequest(1, 2, 33)
+	if checksum(b) != 0 {
+		t.Errorf("checksum over a packet with its checksum must be 0, got %#x", checksum(b))
+	}
+	binary.BigEndian.PutUint16(b[2:], 0)
+	if checksum(b) == 0 {
+		t.Error("checksum of a packet without its checksum is not 0")
+	}
+}
+
+// TestAgentLoopback runs a real agent and probes it over loopback.
+func TestAgentLoopback(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	a := &Agent{ID: Identity{Node: "n1", Pod: "p1"}}
+	errc := make(chan error, 1)
+	go func() { errc <- a.Serve(ctx) }()
+	waitListening(t, "127.0.0.1:29080")
+	cases := []struct {
+		req  Request
+		want Outcome
+	}{
+		{Request{Protocol: TCP, Target: "127.0.0.1:29081"}, OK},
+		{Request{Protocol: UDP, Target: "127.0.0.1:29082"}, OK},
+		{Request{Protocol: Bulk, Target: "127.0.0.1:29083", Size: 3 << 20}, OK},
+		{Request{Protocol: HTTP, Target: "127.0.0.1:29080"}, OK},
+		{Request{Protocol: TCP, Target: "127.0.0.1:1"}, Refused},
+		{Request{Protocol: TCP, Target: "127.0.0.1:29081", Via: "127.0.0.1:29080"}, OK},
+		{Request{Protocol: TCP, Target: "127.0.0.1:29081", Via: "127.0.0.1:1"}, AgentUnreachable},
+		{Request{Protocol: "smtp", Target: "x"}, Error},
+	}
+	for _, c := range cases {
+		c.req.TimeoutMS = 3000
+		got := a.Probe(ctx, c.req)
+		if got.Outcome != c.want {
+			t.Errorf("%+v: outcome %s (%s), want %s", c.req, got.Outcome, got.Detail, c.want)
+		}
+	}
+	if os.Geteuid() == 0 {
+		got := a.Probe(ctx, Request{Protocol: ICMP, Target: "127.0.0.1", Size: 1400, DontFragment: true, TimeoutMS: 2000})
+		if got.Outcome != OK {
+			t.Errorf("icmp to loopback: %s (%s)", got.Outcome, got.Detail)
+		}
+	}
+	info, err := a.Info()
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, l := range info.Links {
+		found = found || (l.Name == "lo" && l.MTU > 0)
+	}
+	if !found {
+		t.Errorf("info lists no loopback link with an MTU: %+v", info.Links)
+	}
+	cancel()
+	select {
+	case err := <-errc:
+		if err != nil {
+			t.Fatalf("serve: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("agent did not stop within 5 s of cancel")
+	}
+}
+
+func TestClassify(t *testing.T) {
+	if classify(syscall.EMSGSIZE) != MessageTooLong || classify(syscall.ECONNREFUSED) != Refused || classify(context.DeadlineExceeded) != Timeout {
+		t.Error("classify maps errors wrongly")
+	}
+}
+
+func waitListening(t *testing.T, addr string) {
+	t.Helper()
+	for i := 0; i < 50; i++ {
+		if c, err := net.Dial("tcp", addr); err == nil {
+			c.Close()
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("%s not listening", addr)
+}

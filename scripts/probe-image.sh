@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Builds the probe agent image (a static Go binary, no registry needed) and prints its reference.
+# The tag is a hash of the agent's sources, so an unchanged rebuild reuses the image.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+cd "$here"
+hash=$( { cat go.sum framework/probe/*.go cmd/netconform-probe/*.go; go version; } | sha256sum | cut -c1-12)
+image=netconform/probe:$hash
+if docker image inspect "$image" >/dev/null 2>&1; then
+  echo "$image"; exit 0
+fi
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$dir/root/netconform-probe" ./cmd/netconform-probe
+tar -C "$dir/root" --numeric-owner -c . | docker import --change 'ENTRYPOINT ["/netconform-probe"]' - "$image" >/dev/null
+echo "[probe-image] built $image" >&2
+echo "$image"
