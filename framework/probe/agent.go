@@ -77,7 +77,11 @@ func (a *Agent) Serve(ctx context.Context) error {
 func (a *Agent) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
-	mux.HandleFunc("GET /info", func(w http.ResponseWriter, _ *http.Request) {
+	mux.HandleFunc("GET /info", func(w http.ResponseWriter, r *http.Request) {
+		if via := r.URL.Query().Get("via"); via != "" {
+			relayInfo(r.Context(), w, via)
+			return
+		}
 		info, err := a.Info()
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
@@ -155,6 +159,26 @@ func send(ctx context.Context, req Request) Result {
 		res.RTTMS = float64(time.Since(start).Microseconds()) / 1000
 	}
 	return res
+}
+
+// relayInfo fetches another agent's /info (a host agent asking the pod agent of its node).
+func relayInfo(ctx context.Context, w http.ResponseWriter, via string) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+via+"/info", nil)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		http.Error(w, fmt.Sprintf("relay to %s: %v", via, err), http.StatusBadGateway)
+		return
+	}
+	defer resp.Body.Close()
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(resp.StatusCode)
+	io.Copy(w, io.LimitReader(resp.Body, 1<<20))
 }
 
 func relay(ctx context.Context, req Request) Result {

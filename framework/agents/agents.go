@@ -1,0 +1,365 @@
+// Package agents deploys netconform's probe agents into a cluster and talks to them through the
+// API server: two pod-network agents on every node (so that same-node and cross-node pairs
+// exist), one host-network agent on every node, and a NodePort Service in front of the pod
+// agents.
+package agents
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/netconform/netconform/framework/kube"
+	"github.com/netconform/netconform/framework/probe"
+)
+
+// Names of the objects netconform creates.
+const (
+	DefaultNamespace = "netconform"
+	PodA             = "probe-a" // pod-network agents, one per node
+	PodB             = "probe-b" // a second pod-network agent per node, for same-node pairs
+	Host             = "probe-host"
+	ServiceName      = "probe"
+	appLabel         = "app.kubernetes.io/name"
+	roleLabel        = "netconform.io/agent"
+)
+
+// Agent is one running probe agent.
+type Agent struct {
+	Role        string // PodA, PodB or Host
+	Node        string
+	Pod         string
+	IP          string
+	HostNetwork bool
+	Ready       bool
+	// Why says why an agent that should exist is not Ready (pod phase, container state).
+	Why string
+}
+
+// Addr is the agent's control address.
+func (a Agent) Addr() string { return fmt.Sprintf("%s:%d", a.IP, probe.ControlPort) }
+
+// Fleet is the deployed agents and the Service in front of the pod agents.
+type Fleet struct {
+	c         *kube.Client
+	Namespace string
+	// Agents by role, then node name.
+	Agents    map[string]map[string]Agent
+	ClusterIP string
+	NodePort  int32
+	UDPPort   int32
+}
+
+// Deploy creates the namespace, the agents and the Service, and waits (within the rollout bound)
+// for the agents to be scheduled. Agents that do not become Ready are reported in the Fleet with
+// the reason, not as an error: a node whose CNI is broken is what the suites must name.
+func Deploy(ctx context.Context, c *kube.Client, ns, image string) (*Fleet, error) {
+	if err := apply(ctx, c, ns, image); err != nil {
+		return nil, err
+	}
+	// Wait for every DaemonSet to be rolled out, but give up at the bound and report per pod.
+	var waitErr error
+	for _, name := range []string{PodA, PodB, Host} {
+		if err := c.WaitDaemonSet(ctx, ns, name); err != nil {
+			waitErr = errors.Join(waitErr, err)
+		}
+	}
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	f, err := Discover(ctx, c, ns)
+	if err != nil {
+		return nil, errors.Join(err, waitErr)
+	}
+	return f, nil
+}
+
+func apply(ctx context.Context, c *kube.Client, ns, image string) error {
+	cctx, cancel := context.WithTimeout(ctx, c.Timeouts.APICall)
+	defer cancel()
+	nsObj := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: map[string]string{"app.kubernetes.io/managed-by": "netconform"}}}
+	if _, err := c.CoreV1().Namespaces().Create(cctx, nsObj, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("create namespace %s: %w", ns, err)
+	}
+	for _, ds := range []*appsv1.DaemonSet{daemonSet(ns, PodA, image, false), daemonSet(ns, PodB, image, false), daemonSet(ns, Host, image, true)} {
+		if err := createOrReplaceDaemonSet(ctx, c, ds); err != nil {
+			return err
+		}
+	}
+	svc := &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: ServiceName, Namespace: ns},
+		Spec: corev1.ServiceSpec{
+			Type:     corev1.ServiceTypeNodePort,
+			Selector: map[string]string{appLabel: "netconform-probe", "netconform.io/pod-network": "true"},
+			Ports: []corev1.ServicePort{
+				{Name: "tcp-echo", Protocol: corev1.ProtocolTCP, Port: probe.TCPEchoPort, TargetPort: intstr.FromInt32(probe.TCPEchoPort)},
+				{Name: "udp-echo", Protocol: corev1.ProtocolUDP, Port: probe.UDPEchoPort, TargetPort: intstr.FromInt32(probe.UDPEchoPort)},
+			},
+		},
+	}
+	cctx2, cancel2 := context.WithTimeout(ctx, c.Timeouts.APICall)
+	defer cancel2()
+	if _, err := c.CoreV1().Services(ns).Create(cctx2, svc, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("create service %s/%s: %w", ns, ServiceName, err)
+	}
+	return nil
+}
+
+func createOrReplaceDaemonSet(ctx context.Context, c *kube.Client, ds *appsv1.DaemonSet) error {
+	cctx, cancel := context.WithTimeout(ctx, c.Timeouts.APICall)
+	defer cancel()
+	_, err := c.AppsV1().DaemonSets(ds.Namespace).Create(cctx, ds, metav1.CreateOptions{})
+	if apierrors.IsAlreadyExists(err) {
+		cur, gerr := c.AppsV1().DaemonSets(ds.Namespace).Get(cctx, ds.Name, metav1.GetOptions{})
+		if gerr != nil {
+			return fmt.Errorf("get daemonset %s: %w", ds.Name, gerr)
+		}
+		ds.ResourceVersion = cur.ResourceVersion
+		_, err = c.AppsV1().DaemonSets(ds.Namespace).Update(cctx, ds, metav1.UpdateOptions{})
+	}
+	if err != nil {
+		return fmt.Errorf("create daemonset %s/%s: %w", ds.Namespace, ds.Name, err)
+	}
+	return nil
+}
+
+func daemonSet(ns, name, image string, hostNetwork bool) *appsv1.DaemonSet {
+	labels := map[string]string{appLabel: "netconform-probe", roleLabel: name, "netconform.io/pod-network": strconv.FormatBool(!hostNetwork)}
+	env := []corev1.EnvVar{
+		{Name: "NODE_NAME", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "spec.nodeName"}}},
+		{Name: "POD_NAME", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.name"}}},
+		{Name: "POD_IP", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "status.podIP"}}},
+		{Name: "HOST_NETWORK", Value: strconv.FormatBool(hostNetwork)},
+	}
+	grace := int64(1)
+	dnsPolicy := corev1.DNSClusterFirst
+	if hostNetwork {
+		dnsPolicy = corev1.DNSClusterFirstWithHostNet
+	}
+	return &appsv1.DaemonSet{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: labels},
+		Spec: appsv1.DaemonSetSpec{
+			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{roleLabel: name}},
+			UpdateStrategy: appsv1.DaemonSetUpdateStrategy{Type: appsv1.RollingUpdateDaemonSetStrategyType,
+				RollingUpdate: &appsv1.RollingUpdateDaemonSet{MaxUnavailable: ptr(intstr.FromString("100%"))}},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec: corev1.PodSpec{
+					HostNetwork:                   hostNetwork,
+					DNSPolicy:                     dnsPolicy,
+					TerminationGracePeriodSeconds: &grace,
+					Tolerations:                   []corev1.Toleration{{Operator: corev1.TolerationOpExists}},
+					Containers: []corev1.Container{{
+						Name:            "agent",
+						Image:           image,
+						ImagePullPolicy: corev1.PullIfNotPresent,
+						Env:             env,
+						SecurityContext: &corev1.SecurityContext{Capabilities: &corev1.Capabilities{Add: []corev1.Capability{"NET_RAW"}}},
+						ReadinessProbe: &corev1.Probe{
+							ProbeHandler:  corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/healthz", Port: intstr.FromInt32(probe.ControlPort)}},
+							PeriodSeconds: 2,
+						},
+					}},
+				},
+			},
+		},
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// Discover finds the agents and the Service already deployed in ns.
+func Discover(ctx context.Context, c *kube.Client, ns string) (*Fleet, error) {
+	cctx, cancel := context.WithTimeout(ctx, c.Timeouts.APICall)
+	defer cancel()
+	pods, err := c.CoreV1().Pods(ns).List(cctx, metav1.ListOptions{LabelSelector: appLabel + "=netconform-probe"})
+	if err != nil {
+		return nil, fmt.Errorf("list probe agents: %w", err)
+	}
+	f := &Fleet{c: c, Namespace: ns, Agents: map[string]map[string]Agent{PodA: {}, PodB: {}, Host: {}}}
+	for _, p := range pods.Items {
+		role := p.Labels[roleLabel]
+		if _, ok := f.Agents[role]; !ok || p.DeletionTimestamp != nil {
+			continue
+		}
+		a := Agent{Role: role, Node: p.Spec.NodeName, Pod: p.Name, IP: p.Status.PodIP, HostNetwork: p.Spec.HostNetwork, Ready: kube.PodReady(&p)}
+		if !a.Ready {
+			a.Why = podWhy(&p)
+		}
+		f.Agents[role][a.Node] = a
+	}
+	svc, err := c.CoreV1().Services(ns).Get(cctx, ServiceName, metav1.GetOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("get probe service: %w", err)
+	}
+	f.ClusterIP = svc.Spec.ClusterIP
+	for _, p := range svc.Spec.Ports {
+		switch p.Name {
+		case "tcp-echo":
+			f.NodePort = p.NodePort
+		case "udp-echo":
+			f.UDPPort = p.NodePort
+		}
+	}
+	return f, nil
+}
+
+// podWhy summarizes why a pod is not Ready.
+func podWhy(p *corev1.Pod) string {
+	why := string(p.Status.Phase)
+	for _, cs := range p.Status.ContainerStatuses {
+		if w := cs.State.Waiting; w != nil {
+			why += ": " + w.Reason
+			if w.Message != "" {
+				why += " (" + w.Message + ")"
+			}
+		}
+	}
+	for _, c := range p.Status.Conditions {
+		if c.Status != corev1.ConditionTrue && c.Message != "" {
+			why += "; " + string(c.Type) + ": " + c.Message
+		}
+	}
+	return why
+}
+
+// Nodes lists the nodes that have at least one agent, sorted.
+func (f *Fleet) Nodes() []string {
+	seen := map[string]bool{}
+	for _, byNode := range f.Agents {
+		for n := range byNode {
+			seen[n] = true
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for n := range seen {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Agent returns the agent of a role on a node.
+func (f *Fleet) Agent(role, node string) (Agent, bool) {
+	a, ok := f.Agents[role][node]
+	return a, ok
+}
+
+// Probe asks from to send req. Host agents are asked through the API server's proxy; pod agents
+// are asked through the host agent of their own node, so that the question does not cross the
+// pod network under test. A host agent that cannot be asked yields AgentUnreachable.
+func (f *Fleet) Probe(ctx context.Context, from Agent, req probe.Request) probe.Result {
+	if !from.Ready {
+		return probe.Result{Outcome: probe.AgentUnreachable, Detail: fmt.Sprintf("agent %s on %s not Ready: %s", from.Role, from.Node, from.Why)}
+	}
+	host, ok := f.Agent(Host, from.Node)
+	if !ok || !host.Ready {
+		return probe.Result{Outcome: probe.AgentUnreachable, Detail: "no Ready host agent on " + from.Node}
+	}
+	if !from.HostNetwork {
+		req.Via = from.Addr()
+	}
+	if req.TimeoutMS == 0 {
+		req.TimeoutMS = int(f.c.Timeouts.Probe / time.Millisecond)
+	}
+	body, err := json.Marshal(req)
+	if err != nil {
+		return probe.Result{Outcome: probe.Error, Detail: err.Error()}
+	}
+	// The API call gets the probe's time plus room for the proxy hops.
+	cctx, cancel := context.WithTimeout(ctx, time.Duration(req.TimeoutMS)*time.Millisecond+f.c.Timeouts.APICall)
+	defer cancel()
+	raw, err := f.c.CoreV1().RESTClient().Post().Namespace(f.Namespace).Resource("pods").
+		Name(fmt.Sprintf("%s:%d", host.Pod, probe.ControlPort)).SubResource("proxy").Suffix("probe").
+		Body(bytes.NewReader(body)).SetHeader("Content-Type", "application/json").Do(cctx).Raw()
+	if err != nil {
+		return probe.Result{Outcome: probe.AgentUnreachable, Detail: fmt.Sprintf("ask host agent on %s via API server: %v", from.Node, err)}
+	}
+	var res probe.Result
+	if err := json.Unmarshal(raw, &res); err != nil {
+		return probe.Result{Outcome: probe.AgentUnreachable, Detail: fmt.Sprintf("host agent on %s answered %q: %v", from.Node, truncate(raw), err)}
+	}
+	return res
+}
+
+// Info asks an agent for its links and routes (through the node's host agent, like Probe).
+func (f *Fleet) Info(ctx context.Context, a Agent) (probe.Info, error) {
+	host, ok := f.Agent(Host, a.Node)
+	if !ok || !host.Ready {
+		return probe.Info{}, fmt.Errorf("no Ready host agent on %s", a.Node)
+	}
+	cctx, cancel := context.WithTimeout(ctx, f.c.Timeouts.APICall)
+	defer cancel()
+	req := f.c.CoreV1().RESTClient().Get().Namespace(f.Namespace).Resource("pods").
+		Name(fmt.Sprintf("%s:%d", host.Pod, probe.ControlPort)).SubResource("proxy").Suffix("info")
+	if !a.HostNetwork {
+		req = req.Param("via", a.Addr())
+	}
+	raw, err := req.Do(cctx).Raw()
+	if err != nil {
+		return probe.Info{}, fmt.Errorf("info from host agent on %s: %w", a.Node, err)
+	}
+	var info probe.Info
+	if err := json.Unmarshal(raw, &info); err != nil {
+		return probe.Info{}, fmt.Errorf("info from host agent on %s: %w", a.Node, err)
+	}
+	return info, nil
+}
+
+func truncate(b []byte) string {
+	if len(b) > 200 {
+		return string(b[:200]) + "..."
+	}
+	return string(b)
+}
+
+// Pair is one probe to run: from an agent, a request.
+type Pair struct {
+	From Agent
+	To   string // a label for the destination (node name, "service", ...)
+	Req  probe.Request
+}
+
+// Outcome is a pair's result.
+type Outcome struct {
+	Pair
+	Result probe.Result
+}
+
+// RunAll runs pairs concurrently, at most limit at a time, and returns results in pair order.
+func (f *Fleet) RunAll(ctx context.Context, pairs []Pair, limit int) []Outcome {
+	if limit <= 0 {
+		limit = 8
+	}
+	out := make([]Outcome, len(pairs))
+	sem := make(chan struct{}, limit)
+	var wg sync.WaitGroup
+	for i, p := range pairs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				out[i] = Outcome{Pair: p, Result: probe.Result{Outcome: probe.Error, Detail: ctx.Err().Error()}}
+				return
+			}
+			defer func() { <-sem }()
+			out[i] = Outcome{Pair: p, Result: f.Probe(ctx, p.From, p.Req)}
+		}()
+	}
+	wg.Wait()
+	return out
+}

@@ -1,0 +1,313 @@
+// Package kube holds netconform's Kubernetes helpers: a client with deadlines on every call,
+// bounded waits, node facts and access to probe agents through the API server.
+package kube
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"sort"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+)
+
+// Timeouts in one place: every wait in netconform draws its bound from here.
+type Timeouts struct {
+	APICall        time.Duration // a single API request
+	Reachable      time.Duration // the API server answers at all
+	NodesReady     time.Duration // nodes Ready after networking is installed
+	RolloutReady   time.Duration // a DaemonSet or Deployment rolled out
+	CoreDNSReady   time.Duration // CoreDNS replicas Ready after networking is installed
+	Probe          time.Duration // one probe between agents
+	NamespaceGone  time.Duration // a namespace deletion completes
+	PollInterval   time.Duration
+	ProbeDNSServer time.Duration
+}
+
+// DefaultTimeouts are sized for a 3-node kind cluster on a 2-core machine.
+func DefaultTimeouts() Timeouts {
+	return Timeouts{
+		APICall:       15 * time.Second,
+		Reachable:     20 * time.Second,
+		NodesReady:    3 * time.Minute,
+		RolloutReady:  4 * time.Minute,
+		CoreDNSReady:  3 * time.Minute,
+		Probe:         5 * time.Second,
+		NamespaceGone: 90 * time.Second,
+		PollInterval:  time.Second,
+	}
+}
+
+// Client is a clientset plus the rest config it came from.
+type Client struct {
+	kubernetes.Interface
+	Config   *rest.Config
+	Timeouts Timeouts
+}
+
+// NewClient loads a kubeconfig and checks that the API server answers within the reachability
+// bound, so that a wrong kubeconfig or a dead cluster ends in seconds with a clear message.
+func NewClient(ctx context.Context, kubeconfig string, t Timeouts) (*Client, error) {
+	if _, err := os.Stat(kubeconfig); err != nil {
+		return nil, fmt.Errorf("kubeconfig %s: %w", kubeconfig, err)
+	}
+	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	if err != nil {
+		return nil, fmt.Errorf("kubeconfig %s is not usable: %w", kubeconfig, err)
+	}
+	cfg.Timeout = t.APICall
+	cfg.QPS, cfg.Burst = 50, 100
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("client for %s: %w", cfg.Host, err)
+	}
+	c := &Client{Interface: cs, Config: cfg, Timeouts: t}
+	rctx, cancel := context.WithTimeout(ctx, t.Reachable)
+	defer cancel()
+	if _, err := cs.Discovery().RESTClient().Get().AbsPath("/version").Do(rctx).Raw(); err != nil {
+		return nil, fmt.Errorf("API server %s does not answer within %s: %w", cfg.Host, t.Reachable, err)
+	}
+	return c, nil
+}
+
+// ServerVersion returns the cluster's Kubernetes version.
+func (c *Client) ServerVersion() (string, error) {
+	v, err := c.Discovery().ServerVersion()
+	if err != nil {
+		return "", fmt.Errorf("server version: %w", err)
+	}
+	return v.GitVersion, nil
+}
+
+// call bounds one API call.
+func (c *Client) call(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, c.Timeouts.APICall)
+}
+
+// Node is what the suites need to know of a node.
+type Node struct {
+	Name       string
+	InternalIP string
+	PodCIDR    string
+	Ready      bool
+	ControlPl  bool
+	Kernel     string
+	Conditions []corev1.NodeCondition
+}
+
+// Nodes lists the cluster's nodes sorted by name.
+func (c *Client) Nodes(ctx context.Context) ([]Node, error) {
+	cctx, cancel := c.call(ctx)
+	defer cancel()
+	list, err := c.CoreV1().Nodes().List(cctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("list nodes: %w", err)
+	}
+	nodes := make([]Node, 0, len(list.Items))
+	for _, n := range list.Items {
+		nodes = append(nodes, NodeFrom(&n))
+	}
+	sort.Slice(nodes, func(i, j int) bool { return nodes[i].Name < nodes[j].Name })
+	return nodes, nil
+}
+
+// NodeFrom extracts a Node from the API object.
+func NodeFrom(n *corev1.Node) Node {
+	out := Node{Name: n.Name, PodCIDR: n.Spec.PodCIDR, Kernel: n.Status.NodeInfo.KernelVersion, Conditions: n.Status.Conditions}
+	for _, a := range n.Status.Addresses {
+		if a.Type == corev1.NodeInternalIP && net.ParseIP(a.Address).To4() != nil {
+			out.InternalIP = a.Address
+		}
+	}
+	for _, cond := range n.Status.Conditions {
+		if cond.Type == corev1.NodeReady {
+			out.Ready = cond.Status == corev1.ConditionTrue
+		}
+	}
+	_, out.ControlPl = n.Labels["node-role.kubernetes.io/control-plane"]
+	return out
+}
+
+// poll runs cond every interval until it is done, fails, or timeout passes. The last reason
+// cond gave for not being done goes into the timeout error.
+func (c *Client) poll(ctx context.Context, timeout time.Duration, what string, cond func(ctx context.Context) (bool, string, error)) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var last string
+	err := wait.PollUntilContextCancel(ctx, c.Timeouts.PollInterval, true, func(ctx context.Context) (bool, error) {
+		cctx, ccancel := c.call(ctx)
+		defer ccancel()
+		done, why, err := cond(cctx)
+		last = why
+		if err != nil && isTransient(err) {
+			last = err.Error()
+			return false, nil
+		}
+		return done, err
+	})
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+			if ctx.Err() != nil && errors.Is(context.Cause(ctx), context.DeadlineExceeded) {
+				return fmt.Errorf("%s: not done within %s: %s", what, timeout, last)
+			}
+		}
+		return fmt.Errorf("%s: %w (last seen: %s)", what, err, last)
+	}
+	return nil
+}
+
+// isTransient says whether an API error is worth another poll: transport trouble and server
+// overload, never a verdict about the network under test.
+func isTransient(err error) bool {
+	if apierrors.IsNotFound(err) || apierrors.IsTimeout(err) || apierrors.IsServerTimeout(err) ||
+		apierrors.IsTooManyRequests(err) || apierrors.IsServiceUnavailable(err) || apierrors.IsInternalError(err) {
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// WaitNodesReady waits until there are want nodes (0: any number) and all of them are Ready.
+func (c *Client) WaitNodesReady(ctx context.Context, want int) error {
+	return c.poll(ctx, c.Timeouts.NodesReady, "nodes Ready", func(ctx context.Context) (bool, string, error) {
+		nodes, err := c.Nodes(ctx)
+		if err != nil {
+			return false, "", err
+		}
+		if want > 0 && len(nodes) < want {
+			return false, fmt.Sprintf("%d of %d nodes registered", len(nodes), want), nil
+		}
+		for _, n := range nodes {
+			if !n.Ready {
+				return false, fmt.Sprintf("node %s not Ready: %s", n.Name, readyMessage(n)), nil
+			}
+		}
+		return len(nodes) > 0, "no nodes", nil
+	})
+}
+
+func readyMessage(n Node) string {
+	for _, c := range n.Conditions {
+		if c.Type == corev1.NodeReady {
+			return c.Reason + ": " + c.Message
+		}
+	}
+	return "no Ready condition"
+}
+
+// WaitPodCIDRs waits until every node has a pod CIDR allocated.
+func (c *Client) WaitPodCIDRs(ctx context.Context) ([]Node, error) {
+	var nodes []Node
+	err := c.poll(ctx, c.Timeouts.NodesReady, "pod CIDRs allocated", func(ctx context.Context) (bool, string, error) {
+		var err error
+		if nodes, err = c.Nodes(ctx); err != nil {
+			return false, "", err
+		}
+		for _, n := range nodes {
+			if n.PodCIDR == "" {
+				return false, "node " + n.Name + " has no podCIDR", nil
+			}
+			if n.InternalIP == "" {
+				return false, "node " + n.Name + " has no IPv4 InternalIP", nil
+			}
+		}
+		return len(nodes) > 0, "no nodes", nil
+	})
+	return nodes, err
+}
+
+// WaitDaemonSet waits until a DaemonSet has an updated, available pod on every node it wants.
+func (c *Client) WaitDaemonSet(ctx context.Context, ns, name string) error {
+	return c.poll(ctx, c.Timeouts.RolloutReady, "DaemonSet "+ns+"/"+name+" rolled out", func(ctx context.Context) (bool, string, error) {
+		ds, err := c.AppsV1().DaemonSets(ns).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return false, "", err
+		}
+		return daemonSetDone(ds)
+	})
+}
+
+func daemonSetDone(ds *appsv1.DaemonSet) (bool, string, error) {
+	s := ds.Status
+	why := fmt.Sprintf("desired %d, updated %d, available %d", s.DesiredNumberScheduled, s.UpdatedNumberScheduled, s.NumberAvailable)
+	if s.ObservedGeneration < ds.Generation {
+		return false, "status not observed yet; " + why, nil
+	}
+	return s.DesiredNumberScheduled > 0 && s.UpdatedNumberScheduled == s.DesiredNumberScheduled && s.NumberAvailable == s.DesiredNumberScheduled, why, nil
+}
+
+// WaitDeployment waits until a Deployment's replicas are all updated and available.
+func (c *Client) WaitDeployment(ctx context.Context, ns, name string, timeout time.Duration) error {
+	return c.poll(ctx, timeout, "Deployment "+ns+"/"+name+" available", func(ctx context.Context) (bool, string, error) {
+		d, err := c.AppsV1().Deployments(ns).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return false, "", err
+		}
+		want := int32(1)
+		if d.Spec.Replicas != nil {
+			want = *d.Spec.Replicas
+		}
+		s := d.Status
+		why := fmt.Sprintf("want %d, updated %d, ready %d, available %d", want, s.UpdatedReplicas, s.ReadyReplicas, s.AvailableReplicas)
+		return s.ObservedGeneration >= d.Generation && s.UpdatedReplicas == want && s.AvailableReplicas == want && s.ReadyReplicas == want, why, nil
+	})
+}
+
+// PodsReady counts the Ready pods matching a selector, and describes the others.
+func (c *Client) PodsReady(ctx context.Context, ns, selector string) (ready, total int, notReady []string, err error) {
+	cctx, cancel := c.call(ctx)
+	defer cancel()
+	pods, err := c.CoreV1().Pods(ns).List(cctx, metav1.ListOptions{LabelSelector: selector})
+	if err != nil {
+		return 0, 0, nil, fmt.Errorf("list pods %s in %s: %w", selector, ns, err)
+	}
+	for _, p := range pods.Items {
+		if PodReady(&p) {
+			ready++
+		} else {
+			notReady = append(notReady, fmt.Sprintf("%s (%s on %s)", p.Name, p.Status.Phase, p.Spec.NodeName))
+		}
+	}
+	return ready, len(pods.Items), notReady, nil
+}
+
+// PodReady reports the pod's Ready condition.
+func PodReady(p *corev1.Pod) bool {
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
+// DeleteNamespace deletes a namespace and waits, within its bound, until it is gone. A namespace
+// that cannot finish (a node whose CNI cannot tear pods down) ends in an error, not a hang.
+func (c *Client) DeleteNamespace(ctx context.Context, name string) error {
+	cctx, cancel := c.call(ctx)
+	err := c.CoreV1().Namespaces().Delete(cctx, name, metav1.DeleteOptions{})
+	cancel()
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("delete namespace %s: %w", name, err)
+	}
+	return c.poll(ctx, c.Timeouts.NamespaceGone, "namespace "+name+" deleted", func(ctx context.Context) (bool, string, error) {
+		_, err := c.CoreV1().Namespaces().Get(ctx, name, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			return true, "", nil
+		}
+		return false, "still terminating", err
+	})
+}

@@ -1,0 +1,264 @@
+// Package results is netconform's own result model: what ran where, how long each phase took,
+// and every check's verdict with its observations. A result is saved after every change, so a
+// crash loses at most the check in progress, and later runs merge results into a matrix.
+package results
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"time"
+)
+
+// SchemaVersion of the result JSON.
+const SchemaVersion = 1
+
+// Status is a verdict.
+type Status string
+
+// Verdicts. A skip always carries a reason; "environment" skips name the missing feature.
+const (
+	Passed  Status = "passed"
+	Failed  Status = "failed"
+	Skipped Status = "skipped"
+	Running Status = "running"
+)
+
+// Observation is one probe or measurement behind a check: a pair of endpoints, what was
+// expected and what was seen.
+type Observation struct {
+	From     string  `json:"from,omitempty"`
+	To       string  `json:"to,omitempty"`
+	Protocol string  `json:"protocol,omitempty"`
+	Expected string  `json:"expected,omitempty"`
+	Observed string  `json:"observed"`
+	OK       bool    `json:"ok"`
+	Detail   string  `json:"detail,omitempty"`
+	RTTMS    float64 `json:"rttMS,omitempty"`
+}
+
+// Check is one verdict of a suite.
+type Check struct {
+	ID           string        `json:"id"`
+	Suite        string        `json:"suite"`
+	Name         string        `json:"name"`
+	Labels       []string      `json:"labels,omitempty"`
+	Status       Status        `json:"status"`
+	Reason       string        `json:"reason,omitempty"`
+	Started      time.Time     `json:"started"`
+	DurationMS   int64         `json:"durationMS"`
+	Attempts     int           `json:"attempts"`
+	Measurements []Measurement `json:"measurements,omitempty"`
+	Observations []Observation `json:"observations,omitempty"`
+}
+
+// Measurement is a named figure a check reports (seconds to CoreDNS Ready, MTU, route count).
+type Measurement struct {
+	Name  string  `json:"name"`
+	Value float64 `json:"value"`
+	Unit  string  `json:"unit,omitempty"`
+}
+
+// Phase is a provisioning or verification step with its duration.
+type Phase struct {
+	Name       string    `json:"name"`
+	Status     Status    `json:"status"`
+	Started    time.Time `json:"started"`
+	DurationMS int64     `json:"durationMS"`
+	Error      string    `json:"error,omitempty"`
+}
+
+// Result is one run.
+type Result struct {
+	SchemaVersion     int       `json:"schemaVersion"`
+	RunID             string    `json:"runID"`
+	Provider          string    `json:"provider"`
+	Platform          string    `json:"platform"`
+	KubernetesVersion string    `json:"kubernetesVersion,omitempty"`
+	NodeImage         string    `json:"nodeImage,omitempty"`
+	Kernel            string    `json:"kernel,omitempty"`
+	Nodes             int       `json:"nodes,omitempty"`
+	Started           time.Time `json:"started"`
+	Finished          time.Time `json:"finished,omitzero"`
+	// Complete is false while the run goes on, and stays false in a result left by a crash.
+	Complete bool `json:"complete"`
+	// Error says why the run could not run (as opposed to checks that failed).
+	Error  string  `json:"error,omitempty"`
+	Phases []Phase `json:"phases"`
+	Checks []Check `json:"checks"`
+}
+
+// Counts returns passed, failed and skipped checks.
+func (r *Result) Counts() (passed, failed, skipped int) {
+	for _, c := range r.Checks {
+		switch c.Status {
+		case Passed:
+			passed++
+		case Failed:
+			failed++
+		case Skipped:
+			skipped++
+		}
+	}
+	return
+}
+
+// Failed reports whether any check or phase failed, or the run could not run.
+func (r *Result) Failed() bool {
+	_, f, _ := r.Counts()
+	return f > 0 || r.Error != ""
+}
+
+// Load reads a result file.
+func Load(path string) (*Result, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read result: %w", err)
+	}
+	var r Result
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("parse result %s: %w", path, err)
+	}
+	if r.SchemaVersion == 0 || r.SchemaVersion > SchemaVersion {
+		return nil, fmt.Errorf("result %s: unsupported schema version %d", path, r.SchemaVersion)
+	}
+	return &r, nil
+}
+
+// Recorder owns a Result and rewrites its file after every change, atomically, so that the
+// file on disk is always a valid (possibly partial) result.
+type Recorder struct {
+	mu   sync.Mutex
+	path string
+	r    Result
+	now  func() time.Time
+}
+
+// NewRecorder starts a result saved at path.
+func NewRecorder(path string, r Result) (*Recorder, error) {
+	r.SchemaVersion = SchemaVersion
+	if r.Started.IsZero() {
+		r.Started = time.Now()
+	}
+	if r.Phases == nil {
+		r.Phases = []Phase{}
+	}
+	if r.Checks == nil {
+		r.Checks = []Check{}
+	}
+	rec := &Recorder{path: path, r: r, now: time.Now}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("result directory: %w", err)
+	}
+	return rec, rec.saveLocked()
+}
+
+// Path is where the result is saved.
+func (rec *Recorder) Path() string { return rec.path }
+
+// Update changes the result under the lock and saves it.
+func (rec *Recorder) Update(f func(*Result)) error {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	f(&rec.r)
+	return rec.saveLocked()
+}
+
+// Snapshot returns a deep copy of the result.
+func (rec *Recorder) Snapshot() Result {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	b, _ := json.Marshal(rec.r)
+	var out Result
+	_ = json.Unmarshal(b, &out)
+	return out
+}
+
+// Phase runs f as a named phase and records its duration and outcome.
+func (rec *Recorder) Phase(name string, f func() error) error {
+	start := rec.now()
+	_ = rec.Update(func(r *Result) {
+		r.Phases = append(r.Phases, Phase{Name: name, Status: Running, Started: start})
+	})
+	err := f()
+	_ = rec.Update(func(r *Result) {
+		for i := range r.Phases {
+			p := &r.Phases[i]
+			if p.Name == name && p.Status == Running {
+				p.DurationMS = rec.now().Sub(start).Milliseconds()
+				p.Status = Passed
+				if err != nil {
+					p.Status, p.Error = Failed, err.Error()
+				}
+			}
+		}
+	})
+	return err
+}
+
+// AddPhase records a phase measured elsewhere (host setup and node image build run before
+// netconform starts).
+func (rec *Recorder) AddPhase(p Phase) error {
+	return rec.Update(func(r *Result) { r.Phases = append(r.Phases, p) })
+}
+
+// AddCheck records a finished check, replacing a running entry with the same ID.
+func (rec *Recorder) AddCheck(c Check) error {
+	return rec.Update(func(r *Result) {
+		for i := range r.Checks {
+			if r.Checks[i].ID == c.ID && r.Checks[i].Status == Running {
+				r.Checks[i] = c
+				return
+			}
+		}
+		r.Checks = append(r.Checks, c)
+	})
+}
+
+// Finish marks the result complete (err: the run could not run) and saves it.
+func (rec *Recorder) Finish(runErr error) error {
+	return rec.Update(func(r *Result) {
+		r.Finished = rec.now()
+		r.Complete = true
+		if runErr != nil && r.Error == "" {
+			r.Error = runErr.Error()
+		}
+		for i := range r.Phases {
+			if r.Phases[i].Status == Running {
+				r.Phases[i].Status, r.Phases[i].Error = Failed, "did not finish"
+			}
+		}
+	})
+}
+
+func (rec *Recorder) saveLocked() error {
+	b, err := json.MarshalIndent(rec.r, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode result: %w", err)
+	}
+	tmp := rec.path + ".tmp"
+	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write result: %w", err)
+	}
+	if err := os.Rename(tmp, rec.path); err != nil {
+		return fmt.Errorf("write result: %w", err)
+	}
+	return nil
+}
+
+// SortChecks orders checks by suite then ID, for stable reports.
+func SortChecks(cs []Check) {
+	sort.SliceStable(cs, func(i, j int) bool {
+		if cs[i].Suite != cs[j].Suite {
+			return cs[i].Suite < cs[j].Suite
+		}
+		return cs[i].ID < cs[j].ID
+	})
+}
+
+// ErrChecksFailed is returned when the run worked and some checks failed.
+var ErrChecksFailed = errors.New("checks failed")

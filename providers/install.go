@@ -1,0 +1,41 @@
+package providers
+
+import (
+	"context"
+	"io"
+
+	"github.com/netconform/netconform/framework/kube"
+	"github.com/netconform/netconform/framework/platform"
+)
+
+// Cluster is what an installer works with: the API, and node access where the platform has it.
+type Cluster struct {
+	Client *kube.Client
+	// Nodes runs commands on nodes without the cluster network (kind); nil where the platform
+	// cannot, and then installers that need it say so.
+	Nodes platform.NodeRunner
+	// Images loads locally built images into the nodes; nil where images come from a registry.
+	Images platform.ImageLoader
+	// PodSubnet is the cluster pod CIDR each node's range is drawn from.
+	PodSubnet string
+	// Out receives progress lines.
+	Out io.Writer
+}
+
+// Installer installs a networking mode into a cluster that has none, and returns once the
+// provider's own components are ready (nodes and CoreDNS readiness are waited for by the caller).
+type Installer interface {
+	Install(ctx context.Context, c Cluster) error
+}
+
+// Healthy describes what a node looks like when a provider works, for the suites to compare.
+type Healthy struct {
+	// NodeRoutes: every node has exactly one route to every other node's pod CIDR via that
+	// node's address (routed modes such as kubenet).
+	NodeRoutes bool
+	// Devices that must exist on every node, with the MTU they must carry relative to the
+	// pod MTU (the bridge carries the pod MTU).
+	Devices []string
+	// EncapOverhead is subtracted from the underlay MTU to give the pod MTU.
+	EncapOverhead int
+}

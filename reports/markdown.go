@@ -1,0 +1,149 @@
+// Package reports renders netconform results for people and CI: a Markdown summary of one run
+// (and, in later files, JUnit and the compatibility matrix).
+package reports
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/netconform/netconform/framework/results"
+)
+
+// maxObservations bounds how many failing observations a check lists in the summary; the
+// result JSON keeps all of them.
+const maxObservations = 12
+
+// Markdown writes the summary of one run.
+func Markdown(w io.Writer, r *results.Result) error {
+	var b strings.Builder
+	passed, failed, skipped := r.Counts()
+	verdict := "PASS"
+	switch {
+	case r.Error != "":
+		verdict = "COULD NOT RUN"
+	case failed > 0:
+		verdict = "FAIL"
+	case !r.Complete:
+		verdict = "INCOMPLETE"
+	}
+	fmt.Fprintf(&b, "# netconform: %s\n\n", verdict)
+	fmt.Fprintf(&b, "| provider | platform | Kubernetes | nodes | node image | kernel |\n|---|---|---|---|---|---|\n")
+	fmt.Fprintf(&b, "| %s | %s | %s | %d | %s | %s |\n\n", cell(r.Provider), cell(r.Platform), cell(r.KubernetesVersion), r.Nodes, cell(r.NodeImage), cell(r.Kernel))
+	fmt.Fprintf(&b, "%d passed, %d failed, %d skipped", passed, failed, skipped)
+	if !r.Complete {
+		b.WriteString(" (partial result: the run did not finish)")
+	}
+	b.WriteString("\n\n")
+	if r.Error != "" {
+		fmt.Fprintf(&b, "**Could not run:** %s\n\n", oneLine(r.Error))
+	}
+	if len(r.Phases) > 0 {
+		b.WriteString("## Phases\n\n| phase | status | time |\n|---|---|---|\n")
+		for _, p := range r.Phases {
+			status := string(p.Status)
+			if p.Error != "" {
+				status += ": " + oneLine(p.Error)
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s |\n", p.Name, cell(status), dur(p.DurationMS))
+		}
+		b.WriteString("\n")
+	}
+	if len(r.Checks) > 0 {
+		checks := append([]results.Check(nil), r.Checks...)
+		results.SortChecks(checks)
+		b.WriteString("## Checks\n\n| | suite | check | time | notes |\n|---|---|---|---|---|\n")
+		for _, c := range checks {
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", mark(c.Status), c.Suite, cell(c.Name), dur(c.DurationMS), cell(notes(c)))
+		}
+		b.WriteString("\n")
+		for _, c := range checks {
+			if c.Status != results.Failed {
+				continue
+			}
+			fmt.Fprintf(&b, "### FAILED %s\n\n%s\n\n", c.ID, quote(c.Reason))
+			n := 0
+			for _, o := range c.Observations {
+				if o.OK {
+					continue
+				}
+				if n == maxObservations {
+					b.WriteString("- ... more in the result JSON\n")
+					break
+				}
+				n++
+				fmt.Fprintf(&b, "- %s -> %s %s: expected %s, observed %s", o.From, o.To, o.Protocol, orDash(o.Expected), o.Observed)
+				if o.Detail != "" {
+					fmt.Fprintf(&b, " (%s)", oneLine(o.Detail))
+				}
+				b.WriteString("\n")
+			}
+			if n > 0 {
+				b.WriteString("\n")
+			}
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func notes(c results.Check) string {
+	var parts []string
+	if c.Status != results.Passed && c.Reason != "" {
+		parts = append(parts, firstLine(c.Reason))
+	}
+	for _, m := range c.Measurements {
+		parts = append(parts, fmt.Sprintf("%s=%s%s", m.Name, trimFloat(m.Value), m.Unit))
+	}
+	return strings.Join(parts, "; ")
+}
+
+func mark(s results.Status) string {
+	switch s {
+	case results.Passed:
+		return "pass"
+	case results.Failed:
+		return "**FAIL**"
+	case results.Skipped:
+		return "skip"
+	}
+	return string(s)
+}
+
+func dur(ms int64) string {
+	return (time.Duration(ms) * time.Millisecond).Round(100 * time.Millisecond).String()
+}
+
+func trimFloat(v float64) string {
+	s := fmt.Sprintf("%.2f", v)
+	s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	return s
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
+	if len(s) > 160 {
+		s = s[:157] + "..."
+	}
+	return s
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+func cell(s string) string { return strings.ReplaceAll(oneLine(s), "|", `\|`) }
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func quote(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	for i, l := range lines {
+		lines[i] = "> " + l
+	}
+	return strings.Join(lines, "\n")
+}
