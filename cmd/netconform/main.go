@@ -56,6 +56,9 @@ func newRootCmd() *cobra.Command {
 	}
 	for _, sub := range []func() *cobra.Command{
 		newVersionCmd,
+		newRunCmd,
+		newCheckCmd,
+		newDeleteCmd,
 	} {
 		root.AddCommand(sub())
 	}

@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/netconform/netconform/framework/kube"
+	"github.com/netconform/netconform/framework/results"
+)
+
+type checkOptions struct {
+	verifyOptions
+	kubeconfig string
+	keepAgents bool
+}
+
+func newCheckCmd() *cobra.Command {
+	o := &checkOptions{}
+	cmd := &cobra.Command{
+		Use:   "check --kubeconfig FILE [--provider NAME]",
+		Short: "Run the suites against an existing cluster, installing and deleting nothing but the probe agents",
+		Long: `check runs the suites against a cluster that is already there (a troubleshooting runbook):
+it deploys the probe agents into their own namespace, runs the selected checks, writes the reports,
+and removes the namespace again.
+
+Exit codes: 0 all checks passed, 1 checks failed (listed), 2 netconform could not run.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runCheck(cmd.Context(), o, cmd.OutOrStdout()) },
+	}
+	o.addFlags(cmd)
+	cmd.Flags().StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig of the cluster to check (required)")
+	cmd.Flags().StringVar(&o.provider, "provider", "", "networking mode the cluster runs, for provider-specific expectations")
+	cmd.Flags().BoolVar(&o.keepAgents, "keep-agents", false, "leave the probe agents' namespace in place")
+	return cmd
+}
+
+func runCheck(ctx context.Context, o *checkOptions, out io.Writer) error {
+	now := time.Now()
+	o.complete(now)
+	if o.kubeconfig == "" {
+		return &exitError{code: exitCouldNotRun, err: errors.New("--kubeconfig is required")}
+	}
+	if o.probeImage == "" {
+		return &exitError{code: exitCouldNotRun, err: errors.New("--probe-image is required (scripts/probe-image.sh builds one; the cluster's nodes must have it or pull it)")}
+	}
+	rec, err := results.NewRecorder(o.artifacts+"/result.json", results.Result{RunID: o.runID, Provider: o.provider, Platform: "existing", Started: now})
+	if err != nil {
+		return &exitError{code: exitCouldNotRun, err: err}
+	}
+	return finish(rec, checkExisting(ctx, o, rec, out), out)
+}
+
+func checkExisting(ctx context.Context, o *checkOptions, rec *results.Recorder, out io.Writer) (runErr error) {
+	var c *kube.Client
+	if err := rec.Phase("connect", func() error {
+		var err error
+		c, err = kube.NewClient(ctx, o.kubeconfig, kube.DefaultTimeouts())
+		return err
+	}); err != nil {
+		return fmt.Errorf("%w (check the kubeconfig's server address and credentials)", err)
+	}
+	nodes, err := c.Nodes(ctx)
+	if err != nil {
+		return err
+	}
+	if len(nodes) == 0 {
+		return errors.New("the cluster has no nodes: nothing to check")
+	}
+	v, _ := c.ServerVersion()
+	_ = rec.Update(func(r *results.Result) { r.KubernetesVersion, r.Nodes, r.Kernel = v, len(nodes), nodes[0].Kernel })
+	fmt.Fprintf(out, "netconform check %s: %d nodes, Kubernetes %s, artifacts %s\n", o.runID, len(nodes), v, o.artifacts)
+	if !o.keepAgents {
+		defer func() {
+			err := rec.Phase("remove probe agents", func() error {
+				dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.Timeouts.NamespaceGone+c.Timeouts.APICall)
+				defer cancel()
+				return c.DeleteNamespace(dctx, o.namespace)
+			})
+			if err != nil {
+				fmt.Fprintf(out, "warning: %v\n", err)
+			}
+		}()
+	}
+	_, err = verify(ctx, &o.verifyOptions, c, rec, healthyFor(o.provider), "existing", nil)
+	return err
+}

@@ -1,0 +1,170 @@
+package suites
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/onsi/ginkgo/v2"
+
+	"github.com/netconform/netconform/framework/agents"
+	"github.com/netconform/netconform/framework/probe"
+	"github.com/netconform/netconform/framework/results"
+)
+
+// servicePerNode is how many connections each node makes to a Service: backends are spread
+// over nodes, and one connection would test one path chosen at random.
+const servicePerNode = 6
+
+var _ = ginkgo.Describe("connectivity", ginkgo.Label("connectivity"), func() {
+	ginkgo.It("pod to pod over TCP", ginkgo.Label("pod-to-pod", "tcp"), func(ctx ginkgo.SpecContext) {
+		expectAll(ctx, podPairs(probe.TCP, func(dst agents.Agent) probe.Request {
+			return probe.Request{Protocol: probe.TCP, Target: hostPort(dst.IP, probe.TCPEchoPort)}
+		}))
+	}, ginkgo.NodeTimeout(3*time.Minute))
+
+	ginkgo.It("pod to pod over UDP", ginkgo.Label("pod-to-pod", "udp"), func(ctx ginkgo.SpecContext) {
+		expectAll(ctx, podPairs(probe.UDP, func(dst agents.Agent) probe.Request {
+			return probe.Request{Protocol: probe.UDP, Target: hostPort(dst.IP, probe.UDPEchoPort)}
+		}))
+	}, ginkgo.NodeTimeout(3*time.Minute))
+
+	ginkgo.It("pod to pod over ICMP", ginkgo.Label("pod-to-pod", "icmp"), func(ctx ginkgo.SpecContext) {
+		expectAll(ctx, podPairs(probe.ICMP, func(dst agents.Agent) probe.Request {
+			return probe.Request{Protocol: probe.ICMP, Target: dst.IP}
+		}))
+	}, ginkgo.NodeTimeout(3*time.Minute))
+
+	ginkgo.It("pod to ClusterIP Service over TCP", ginkgo.Label("service", "tcp"), func(ctx ginkgo.SpecContext) {
+		expectAll(ctx, servicePairs(probe.Request{Protocol: probe.TCP, Target: hostPort(env.Fleet.ClusterIP, probe.TCPEchoPort)}))
+	}, ginkgo.NodeTimeout(3*time.Minute))
+
+	ginkgo.It("pod to ClusterIP Service over UDP", ginkgo.Label("service", "udp"), func(ctx ginkgo.SpecContext) {
+		expectAll(ctx, servicePairs(probe.Request{Protocol: probe.UDP, Target: hostPort(env.Fleet.ClusterIP, probe.UDPEchoPort)}))
+	}, ginkgo.NodeTimeout(3*time.Minute))
+
+	ginkgo.It("host network to pod over TCP", ginkgo.Label("host-to-pod", "tcp"), func(ctx ginkgo.SpecContext) {
+		var pairs []labeledPair
+		for _, src := range env.Fleet.Nodes() {
+			from := agentOrMissing(agents.Host, src)
+			for _, dst := range env.Fleet.Nodes() {
+				to := agentOrMissing(agents.PodA, dst)
+				pairs = append(pairs, labeledPair{Pair: agents.Pair{From: from, To: dst,
+					Req: probe.Request{Protocol: probe.TCP, Target: hostPort(to.IP, probe.TCPEchoPort)}}, toAgent: &to})
+			}
+		}
+		expectAll(ctx, pairs)
+	}, ginkgo.NodeTimeout(3*time.Minute))
+
+	ginkgo.It("pod to NodePort on every node", ginkgo.Label("nodeport", "tcp"), func(ctx ginkgo.SpecContext) {
+		if env.Fleet.NodePort == 0 {
+			ginkgo.Fail("the probe Service has no NodePort")
+		}
+		var pairs []labeledPair
+		for _, src := range env.Fleet.Nodes() {
+			from := agentOrMissing(agents.PodA, src)
+			for _, dst := range env.Fleet.Nodes() {
+				host := agentOrMissing(agents.Host, dst)
+				pairs = append(pairs, labeledPair{Pair: agents.Pair{From: from, To: dst + " NodePort",
+					Req: probe.Request{Protocol: probe.TCP, Target: hostPort(host.IP, int(env.Fleet.NodePort))}}, toAgent: &host})
+			}
+		}
+		expectAll(ctx, pairs)
+	}, ginkgo.NodeTimeout(3*time.Minute))
+})
+
+// labeledPair is a probe with the destination agent it needs, if any.
+type labeledPair struct {
+	agents.Pair
+	toAgent *agents.Agent
+}
+
+func hostPort(ip string, port int) string { return fmt.Sprintf("%s:%d", ip, port) }
+
+// agentOrMissing returns the agent of a role on a node, or a not-Ready placeholder that names
+// why there is none.
+func agentOrMissing(role, node string) agents.Agent {
+	if a, ok := env.Fleet.Agent(role, node); ok {
+		return a
+	}
+	return agents.Agent{Role: role, Node: node, Why: "no " + role + " agent scheduled on " + node}
+}
+
+// podPairs is every ordered pair of nodes, from the first pod agent on the source node to the
+// second on the destination (so same-node pairs cross the node's bridge, not loopback).
+func podPairs(proto probe.Protocol, req func(dst agents.Agent) probe.Request) []labeledPair {
+	var pairs []labeledPair
+	for _, src := range env.Fleet.Nodes() {
+		from := agentOrMissing(agents.PodA, src)
+		for _, dst := range env.Fleet.Nodes() {
+			to := agentOrMissing(agents.PodB, dst)
+			pairs = append(pairs, labeledPair{Pair: agents.Pair{From: from, To: dst, Req: req(to)}, toAgent: &to})
+		}
+	}
+	return pairs
+}
+
+func servicePairs(req probe.Request) []labeledPair {
+	var pairs []labeledPair
+	for _, src := range env.Fleet.Nodes() {
+		from := agentOrMissing(agents.PodA, src)
+		for i := 0; i < servicePerNode; i++ {
+			pairs = append(pairs, labeledPair{Pair: agents.Pair{From: from, To: "service " + req.Target, Req: req}})
+		}
+	}
+	return pairs
+}
+
+// runPairs probes every pair (pairs whose destination agent is missing fail without a probe)
+// and returns one observation per pair.
+func runPairs(ctx ginkgo.SpecContext, pairs []labeledPair) []results.Observation {
+	var toRun []agents.Pair
+	var idx []int
+	obs := make([]results.Observation, len(pairs))
+	for i, p := range pairs {
+		obs[i] = results.Observation{From: p.From.Node, To: p.To, Protocol: string(p.Req.Protocol), Expected: string(probe.OK)}
+		if p.toAgent != nil && (!p.toAgent.Ready || p.toAgent.IP == "") {
+			obs[i].Observed = string(probe.AgentUnreachable)
+			obs[i].Detail = fmt.Sprintf("destination %s agent on %s not Ready: %s", p.toAgent.Role, p.toAgent.Node, p.toAgent.Why)
+			continue
+		}
+		toRun = append(toRun, p.Pair)
+		idx = append(idx, i)
+	}
+	for j, o := range env.Fleet.RunAll(ctx, toRun, env.ProbeConcurrency) {
+		i := idx[j]
+		obs[i].Observed = string(o.Result.Outcome)
+		obs[i].OK = o.Result.Outcome == probe.OK
+		obs[i].Detail = o.Result.Detail
+		obs[i].RTTMS = o.Result.RTTMS
+	}
+	return obs
+}
+
+// expectAll probes every pair, records the observations, and fails naming every pair whose
+// outcome was not ok. Pod-to-pod verdicts are never retried: a retry would hide the fault.
+func expectAll(ctx ginkgo.SpecContext, pairs []labeledPair) {
+	obs := runPairs(ctx, pairs)
+	observe(obs)
+	failOnBad(obs)
+}
+
+// failOnBad fails the spec with one line per failing observation.
+func failOnBad(obs []results.Observation) {
+	var bad []string
+	for _, o := range obs {
+		if !o.OK {
+			line := fmt.Sprintf("%s -> %s %s: %s", o.From, o.To, o.Protocol, o.Observed)
+			if o.Expected != "" && o.Expected != string(probe.OK) {
+				line = fmt.Sprintf("%s -> %s %s: expected %s, observed %s", o.From, o.To, o.Protocol, o.Expected, o.Observed)
+			}
+			if o.Detail != "" {
+				line += " (" + o.Detail + ")"
+			}
+			bad = append(bad, line)
+		}
+	}
+	if len(bad) > 0 {
+		ginkgo.Fail(fmt.Sprintf("%d of %d failed:\n%s", len(bad), len(obs), strings.Join(bad, "\n")))
+	}
+}

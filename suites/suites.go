@@ -1,0 +1,187 @@
+// Package suites holds netconform's ginkgo suites (kube-dns, connectivity, and more in later
+// files) and runs them inside the netconform binary, so that `netconform check` works from any
+// machine without the source tree. Every spec becomes one check in the result JSON.
+package suites
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/onsi/ginkgo/v2"
+	"github.com/onsi/ginkgo/v2/types"
+
+	"github.com/netconform/netconform/framework/agents"
+	"github.com/netconform/netconform/framework/kube"
+	"github.com/netconform/netconform/framework/results"
+	"github.com/netconform/netconform/providers"
+)
+
+// Env is what the specs check: the cluster, the deployed agents, and what the run observed
+// while installing networking.
+type Env struct {
+	Client   *kube.Client
+	Fleet    *agents.Fleet
+	Provider string
+	Platform string
+	Healthy  providers.Healthy
+	Recorder *results.Recorder
+	// Install holds observations made while netconform installed networking; nil when it
+	// did not (netconform check against an existing cluster).
+	Install *InstallObservations
+	// ProbeConcurrency bounds concurrent probes.
+	ProbeConcurrency int
+}
+
+// InstallObservations are facts seen around the networking install.
+type InstallObservations struct {
+	// CoreDNSReadyBefore and CoreDNSTotalBefore: CoreDNS replicas Ready before networking.
+	CoreDNSReadyBefore, CoreDNSTotalBefore int
+	CoreDNSNotReadyWhy                     []string
+	// CoreDNSReadyAfter is how long after the install CoreDNS was fully Ready; 0 if never.
+	CoreDNSReadyAfter time.Duration
+	CoreDNSReadyError string
+}
+
+// Config selects and reports specs.
+type Config struct {
+	LabelFilter string
+	// ReportDir receives ginkgo's JUnit and JSON reports.
+	ReportDir string
+	Timeout   time.Duration
+	Verbose   bool
+}
+
+// env is the run's environment. Ginkgo specs are registered at package level and reach the run
+// only through package scope; Run sets it before the specs run and clears it after.
+var env *Env
+
+// failRecorder satisfies ginkgo.GinkgoTestingT outside `go test`.
+type failRecorder struct{ failed bool }
+
+func (f *failRecorder) Fail() { f.failed = true }
+
+// Run runs the selected specs once. It reports whether every selected spec passed; an error
+// means the suites could not run at all.
+func Run(ctx context.Context, e *Env, cfg Config) (bool, error) {
+	if env != nil {
+		return false, fmt.Errorf("suites: already running")
+	}
+	env = e
+	defer func() { env = nil }()
+	suiteCfg, repCfg := ginkgo.GinkgoConfiguration()
+	suiteCfg.LabelFilter = cfg.LabelFilter
+	suiteCfg.FailOnPending = true
+	suiteCfg.FailOnEmpty = true
+	suiteCfg.Timeout = cfg.Timeout
+	if suiteCfg.Timeout == 0 {
+		suiteCfg.Timeout = 30 * time.Minute
+	}
+	suiteCfg.GracePeriod = 10 * time.Second
+	repCfg.JUnitReport = filepath.Join(cfg.ReportDir, "junit.xml")
+	repCfg.JSONReport = filepath.Join(cfg.ReportDir, "ginkgo-report.json")
+	repCfg.Verbose = cfg.Verbose
+	repCfg.Succinct = !cfg.Verbose
+	repCfg.NoColor = true
+	t := &failRecorder{}
+	done := make(chan bool, 1)
+	go func() { done <- ginkgo.RunSpecs(t, "netconform", suiteCfg, repCfg) }()
+	select {
+	case passed := <-done:
+		return passed && !t.failed, nil
+	case <-ctx.Done():
+		// Ginkgo has its own interrupt handling for SIGINT; give it a moment to finish the
+		// spec in progress and write its reports.
+		select {
+		case passed := <-done:
+			return passed && !t.failed, ctx.Err()
+		case <-time.After(30 * time.Second):
+			return false, ctx.Err()
+		}
+	}
+}
+
+// Entry names for ginkgo report entries that become result fields.
+const (
+	entryObservations = "netconform.observations"
+	entryMeasurement  = "netconform.measurement"
+	entryAttempts     = "netconform.attempts"
+)
+
+// observe attaches observations to the running spec.
+func observe(obs []results.Observation) {
+	ginkgo.AddReportEntry(entryObservations, obs, ginkgo.ReportEntryVisibilityNever)
+}
+
+// measure attaches a figure to the running spec.
+func measure(name string, value float64, unit string) {
+	ginkgo.AddReportEntry(entryMeasurement, results.Measurement{Name: name, Value: value, Unit: unit}, ginkgo.ReportEntryVisibilityNever)
+}
+
+var _ = ginkgo.ReportAfterEach(func(report ginkgo.SpecReport) {
+	if env == nil || env.Recorder == nil {
+		return
+	}
+	_ = env.Recorder.AddCheck(CheckFromReport(report))
+})
+
+var nonSlug = regexp.MustCompile(`[^a-z0-9]+`)
+
+func slug(s string) string { return strings.Trim(nonSlug.ReplaceAllString(strings.ToLower(s), "-"), "-") }
+
+// CheckFromReport turns a ginkgo spec report into a check.
+func CheckFromReport(r ginkgo.SpecReport) results.Check {
+	texts := append(append([]string{}, r.ContainerHierarchyTexts...), r.LeafNodeText)
+	suite := ""
+	if len(r.ContainerHierarchyTexts) > 0 {
+		suite = r.ContainerHierarchyTexts[0]
+	}
+	ids := make([]string, 0, len(texts))
+	for _, t := range texts {
+		ids = append(ids, slug(t))
+	}
+	c := results.Check{
+		ID:         strings.Join(ids, "/"),
+		Suite:      suite,
+		Name:       strings.Join(texts[min(1, len(texts)-1):], " / "),
+		Labels:     r.Labels(),
+		Started:    r.StartTime,
+		DurationMS: r.RunTime.Milliseconds(),
+		Attempts:   max(1, r.NumAttempts),
+	}
+	switch r.State {
+	case types.SpecStatePassed:
+		c.Status = results.Passed
+	case types.SpecStateSkipped, types.SpecStatePending:
+		c.Status = results.Skipped
+		c.Reason = r.Failure.Message
+	default:
+		c.Status = results.Failed
+		c.Reason = r.Failure.Message
+		if r.State != types.SpecStateFailed {
+			c.Reason = fmt.Sprintf("%s: %s", r.State, r.Failure.Message)
+		}
+	}
+	for _, e := range r.ReportEntries {
+		switch e.Name {
+		case entryObservations:
+			if obs, ok := e.GetRawValue().([]results.Observation); ok {
+				c.Observations = append(c.Observations, obs...)
+			} else {
+				var obs []results.Observation
+				if json.Unmarshal([]byte(e.Value.AsJSON), &obs) == nil {
+					c.Observations = append(c.Observations, obs...)
+				}
+			}
+		case entryMeasurement:
+			if m, ok := e.GetRawValue().(results.Measurement); ok {
+				c.Measurements = append(c.Measurements, m)
+			}
+		}
+	}
+	return c
+}
