@@ -131,7 +131,9 @@ var _ = ginkgo.ReportAfterEach(func(report ginkgo.SpecReport) {
 
 var nonSlug = regexp.MustCompile(`[^a-z0-9]+`)
 
-func slug(s string) string { return strings.Trim(nonSlug.ReplaceAllString(strings.ToLower(s), "-"), "-") }
+func slug(s string) string {
+	return strings.Trim(nonSlug.ReplaceAllString(strings.ToLower(s), "-"), "-")
+}
 
 // CheckFromReport turns a ginkgo spec report into a check.
 func CheckFromReport(r ginkgo.SpecReport) results.Check {
