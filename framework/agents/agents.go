@@ -83,7 +83,37 @@ func Deploy(ctx context.Context, c *kube.Client, ns, image string) (*Fleet, erro
 	if err != nil {
 		return nil, errors.Join(err, waitErr)
 	}
+	f.waitServiceProgrammed(ctx, serviceProgrammedTimeout)
 	return f, nil
+}
+
+// serviceProgrammedTimeout bounds the wait for kube-proxy to program the probe Service.
+const serviceProgrammedTimeout = 30 * time.Second
+
+// waitServiceProgrammed waits while connecting to the probe Service from a node's host network
+// is refused: kube-proxy rejects connections to a Service whose endpoints it has not programmed
+// yet. It waits only for that answer to go away, never for success, so a broken data path still
+// fails the Service checks; and it gives up at the bound.
+func (f *Fleet) waitServiceProgrammed(ctx context.Context, timeout time.Duration) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	target := fmt.Sprintf("%s:%d", f.ClusterIP, probe.TCPEchoPort)
+	for _, node := range f.Nodes() {
+		host, ok := f.Agent(Host, node)
+		if !ok || !host.Ready {
+			continue
+		}
+		for ctx.Err() == nil {
+			r := f.Probe(ctx, host, probe.Request{Protocol: probe.TCP, Target: target, TimeoutMS: 2000})
+			if r.Outcome != probe.Refused {
+				break
+			}
+			select {
+			case <-ctx.Done():
+			case <-time.After(500 * time.Millisecond):
+			}
+		}
+	}
 }
 
 func apply(ctx context.Context, c *kube.Client, ns, image string) error {

