@@ -28,7 +28,11 @@ type NodeRunner interface {
 	RunOnNode(ctx context.Context, node string, argv []string, stdin io.Reader) ([]byte, error)
 }
 
-// ImageLoader is implemented by platforms that can load image archives into every node.
+// ImageLoader is implemented by platforms that can load locally built images into every node
+// (there is no registry to pull them from).
 type ImageLoader interface {
+	// LoadImageArchive imports a docker-save archive into every node.
 	LoadImageArchive(ctx context.Context, archive string) error
+	// LoadImage saves a local docker image and imports it into every node.
+	LoadImage(ctx context.Context, image string) error
 }
