@@ -59,6 +59,8 @@ func newRootCmd() *cobra.Command {
 		newRunCmd,
 		newCheckCmd,
 		newDeleteCmd,
+		newProvidersCmd,
+		newLintCmd,
 	} {
 		root.AddCommand(sub())
 	}

@@ -1,0 +1,252 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/netconform/netconform/providers"
+	"github.com/netconform/netconform/providers/catalog"
+)
+
+type providersFlags struct {
+	output string
+}
+
+func newProvidersCmd() *cobra.Command {
+	var f providersFlags
+	cmd := &cobra.Command{
+		Use:   "providers [NAME]",
+		Short: "List every networking mode and CNI provider kops knows, with status, platforms and kind support",
+		Long: `List every networking mode and CNI provider in the kops networking guide, and kindnet:
+kops --networking values, lifecycle status, the clouds each runs on, whether netconform can
+install it on kind, and notes. With NAME (a netconform name or a kops --networking value),
+show everything known about that one provider: options, requirements and encapsulation.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if f.output != "text" && f.output != "json" {
+				return &exitError{code: exitCouldNotRun, err: fmt.Errorf("--output %q: want text or json", f.output)}
+			}
+			out := cmd.OutOrStdout()
+			if len(args) == 1 {
+				p, err := catalog.Lookup(args[0])
+				if err != nil {
+					return &exitError{code: exitCouldNotRun, err: err}
+				}
+				if f.output == "json" {
+					return writeJSON(out, p.Descriptor())
+				}
+				return writeProviderDetail(out, p.Descriptor())
+			}
+			all := catalog.All()
+			if f.output == "json" {
+				ds := make([]providers.Descriptor, 0, len(all))
+				for _, p := range all {
+					ds = append(ds, p.Descriptor())
+				}
+				return writeJSON(out, ds)
+			}
+			return writeProviderTable(out, all)
+		},
+	}
+	cmd.Flags().StringVarP(&f.output, "output", "o", "text", "output format: text or json")
+	return cmd
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return fmt.Errorf("writing JSON: %w", err)
+	}
+	return nil
+}
+
+// statusText is the lifecycle status with the kops release that made it so.
+func statusText(l providers.Lifecycle) string {
+	switch {
+	case l.Status == providers.StatusRemoved && !l.RemovedInKops.IsZero():
+		return fmt.Sprintf("removed (kops %s)", l.RemovedInKops)
+	case l.Status == providers.StatusDeprecated && !l.DeprecatedInKops.IsZero():
+		return fmt.Sprintf("deprecated (kops %s)", l.DeprecatedInKops)
+	}
+	return string(l.Status)
+}
+
+// shortNotes are the facts that fit a table cell.
+func shortNotes(d providers.Descriptor) string {
+	var parts []string
+	switch enc := d.Encapsulation; {
+	case enc.Kind == providers.EncapUnknown:
+		parts = append(parts, "datapath: yours")
+	case enc.Kind == providers.EncapNone:
+		parts = append(parts, "routed")
+	default:
+		parts = append(parts, fmt.Sprintf("%s +%dB", enc.Kind, enc.Overhead))
+	}
+	if d.EnforcesNetworkPolicy {
+		parts = append(parts, "NetworkPolicy")
+	}
+	switch r := d.Requirements.ReplacesKubeProxy; r {
+	case providers.Never:
+	case providers.Always:
+		parts = append(parts, "replaces kube-proxy")
+	default:
+		parts = append(parts, "replaces kube-proxy "+string(r))
+	}
+	l := d.Lifecycle
+	if !l.UnsupportedFromKubernetes.IsZero() {
+		parts = append(parts, fmt.Sprintf("not on Kubernetes %s+", l.UnsupportedFromKubernetes))
+	}
+	if l.Status == providers.StatusRemoved && !l.DeprecatedInKops.IsZero() {
+		parts = append(parts, fmt.Sprintf("deprecated kops %s", l.DeprecatedInKops))
+	}
+	if l.IsDefault {
+		switch {
+		case !l.DefaultUntilKops.IsZero():
+			parts = append(parts, fmt.Sprintf("kops default before %s", l.DefaultUntilKops))
+		case !l.DefaultFromKops.IsZero():
+			parts = append(parts, fmt.Sprintf("kops default from %s", l.DefaultFromKops))
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+func writeProviderTable(w io.Writer, all []providers.Provider) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tKOPS --networking\tSTATUS\tPLATFORMS\tKIND\tNOTES")
+	for _, p := range all {
+		d := p.Descriptor()
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", d.Name, strings.Join(d.KopsValueNames(), ","),
+			statusText(d.Lifecycle), d.Platforms, d.Kind.Status, shortNotes(d))
+	}
+	if err := tw.Flush(); err != nil {
+		return fmt.Errorf("writing provider table: %w", err)
+	}
+	return nil
+}
+
+func writeProviderDetail(w io.Writer, d providers.Descriptor) error {
+	var b strings.Builder
+	b.WriteString(d.Name)
+	if d.Title != d.Name {
+		fmt.Fprintf(&b, " (%s)", d.Title)
+	}
+	fmt.Fprintf(&b, "\n  %s\n", d.Summary)
+	fmt.Fprintf(&b, "kops --networking: %s\n", kopsValuesText(d.KopsValues))
+	fmt.Fprintf(&b, "spec key:          spec.networking.%s\n", d.SpecKey)
+	fmt.Fprintf(&b, "status:            %s\n", statusText(d.Lifecycle))
+	l := d.Lifecycle
+	for _, v := range []struct {
+		label string
+		ver   providers.Version
+	}{
+		{"introduced in kops", l.IntroducedInKops},
+		{"deprecated in kops", l.DeprecatedInKops},
+		{"removed in kops", l.RemovedInKops},
+		{"unsupported from Kubernetes", l.UnsupportedFromKubernetes},
+		{"kops default from", l.DefaultFromKops},
+		{"kops default until", l.DefaultUntilKops},
+	} {
+		if !v.ver.IsZero() {
+			fmt.Fprintf(&b, "  %s %s\n", v.label, v.ver)
+		}
+	}
+	if l.Note != "" {
+		fmt.Fprintf(&b, "  %s\n", l.Note)
+	}
+	fmt.Fprintf(&b, "platforms:         %s\n", d.Platforms)
+	fmt.Fprintf(&b, "on kind:           %s: %s\n", d.Kind.Status, d.Kind.Reason)
+	enc := d.Encapsulation
+	fmt.Fprintf(&b, "encapsulation:     %s, %d bytes", enc.Kind, enc.Overhead)
+	if enc.Note != "" {
+		fmt.Fprintf(&b, " (%s)", enc.Note)
+	}
+	fmt.Fprintf(&b, "\nNetworkPolicy:     %t\n", d.EnforcesNetworkPolicy)
+	if len(d.Options) > 0 {
+		b.WriteString("options:\n")
+		for _, o := range d.Options {
+			fmt.Fprintf(&b, "  %s (%s, default %s", o.Name, o.Type, o.Default)
+			if o.DefaultOnAWS != "" {
+				fmt.Fprintf(&b, ", %s on AWS", o.DefaultOnAWS)
+			}
+			if len(o.Enum) > 0 {
+				fmt.Fprintf(&b, ", one of %s", strings.Join(o.Enum, "|"))
+			}
+			if o.Secret {
+				b.WriteString(", secret")
+			}
+			if !o.SinceKops.IsZero() {
+				fmt.Fprintf(&b, ", kops %s+", o.SinceKops)
+			}
+			fmt.Fprintf(&b, "): %s", o.Description)
+			if !o.InSpec {
+				fmt.Fprintf(&b, " Set with: %s.", o.Source)
+			}
+			b.WriteString("\n")
+		}
+	}
+	writeRequirements(&b, d.Requirements)
+	for _, n := range d.Notes {
+		fmt.Fprintf(&b, "note: %s\n", n)
+	}
+	if _, err := io.WriteString(w, b.String()); err != nil {
+		return fmt.Errorf("writing provider details: %w", err)
+	}
+	return nil
+}
+
+func kopsValuesText(vs []providers.KopsValue) string {
+	parts := make([]string, 0, len(vs))
+	for _, v := range vs {
+		s := v.Value
+		if len(v.Presets) > 0 {
+			var ps []string
+			for _, k := range slices.Sorted(maps.Keys(v.Presets)) {
+				ps = append(ps, k+"="+v.Presets[k])
+			}
+			s += " (" + strings.Join(ps, ", ") + ")"
+		}
+		parts = append(parts, s)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func cond(c providers.Cond) string {
+	if c == providers.Always {
+		return ""
+	}
+	return " " + string(c)
+}
+
+func writeRequirements(b *strings.Builder, r providers.Requirements) {
+	b.WriteString("requirements:\n")
+	for _, k := range r.Kernel {
+		fmt.Fprintf(b, "  kernel %s", k.Feature)
+		if k.MinKernel != "" {
+			fmt.Fprintf(b, " (Linux %s+)", k.MinKernel)
+		}
+		fmt.Fprintf(b, "%s\n", cond(k.When))
+	}
+	if r.ReplacesKubeProxy != providers.Never {
+		fmt.Fprintf(b, "  replaces kube-proxy%s\n", cond(r.ReplacesKubeProxy))
+	}
+	for _, p := range r.Ports {
+		fmt.Fprintf(b, "  port %s between %s: %s%s\n", p, p.Between, p.Purpose, cond(p.When))
+	}
+	for _, g := range r.IAM {
+		fmt.Fprintf(b, "  IAM for %s on %s%s: %s\n", g.Role, g.Resource, cond(g.When), strings.Join(g.Actions, ", "))
+	}
+	if r.SrcDstCheckDisabled != providers.Never {
+		fmt.Fprintf(b, "  EC2 source/destination check disabled%s\n", cond(r.SrcDstCheckDisabled))
+	}
+	if r.EtcdCluster != nil {
+		fmt.Fprintf(b, "  etcd cluster %q in spec.etcdClusters%s\n", r.EtcdCluster.Name, cond(r.EtcdCluster.When))
+	}
+}

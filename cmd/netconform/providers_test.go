@@ -1,0 +1,67 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/netconform/netconform/providers"
+	"github.com/netconform/netconform/providers/catalog"
+)
+
+func TestProvidersTable(t *testing.T) {
+	out, code, err := runCLI(t, "providers")
+	if code != exitOK || err != nil {
+		t.Fatalf("exit %d, %v", code, err)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 16 || !strings.HasPrefix(lines[0], "NAME") {
+		t.Fatalf("want a header and 15 rows, got %d lines:\n%s", len(lines), out)
+	}
+	for i, p := range catalog.All() {
+		d := p.Descriptor()
+		row := lines[i+1]
+		if !strings.HasPrefix(row, d.Name+" ") {
+			t.Errorf("row %d = %q, want %s first", i+1, row, d.Name)
+		}
+		for _, v := range d.KopsValueNames() {
+			if !strings.Contains(row, v) {
+				t.Errorf("%s row lacks kops value %s", d.Name, v)
+			}
+		}
+	}
+	for _, want := range []string{"removed (kops 1.19)", "removed (kops 1.23)", "removed (kops 1.28)", "AWS only", "not on Kubernetes 1.28+", "kops default from 1.26"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q", want)
+		}
+	}
+}
+
+func TestProvidersJSON(t *testing.T) {
+	out, code, _ := runCLI(t, "providers", "-o", "json")
+	if code != exitOK {
+		t.Fatalf("exit %d", code)
+	}
+	var ds []providers.Descriptor
+	if err := json.Unmarshal([]byte(out), &ds); err != nil {
+		t.Fatalf("not JSON: %v", err)
+	}
+	if len(ds) != 15 || ds[9].Name != "romana" || ds[9].Lifecycle.RemovedInKops != providers.V(1, 19) {
+		t.Fatalf("decoded %d descriptors; romana = %+v", len(ds), ds[9].Lifecycle)
+	}
+}
+
+func TestProviderDetail(t *testing.T) {
+	out, code, _ := runCLI(t, "providers", "amazon-vpc-routed-eni")
+	if code != exitOK || !strings.HasPrefix(out, "amazonvpc (Amazon VPC CNI)") || !strings.Contains(out, "ec2:AssignPrivateIpAddresses") {
+		t.Errorf("exit %d, detail:\n%s", code, out)
+	}
+	out, _, _ = runCLI(t, "providers", "weave")
+	if !strings.Contains(out, "password (string, default generated at random by kops, secret)") || !strings.Contains(out, "kops create secret weavepassword") {
+		t.Errorf("weave detail must mark the password secret and say where it lives:\n%s", out)
+	}
+	_, code, err := runCLI(t, "providers", "calcio")
+	if code != exitCouldNotRun || err == nil || !strings.Contains(err.Error(), "valid names are") {
+		t.Errorf("unknown provider: exit %d, %v", code, err)
+	}
+}

@@ -1,0 +1,451 @@
+package lint
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/netconform/netconform/framework/kopsspec"
+	"github.com/netconform/netconform/providers"
+	"github.com/netconform/netconform/providers/catalog"
+	"github.com/netconform/netconform/providers/cilium"
+)
+
+// RuleInfo describes a rule for documentation and `netconform lint --rules`.
+type RuleInfo struct {
+	ID       string   `json:"id"`
+	Severity Severity `json:"severity"`
+	Title    string   `json:"title"`
+}
+
+type rule struct {
+	id       string
+	severity Severity
+	title    string
+	check    func(r rule, cc *clusterCheck) []Finding
+}
+
+// Rules lists every rule in id order. Ids are stable: a rule that goes away leaves a gap.
+func Rules() []RuleInfo {
+	var out []RuleInfo
+	for _, r := range rules() {
+		out = append(out, RuleInfo{ID: r.id, Severity: r.severity, Title: r.title})
+	}
+	return out
+}
+
+func rules() []rule {
+	return []rule{
+		{"NC001", Error, "kubenet with a private topology", checkKubenetPrivate},
+		{"NC002", Error, "kubenet node routes exceed the route-table quota", checkKubenetRoutes},
+		{"NC003", Error, "provider or option not available for the kops or Kubernetes version", checkUnavailable},
+		{"NC004", Warning, "provider deprecated", checkDeprecated},
+		{"NC005", Error, "more than one networking provider set", checkMultiple},
+		{"NC006", Info, "no networking provider set: kops means kubenet", checkNone},
+		{"NC007", Error, "provider or option on a cloud it cannot run on", checkCloud},
+		{"NC008", Error, "MTU above the underlay MTU minus encapsulation overhead", checkMTU},
+		{"NC009", Error, "cilium ipam: eni without disableMasquerade", checkCiliumENI},
+		{"NC010", Error, "cilium enableNodePort with kube-proxy enabled", checkCiliumNodePort},
+		{"NC011", Error, "cilium etcdManaged without an etcd cluster named cilium", checkCiliumEtcd},
+		{"NC012", Error, "kube-router with kube-proxy enabled", checkKubeRouterProxy},
+		{"NC013", Error, "lyftvpc without spec.networkID", checkLyftNetworkID},
+		{"NC014", Error, "invalid provider option", checkOptions},
+		{"NC015", Warning, "networking key that is no provider netconform knows", checkUnknown},
+		{"NC016", Info, "no instance groups: node-count checks skipped", checkNoInstanceGroups},
+		{"NC017", Warning, "kubernetesVersion missing or unreadable", checkKubernetesVersion},
+		{"NC018", Warning, "calico on more than 50 nodes without Typha", checkTypha},
+	}
+}
+
+const seeProviders = "see `netconform providers` for the alternatives"
+
+// NC001
+func checkKubenetPrivate(r rule, cc *clusterCheck) []Finding {
+	b, ok := cc.find("kubenet")
+	if !ok {
+		return nil
+	}
+	var where string
+	for _, f := range []kopsspec.Field[string]{cc.c.TopologyNodes, cc.c.TopologyControlPlane} {
+		if strings.EqualFold(f.Value, "private") {
+			where = fmt.Sprintf("%s: %s, line %d", f.Path, f.Value, f.Line)
+			break
+		}
+	}
+	if where == "" && !cc.c.TopologyNodes.Set && !cc.c.TopologyControlPlane.Set {
+		for _, s := range cc.c.Subnets {
+			if strings.EqualFold(s.Type, "Private") {
+				where = fmt.Sprintf("subnet %s at %s is Private, line %d", s.Name, s.Path, s.Line)
+				break
+			}
+		}
+	}
+	if where == "" {
+		return nil
+	}
+	return []Finding{cc.at(r, b.Path, b.Line,
+		fmt.Sprintf("%s cannot run with a private topology (%s): it needs one route table, a private topology has one per zone", kubenetName(b), where),
+		"choose a CNI provider such as calico or cilium under spec.networking, or use a public topology")}
+}
+
+func kubenetName(b block) string {
+	if b.implied {
+		return "kubenet (implied: no provider set)"
+	}
+	return "kubenet"
+}
+
+// NC002
+func checkKubenetRoutes(r rule, cc *clusterCheck) []Finding {
+	b, ok := cc.find("kubenet")
+	if !ok || cc.cloud != providers.AWS || len(cc.igs) == 0 {
+		return nil
+	}
+	nodes := cc.nodeCount()
+	existing := cc.opts.ExistingRoutes + len(cc.c.AdditionalNetworkCIDRs.Value)
+	need := saturatingAdd(nodes, existing)
+	if need <= cc.opts.RouteQuota {
+		return nil
+	}
+	return []Finding{cc.at(r, b.Path, b.Line,
+		fmt.Sprintf("%s needs %d routes in one table (%d nodes at maxSize + %d existing); quota %d", kubenetName(b), need, nodes, existing, cc.opts.RouteQuota),
+		"lower the instance groups' maxSize, raise the routes-per-route-table quota (then pass --route-quota), or use a CNI provider such as calico or cilium")}
+}
+
+// NC003
+func checkUnavailable(r rule, cc *clusterCheck) []Finding {
+	var out []Finding
+	for _, b := range cc.blocks {
+		v := b.desc.Lifecycle.At(cc.opts.KopsVersion, cc.k8s)
+		switch v.Status {
+		case providers.StatusRemoved:
+			fix := "switch spec.networking to a supported provider; " + seeProviders
+			if cc.opts.KopsVersion.IsZero() {
+				fix += " (or pass --kops-version for an older kops)"
+			}
+			out = append(out, cc.at(r, b.Path, b.Line,
+				fmt.Sprintf("%s is %s%s", b.desc.Name, v.Reason, kopsSuffix(cc.opts.KopsVersion)), fix))
+		case providers.StatusNotYet:
+			out = append(out, cc.at(r, b.Path, b.Line,
+				fmt.Sprintf("%s is %s%s", b.desc.Name, v.Reason, kopsSuffix(cc.opts.KopsVersion)),
+				fmt.Sprintf("use kops %s or later, or another provider", b.desc.Lifecycle.IntroducedInKops)))
+		case providers.StatusUnsupported:
+			out = append(out, cc.at(r, b.Path, b.Line,
+				fmt.Sprintf("%s is %s (spec.kubernetesVersion is %s)", b.desc.Name, v.Reason, cc.c.KubernetesVersion.Value),
+				fmt.Sprintf("switch provider before moving to Kubernetes %s; %s", b.desc.Lifecycle.UnsupportedFromKubernetes, seeProviders)))
+		}
+		if cc.opts.KopsVersion.IsZero() {
+			continue
+		}
+		for _, o := range b.desc.Options {
+			if _, set := b.Options[o.Name]; !set || o.SinceKops.IsZero() || cc.opts.KopsVersion.AtLeast(o.SinceKops) {
+				continue
+			}
+			out = append(out, cc.at(r, b.OptionPath(o.Name), b.OptionLine(o.Name),
+				fmt.Sprintf("%s option %s needs kops %s or later (--kops-version %s)", b.desc.Name, o.Name, o.SinceKops, cc.opts.KopsVersion),
+				fmt.Sprintf("remove %s or use kops %s or later", o.Name, o.SinceKops)))
+		}
+	}
+	return out
+}
+
+func kopsSuffix(v providers.Version) string {
+	if v.IsZero() {
+		return ""
+	}
+	return fmt.Sprintf(" (--kops-version %s)", v)
+}
+
+// NC004
+func checkDeprecated(r rule, cc *clusterCheck) []Finding {
+	var out []Finding
+	for _, b := range cc.blocks {
+		v := b.desc.Lifecycle.At(cc.opts.KopsVersion, cc.k8s)
+		if v.Status != providers.StatusDeprecated {
+			continue
+		}
+		msg := fmt.Sprintf("%s is %s%s", b.desc.Name, v.Reason, kopsSuffix(cc.opts.KopsVersion))
+		if rm := b.desc.Lifecycle.RemovedInKops; !rm.IsZero() {
+			msg += fmt.Sprintf(" and removed in kops %s", rm)
+		}
+		out = append(out, cc.at(r, b.Path, b.Line, msg, "plan a move to a supported provider; "+seeProviders))
+	}
+	return out
+}
+
+// NC005
+func checkMultiple(r rule, cc *clusterCheck) []Finding {
+	ps := cc.c.Networking.Providers
+	if len(ps) < 2 {
+		return nil
+	}
+	keys := make([]string, 0, len(ps))
+	for _, p := range ps {
+		keys = append(keys, p.Key)
+	}
+	return []Finding{cc.at(r, ps[1].Path, ps[1].Line,
+		fmt.Sprintf("%d networking providers set (%s); kops needs exactly one", len(ps), strings.Join(keys, ", ")),
+		fmt.Sprintf("keep one key under %s and delete the others", cc.c.Networking.Path))}
+}
+
+// NC006
+func checkNone(r rule, cc *clusterCheck) []Finding {
+	if len(cc.c.Networking.Providers) != 0 {
+		return nil
+	}
+	what := "spec.networking is absent"
+	if cc.c.Networking.Set {
+		what = "spec.networking names no provider"
+	}
+	return []Finding{cc.at(r, cc.c.Networking.Path, cc.c.Networking.Line,
+		what+": kops treats a spec without a provider as kubenet, and kubenet's checks apply",
+		"set the provider explicitly, e.g. networking: {kubenet: {}} (kops create cluster picks cilium from kops 1.26)")}
+}
+
+// NC007
+func checkCloud(r rule, cc *clusterCheck) []Finding {
+	if cc.cloud == "" {
+		return nil
+	}
+	var out []Finding
+	for _, b := range cc.blocks {
+		if !b.desc.Platforms.RunsOn(cc.cloud) {
+			out = append(out, cc.at(r, b.Path, b.Line,
+				fmt.Sprintf("%s runs on %s; this cluster is on %s", b.desc.Name, b.desc.Platforms, cc.cloud),
+				"choose a provider that runs on "+string(cc.cloud)+"; "+seeProviders))
+			continue
+		}
+		for _, o := range b.desc.Options {
+			if len(o.OnlyOn) == 0 || slices.Contains(o.OnlyOn, cc.cloud) || !truthy(b.Options[o.Name]) {
+				continue
+			}
+			out = append(out, cc.at(r, b.OptionPath(o.Name), b.OptionLine(o.Name),
+				fmt.Sprintf("%s option %s only applies on %s; this cluster is on %s", b.desc.Name, o.Name, cloudList(o.OnlyOn), cc.cloud),
+				"remove "+o.Name))
+		}
+		if b.Key == "cilium" && b.Options["ipam"] == cilium.IPAMENI && cc.cloud != providers.AWS {
+			out = append(out, cc.at(r, b.OptionPath("ipam"), b.OptionLine("ipam"),
+				fmt.Sprintf("cilium ipam: eni needs AWS ENIs; this cluster is on %s", cc.cloud),
+				"remove ipam or set it to kubernetes"))
+		}
+	}
+	return out
+}
+
+func truthy(v any) bool {
+	switch x := v.(type) {
+	case nil:
+		return false
+	case bool:
+		return x
+	case string:
+		return x != ""
+	case int:
+		return x != 0
+	}
+	return true
+}
+
+func cloudList(cs []providers.Cloud) string {
+	names := make([]string, 0, len(cs))
+	for _, c := range cs {
+		names = append(names, string(c))
+	}
+	return strings.Join(names, ", ")
+}
+
+// NC008
+func checkMTU(r rule, cc *clusterCheck) []Finding {
+	underlay, source := cc.opts.UnderlayMTU, "--underlay-mtu"
+	if underlay == 0 {
+		underlay, source = defaultUnderlayMTU(cc.cloud), "the "+string(cc.cloud)+" default"
+	}
+	if underlay == 0 {
+		return nil
+	}
+	var out []Finding
+	for _, b := range cc.blocks {
+		if _, known := b.desc.Option("mtu"); !known {
+			continue
+		}
+		mtu, ok := b.Options["mtu"].(int)
+		if !ok {
+			continue // absent, or a type error reported by NC014
+		}
+		enc := providers.EncapsulationOf(b.provider, b.Options)
+		limit := enc.PodMTU(underlay)
+		if mtu <= limit {
+			continue
+		}
+		fix := fmt.Sprintf("set %s to %d or lower", b.OptionPath("mtu"), limit)
+		if cc.opts.UnderlayMTU == 0 {
+			fix += " (and check it against --underlay-mtu 1500 if pod traffic crosses a VPN or internet gateway)"
+		}
+		out = append(out, cc.at(r, b.OptionPath("mtu"), b.OptionLine("mtu"),
+			fmt.Sprintf("%s mtu %d is above %d: underlay %d (%s) minus %d bytes of %s overhead", b.desc.Name, mtu, limit, underlay, source, enc.Overhead, enc.Kind),
+			fix))
+	}
+	return out
+}
+
+// NC009
+func checkCiliumENI(r rule, cc *clusterCheck) []Finding {
+	b, ok := cc.find("cilium")
+	if !ok || b.Options["ipam"] != cilium.IPAMENI || b.Options["disableMasquerade"] == true {
+		return nil
+	}
+	return []Finding{cc.at(r, b.OptionPath("ipam"), b.OptionLine("ipam"),
+		"cilium ipam: eni gives pods VPC addresses, which must not be masqueraded, but disableMasquerade is not true",
+		fmt.Sprintf("set %s: true", b.OptionPath("disableMasquerade")))}
+}
+
+// NC010
+func checkCiliumNodePort(r rule, cc *clusterCheck) []Finding {
+	b, ok := cc.find("cilium")
+	if !ok || b.Options["enableNodePort"] != true || !cc.kubeProxyEnabled() {
+		return nil
+	}
+	return []Finding{cc.at(r, b.OptionPath("enableNodePort"), b.OptionLine("enableNodePort"),
+		"cilium enableNodePort replaces kube-proxy, but kube-proxy is enabled"+kubeProxyWhy(cc),
+		fmt.Sprintf("set %s: false (nodes need Linux %s or later)", cc.c.KubeProxyEnabled.Path, cilium.NodePortMinKernel))}
+}
+
+func kubeProxyWhy(cc *clusterCheck) string {
+	if cc.c.KubeProxyEnabled.Set {
+		return fmt.Sprintf(" (%s: true, line %d)", cc.c.KubeProxyEnabled.Path, cc.c.KubeProxyEnabled.Line)
+	}
+	return fmt.Sprintf(" (%s is absent, which means enabled)", cc.c.KubeProxyEnabled.Path)
+}
+
+// NC011
+func checkCiliumEtcd(r rule, cc *clusterCheck) []Finding {
+	b, ok := cc.find("cilium")
+	if !ok || b.Options["etcdManaged"] != true {
+		return nil
+	}
+	names := make([]string, 0, len(cc.c.EtcdClusters))
+	for _, e := range cc.c.EtcdClusters {
+		if e.Value == cilium.EtcdClusterName {
+			return nil
+		}
+		names = append(names, e.Value)
+	}
+	have := "none"
+	if len(names) > 0 {
+		have = strings.Join(names, ", ")
+	}
+	return []Finding{cc.at(r, b.OptionPath("etcdManaged"), b.OptionLine("etcdManaged"),
+		fmt.Sprintf("cilium etcdManaged needs an etcd cluster named %s in %s (have: %s)", cilium.EtcdClusterName, cc.c.EtcdClustersPath, have),
+		fmt.Sprintf("add an etcd cluster named %s with the same members as the others, or remove etcdManaged", cilium.EtcdClusterName))}
+}
+
+// NC012
+func checkKubeRouterProxy(r rule, cc *clusterCheck) []Finding {
+	b, ok := cc.find("kuberouter")
+	if !ok || !cc.kubeProxyEnabled() {
+		return nil
+	}
+	return []Finding{cc.at(r, b.Path, b.Line,
+		"kube-router provides the service proxy itself, but kube-proxy is enabled"+kubeProxyWhy(cc),
+		fmt.Sprintf("set %s: false", cc.c.KubeProxyEnabled.Path))}
+}
+
+// NC013
+func checkLyftNetworkID(r rule, cc *clusterCheck) []Finding {
+	b, ok := cc.find("lyftvpc")
+	if !ok || cc.c.NetworkID.Value != "" {
+		return nil
+	}
+	return []Finding{cc.at(r, b.Path, b.Line,
+		fmt.Sprintf("lyftvpc needs the VPC ID in %s, which is not set", cc.c.NetworkID.Path),
+		fmt.Sprintf("set %s to the VPC's ID (vpc-...)", cc.c.NetworkID.Path))}
+}
+
+// NC014
+func checkOptions(r rule, cc *clusterCheck) []Finding {
+	var out []Finding
+	for _, b := range cc.blocks {
+		for _, e := range providers.ValidateOptions(b.desc, b.Options) {
+			o, _ := b.desc.Option(e.Option)
+			fix := fmt.Sprintf("set %s to a valid value (%s)", b.OptionPath(e.Option), o.Type)
+			if !o.InSpec {
+				fix = fmt.Sprintf("delete %s from the spec and use %s", b.OptionPath(e.Option), o.Source)
+			}
+			out = append(out, cc.at(r, b.OptionPath(e.Option), b.OptionLine(e.Option),
+				fmt.Sprintf("%s %s", b.desc.Name, e.Error()), fix))
+		}
+	}
+	return out
+}
+
+// NC015
+func checkUnknown(r rule, cc *clusterCheck) []Finding {
+	var out []Finding
+	for _, u := range cc.unknown {
+		out = append(out, cc.at(r, u.Path, u.Line,
+			fmt.Sprintf("%q is not a networking provider netconform knows; its checks are skipped", u.Key),
+			"check the spelling; spec keys netconform knows: "+strings.Join(specKeys(), ", ")))
+	}
+	return out
+}
+
+func specKeys() []string {
+	var out []string
+	for _, p := range catalog.All() {
+		out = append(out, p.Descriptor().SpecKey)
+	}
+	return out
+}
+
+// NC016
+func checkNoInstanceGroups(r rule, cc *clusterCheck) []Finding {
+	if len(cc.igs) > 0 || !cc.needsNodeCount() {
+		return nil
+	}
+	return []Finding{cc.at(r, cc.c.Networking.Path, cc.c.Networking.Line,
+		fmt.Sprintf("no InstanceGroup documents for cluster %q: node-count checks (route quota, Typha) were skipped", cc.c.Name),
+		"lint the cluster together with its instance groups: kops get ig -o yaml")}
+}
+
+// needsNodeCount reports whether a rule that counts nodes applies to the cluster.
+func (cc *clusterCheck) needsNodeCount() bool {
+	if _, ok := cc.find("kubenet"); ok && cc.cloud == providers.AWS {
+		return true
+	}
+	_, ok := cc.find("calico")
+	return ok
+}
+
+// NC017
+func checkKubernetesVersion(r rule, cc *clusterCheck) []Finding {
+	kv := cc.c.KubernetesVersion
+	switch {
+	case !kv.Set:
+		return []Finding{cc.at(r, kv.Path, cc.c.Line,
+			"spec.kubernetesVersion is not set: Kubernetes-version checks were skipped",
+			"set spec.kubernetesVersion (kops get cluster -o yaml prints it)")}
+	case cc.k8sErr != nil:
+		return []Finding{cc.at(r, kv.Path, kv.Line,
+			fmt.Sprintf("cannot read spec.kubernetesVersion: %v; Kubernetes-version checks were skipped", cc.k8sErr),
+			"write it as MAJOR.MINOR.PATCH, e.g. 1.29.3")}
+	}
+	return nil
+}
+
+// NC018
+func checkTypha(r rule, cc *clusterCheck) []Finding {
+	b, ok := cc.find("calico")
+	if !ok || len(cc.igs) == 0 {
+		return nil
+	}
+	if n, _ := b.Options["typhaReplicas"].(int); n > 0 {
+		return nil
+	}
+	nodes := cc.nodeCount()
+	if nodes <= TyphaNodeThreshold {
+		return nil
+	}
+	return []Finding{cc.at(r, b.Path, b.Line,
+		fmt.Sprintf("calico on up to %d nodes without Typha: Calico recommends Typha above %d nodes and strongly above 100", nodes, TyphaNodeThreshold),
+		fmt.Sprintf("set %s: 3", b.OptionPath("typhaReplicas")))}
+}

@@ -1,0 +1,307 @@
+package catalog
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/netconform/netconform/providers"
+)
+
+func descriptor(t *testing.T, name string) providers.Descriptor {
+	t.Helper()
+	p, err := Lookup(name)
+	if err != nil {
+		t.Fatalf("Lookup(%q): %v", name, err)
+	}
+	return p.Descriptor()
+}
+
+func TestAllIsTheGuidePlusKindnetInStableOrder(t *testing.T) {
+	want := []string{"kubenet", "cni", "classic", "external", "calico", "canal", "flannel", "kopeio",
+		"kuberouter", "romana", "weave", "amazonvpc", "cilium", "lyftvpc", "kindnet"}
+	var got []string
+	for _, p := range All() {
+		got = append(got, p.Descriptor().Name)
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("All() names = %v\nwant %v", got, want)
+	}
+}
+
+func TestDescriptorsAreComplete(t *testing.T) {
+	seen := map[string]string{}
+	for _, p := range All() {
+		d := p.Descriptor()
+		if d.Name != d.SpecKey {
+			t.Errorf("%s: name and spec key differ (%s)", d.Name, d.SpecKey)
+		}
+		if d.Title == "" || d.Summary == "" || len(d.KopsValues) == 0 {
+			t.Errorf("%s: missing title, summary or kops values", d.Name)
+		}
+		if d.Lifecycle.Status == "" || d.Encapsulation.Kind == "" || d.Kind.Status == "" || d.Kind.Reason == "" {
+			t.Errorf("%s: missing lifecycle status, encapsulation or kind support", d.Name)
+		}
+		if !d.Platforms.AnyCloud && len(d.Platforms.Clouds) == 0 {
+			t.Errorf("%s: runs nowhere", d.Name)
+		}
+		for _, name := range append([]string{d.Name}, d.KopsValueNames()...) {
+			if other, dup := seen[name]; dup && other != d.Name {
+				t.Errorf("name %q used by %s and %s", name, other, d.Name)
+			}
+			seen[name] = d.Name
+		}
+		for _, o := range d.Options {
+			if o.Name == "" || o.Type == "" || o.Description == "" || o.Default == "" {
+				t.Errorf("%s option %+v: incomplete", d.Name, o)
+			}
+			if !o.InSpec && o.Source == "" {
+				t.Errorf("%s option %s: not in the spec but no source", d.Name, o.Name)
+			}
+			if o.Type == providers.TypeString && len(o.Enum) > 0 && !slices.Contains(o.Enum, o.Default) {
+				t.Errorf("%s option %s: default %q not in enum %v", d.Name, o.Name, o.Default, o.Enum)
+			}
+		}
+		if _, err := json.Marshal(d); err != nil {
+			t.Errorf("%s: not JSON-encodable: %v", d.Name, err)
+		}
+	}
+}
+
+func TestDescriptorCallsDoNotShareState(t *testing.T) {
+	p, _ := Lookup("cilium")
+	a := p.Descriptor()
+	a.Options[0].Name = "changed"
+	a.KopsValues[1].Presets["etcdManaged"] = "false"
+	b := p.Descriptor()
+	if b.Options[0].Name == "changed" || b.KopsValues[1].Presets["etcdManaged"] != "true" {
+		t.Fatal("modifying one Descriptor changed the next one")
+	}
+}
+
+func TestLookup(t *testing.T) {
+	for in, want := range map[string]string{
+		"kubenet":               "kubenet",
+		"flannel":               "flannel",
+		"flannel-vxlan":         "flannel",
+		"flannel-udp":           "flannel",
+		"kopeio-vxlan":          "kopeio",
+		"kopeio":                "kopeio",
+		"kube-router":           "kuberouter",
+		"kuberouter":            "kuberouter",
+		"amazon-vpc-routed-eni": "amazonvpc",
+		"amazonvpc":             "amazonvpc",
+		"cilium-eni":            "cilium",
+		"cilium-etcd":           "cilium",
+		"  Calico ":             "calico",
+		"lyftvpc":               "lyftvpc",
+		"kindnet":               "kindnet",
+	} {
+		p, err := Lookup(in)
+		if err != nil {
+			t.Errorf("Lookup(%q): %v", in, err)
+			continue
+		}
+		if got := p.Descriptor().Name; got != want {
+			t.Errorf("Lookup(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+func TestLookupUnknownListsValidNames(t *testing.T) {
+	_, err := Lookup("calcio")
+	if err == nil {
+		t.Fatal("Lookup(calcio) succeeded")
+	}
+	for _, want := range []string{`"calcio"`, "amazon-vpc-routed-eni", "flannel-udp", "kube-router", "weave"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %s", err, want)
+		}
+	}
+}
+
+func TestBySpecKeyIsExact(t *testing.T) {
+	if _, ok := BySpecKey("kube-router"); ok {
+		t.Error("kube-router is a --networking value, not a spec key")
+	}
+	if p, ok := BySpecKey("kuberouter"); !ok || p.Descriptor().Name != "kuberouter" {
+		t.Error("kuberouter spec key not found")
+	}
+}
+
+func TestFlannelValuesSelectBackends(t *testing.T) {
+	d := descriptor(t, "flannel")
+	want := map[string]string{"flannel": "vxlan", "flannel-vxlan": "vxlan", "flannel-udp": "udp"}
+	for _, v := range d.KopsValues {
+		if v.Presets["backend"] != want[v.Value] {
+			t.Errorf("%s selects backend %q, want %q", v.Value, v.Presets["backend"], want[v.Value])
+		}
+	}
+	p, _ := Lookup("flannel")
+	if e := providers.EncapsulationOf(p, map[string]any{"backend": "udp"}); e.Kind != providers.EncapUDP || e.Overhead != 28 {
+		t.Errorf("udp backend encapsulation = %+v", e)
+	}
+	if e := providers.EncapsulationOf(p, nil); e.Kind != providers.EncapVXLAN || e.Overhead != 50 {
+		t.Errorf("default flannel encapsulation = %+v", e)
+	}
+}
+
+func TestEncapsulationFollowsOptions(t *testing.T) {
+	for _, tc := range []struct {
+		provider string
+		opts     map[string]any
+		kind     providers.EncapKind
+		overhead int
+	}{
+		{"calico", nil, providers.EncapIPIP, 20},
+		{"calico", map[string]any{"encapsulationMode": "vxlan"}, providers.EncapVXLAN, 50},
+		{"cilium", nil, providers.EncapVXLAN, 50},
+		{"cilium", map[string]any{"ipam": "eni"}, providers.EncapNone, 0},
+		{"weave", nil, providers.EncapWeave, 87},
+		{"canal", nil, providers.EncapVXLAN, 50},
+		{"kopeio", nil, providers.EncapVXLAN, 50},
+		{"kuberouter", nil, providers.EncapIPIP, 20},
+		{"kubenet", nil, providers.EncapNone, 0},
+		{"amazonvpc", nil, providers.EncapNone, 0},
+		{"lyftvpc", nil, providers.EncapNone, 0},
+		{"cni", nil, providers.EncapUnknown, 0},
+	} {
+		p, err := Lookup(tc.provider)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := providers.EncapsulationOf(p, tc.opts)
+		if e.Kind != tc.kind || e.Overhead != tc.overhead {
+			t.Errorf("%s %v: encapsulation %s/%d, want %s/%d", tc.provider, tc.opts, e.Kind, e.Overhead, tc.kind, tc.overhead)
+		}
+	}
+}
+
+// TestLifecycleFacts pins the facts the issue lists.
+func TestLifecycleFacts(t *testing.T) {
+	zero := providers.Version{}
+	for _, tc := range []struct {
+		provider  string
+		kops, k8s providers.Version
+		want      providers.Status
+	}{
+		{"classic", providers.V(1, 18), zero, providers.StatusRemoved},
+		{"romana", providers.V(1, 18), zero, providers.StatusDeprecated},
+		{"romana", providers.V(1, 19), zero, providers.StatusRemoved},
+		{"lyftvpc", providers.V(1, 21), zero, providers.StatusSupported},
+		{"lyftvpc", providers.V(1, 22), zero, providers.StatusDeprecated},
+		{"lyftvpc", providers.V(1, 23), zero, providers.StatusRemoved},
+		{"weave", providers.V(1, 27), providers.V(1, 22), providers.StatusDeprecated},
+		{"weave", providers.V(1, 27), providers.V(1, 23), providers.StatusUnsupported},
+		{"weave", providers.V(1, 28), providers.V(1, 22), providers.StatusRemoved},
+		{"canal", zero, providers.V(1, 27), providers.StatusExperimental},
+		{"canal", zero, providers.V(1, 28), providers.StatusUnsupported},
+		{"cilium", zero, providers.V(1, 30), providers.StatusSupported},
+		{"kindnet", zero, zero, providers.StatusExperimental},
+	} {
+		got := descriptor(t, tc.provider).Lifecycle.At(tc.kops, tc.k8s)
+		if got.Status != tc.want {
+			t.Errorf("%s with kops %v, Kubernetes %v: %s (%s), want %s", tc.provider, tc.kops, tc.k8s, got.Status, got.Reason, tc.want)
+		}
+	}
+	if !descriptor(t, "cilium").Lifecycle.DefaultAt(providers.V(1, 26)) || descriptor(t, "cilium").Lifecycle.DefaultAt(providers.V(1, 25)) {
+		t.Error("cilium must be kops' default from 1.26 on")
+	}
+	if !descriptor(t, "kubenet").Lifecycle.DefaultAt(providers.V(1, 25)) || descriptor(t, "kubenet").Lifecycle.DefaultAt(providers.V(1, 26)) {
+		t.Error("kubenet must be kops' default before 1.26")
+	}
+}
+
+func TestOptionFacts(t *testing.T) {
+	for _, name := range []string{"weave", "calico"} {
+		o, ok := descriptor(t, name).Option("mtu")
+		if !ok || o.DefaultOnAWS != "8912" || o.Type != providers.TypeInt {
+			t.Errorf("%s mtu option = %+v, want an int that kops sets to 8912 on AWS", name, o)
+		}
+	}
+	if o, _ := descriptor(t, "weave").Option("password"); !o.Secret || o.InSpec {
+		t.Errorf("weave password must be secret and outside the spec: %+v", o)
+	}
+	if o, _ := descriptor(t, "calico").Option("crossSubnet"); !slices.Equal(o.OnlyOn, []providers.Cloud{providers.AWS}) {
+		t.Errorf("calico crossSubnet must be AWS only: %+v", o)
+	}
+	for provider, opts := range map[string][]string{
+		"calico":    {"mtu", "crossSubnet", "typhaReplicas", "majorVersion"},
+		"weave":     {"mtu", "netExtraArgs", "npcExtraArgs", "password"},
+		"cilium":    {"ipam", "enableNodePort", "etcdManaged", "disableMasquerade"},
+		"amazonvpc": {"env"},
+		"lyftvpc":   {"subnetTags"},
+		"flannel":   {"iptablesResyncSeconds", "backend"},
+	} {
+		d := descriptor(t, provider)
+		for _, o := range opts {
+			if _, ok := d.Option(o); !ok {
+				t.Errorf("%s lacks option %s", provider, o)
+			}
+		}
+	}
+}
+
+func TestRequirementFacts(t *testing.T) {
+	ports := func(d providers.Descriptor) []int {
+		var out []int
+		for _, p := range d.Requirements.Ports {
+			out = append(out, p.Port)
+		}
+		return out
+	}
+	if !slices.Contains(ports(descriptor(t, "romana")), 4001) {
+		t.Error("romana needs etcd's port 4001")
+	}
+	for _, name := range []string{"amazonvpc", "lyftvpc", "cilium"} {
+		iam := descriptor(t, name).Requirements.IAM
+		if len(iam) == 0 || !slices.Contains(iam[0].Actions, "ec2:AssignPrivateIpAddresses") {
+			t.Errorf("%s: IAM grants %+v lack ENI address actions", name, iam)
+		}
+	}
+	if r := descriptor(t, "kuberouter").Requirements; r.ReplacesKubeProxy != providers.Always || r.SrcDstCheckDisabled == providers.Never {
+		t.Errorf("kube-router replaces kube-proxy and needs src/dst checks off: %+v", r)
+	}
+	if r := descriptor(t, "calico").Requirements; !strings.Contains(string(r.SrcDstCheckDisabled), "crossSubnet") {
+		t.Errorf("calico needs src/dst checks off with crossSubnet: %q", r.SrcDstCheckDisabled)
+	}
+	cil := descriptor(t, "cilium").Requirements
+	var nodePortKernel string
+	for _, k := range cil.Kernel {
+		if k.MinKernel != "" {
+			nodePortKernel = k.MinKernel
+		}
+	}
+	if nodePortKernel != "4.19.57" || cil.EtcdCluster == nil || cil.EtcdCluster.Name != "cilium" {
+		t.Errorf("cilium requirements wrong: kernel %q, etcd %+v", nodePortKernel, cil.EtcdCluster)
+	}
+	for _, name := range []string{"amazonvpc", "lyftvpc"} {
+		d := descriptor(t, name)
+		if d.Platforms.AnyCloud || !d.Platforms.RunsOn(providers.AWS) || d.Platforms.RunsOn(providers.GCE) {
+			t.Errorf("%s must be AWS only: %+v", name, d.Platforms)
+		}
+	}
+}
+
+func TestPolicyAndKindFacts(t *testing.T) {
+	policy := map[string]bool{"calico": true, "canal": true, "cilium": true, "kuberouter": true, "weave": true, "flannel": false, "kubenet": false, "kopeio": false}
+	for name, want := range policy {
+		if got := descriptor(t, name).EnforcesNetworkPolicy; got != want {
+			t.Errorf("%s EnforcesNetworkPolicy = %t, want %t", name, got, want)
+		}
+	}
+	for name, want := range map[string]providers.KindStatus{
+		"flannel": providers.KindPlanned, "kuberouter": providers.KindPlanned, "calico": providers.KindPlanned,
+		"canal": providers.KindPlanned, "cilium": providers.KindPlanned, "kubenet": providers.KindPlanned,
+		"weave": providers.KindUnavailable, "kopeio": providers.KindUnavailable, "kindnet": providers.KindUnavailable,
+		"amazonvpc": providers.KindNotApplicable, "lyftvpc": providers.KindNotApplicable,
+	} {
+		if got := descriptor(t, name).Kind.Status; got != want {
+			t.Errorf("%s on kind = %s, want %s", name, got, want)
+		}
+	}
+	if r := descriptor(t, "kindnet").Kind.Reason; !strings.Contains(r, "module proxy") || !strings.Contains(r, "own name") {
+		t.Errorf("kindnet kind reason must say why and name the replacement plan: %q", r)
+	}
+}

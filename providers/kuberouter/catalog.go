@@ -1,0 +1,49 @@
+// Package kuberouter describes kube-router as kops installs it: routed pod networking, an IPVS
+// service proxy that replaces kube-proxy, and iptables NetworkPolicy enforcement.
+package kuberouter
+
+import "github.com/netconform/netconform/providers"
+
+// Provider is kube-router.
+type Provider struct{}
+
+var _ providers.Provider = Provider{}
+
+// New returns the kube-router provider.
+func New() Provider { return Provider{} }
+
+// Descriptor returns kube-router's facts.
+func (Provider) Descriptor() providers.Descriptor {
+	return providers.Descriptor{
+		Name:       "kuberouter",
+		Title:      "kube-router",
+		KopsValues: []providers.KopsValue{{Value: "kube-router"}},
+		SpecKey:    "kuberouter",
+		Summary:    "Routed pod networking with BGP, an IPVS service proxy in place of kube-proxy, and NetworkPolicy enforcement.",
+		Platforms:  providers.Platforms{AnyCloud: true},
+		Lifecycle: providers.Lifecycle{
+			Status:           providers.StatusExperimental,
+			IntroducedInKops: providers.Version{Major: 1, Minor: 6, Patch: 2},
+			Note:             "kops lists it as experimental (never marked stable).",
+		},
+		Requirements: providers.Requirements{
+			Kernel: []providers.KernelRequirement{
+				{Feature: providers.KernelIPVS, When: providers.Always},
+				{Feature: providers.KernelIPIP, When: providers.When("pod traffic crosses subnets")},
+			},
+			ReplacesKubeProxy: providers.Always,
+			Ports: []providers.Port{
+				{Protocol: "tcp", Port: 179, Between: "all nodes", Purpose: "BGP", When: providers.Always},
+				{Protocol: "ipip", Between: "nodes in different subnets", Purpose: "IP-in-IP (IP protocol 4)", When: providers.When("pod traffic crosses subnets")},
+			},
+			SrcDstCheckDisabled: providers.When("on AWS (kube-router turns it off on every instance itself)"),
+		},
+		Encapsulation:         providers.IPIP("only between nodes in different subnets; none within a subnet"),
+		EnforcesNetworkPolicy: true,
+		Kind: providers.KindSupport{
+			Status: providers.KindPlanned,
+			Reason: "kind nodes share one L2 network, so kube-router routes without encapsulation; install code is planned",
+		},
+		Notes: []string{"kube-proxy must not run: set spec.kubeProxy.enabled: false (kops create cluster --networking kube-router does)."},
+	}
+}
