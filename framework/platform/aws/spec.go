@@ -1,0 +1,128 @@
+package aws
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"sigs.k8s.io/yaml"
+)
+
+// networkingKeys are the spec.networking keys that select a provider; a spec must hold only the
+// one netconform asked for.
+func networkingKeys() []string {
+	return []string{"kubenet", "classic", "external", "cni", "calico", "canal", "flannel", "kopeio", "kuberouter",
+		"romana", "weave", "amazonvpc", "cilium", "lyftvpc", "kindnet", "gce"}
+}
+
+// specPatch is the part of the Cluster document netconform writes, as YAML (for plans).
+func specPatch(clusterName string, n Networking) ([]byte, error) {
+	doc := map[string]any{
+		"apiVersion": "kops.k8s.io/v1alpha2",
+		"kind":       "Cluster",
+		"metadata":   map[string]any{"name": clusterName},
+		"spec":       map[string]any{"networking": map[string]any{n.SpecKey: n.Spec}},
+	}
+	b, err := yaml.Marshal(doc)
+	if err != nil {
+		return nil, fmt.Errorf("render spec patch: %w", err)
+	}
+	return b, nil
+}
+
+// mergeSpec merges the networking settings into the Cluster document kops generated
+// (kops get cluster -o yaml), keeping everything else as kops wrote it. It refuses a document
+// for another cluster, or one whose spec.networking selects a different provider.
+func mergeSpec(generated []byte, clusterName string, n Networking) ([]byte, error) {
+	var out [][]byte
+	clusters := 0
+	for _, raw := range splitDocuments(generated) {
+		j, err := yaml.YAMLToJSON(raw)
+		if err != nil {
+			return nil, fmt.Errorf("parse the spec kops printed: %w", err)
+		}
+		var doc map[string]any
+		dec := json.NewDecoder(bytes.NewReader(j))
+		dec.UseNumber()
+		if err := dec.Decode(&doc); err != nil || doc == nil {
+			return nil, fmt.Errorf("the spec kops printed is not a YAML mapping: %v", err)
+		}
+		if doc["kind"] == "Cluster" {
+			clusters++
+			if err := mergeCluster(doc, clusterName, n); err != nil {
+				return nil, err
+			}
+		}
+		b, err := json.Marshal(doc)
+		if err != nil {
+			return nil, fmt.Errorf("render spec: %w", err)
+		}
+		y, err := yaml.JSONToYAML(b)
+		if err != nil {
+			return nil, fmt.Errorf("render spec: %w", err)
+		}
+		out = append(out, y)
+	}
+	if clusters != 1 {
+		return nil, fmt.Errorf("kops printed %d Cluster documents for %s, want 1", clusters, clusterName)
+	}
+	return bytes.Join(out, []byte("---\n")), nil
+}
+
+func mergeCluster(doc map[string]any, clusterName string, n Networking) error {
+	md, _ := doc["metadata"].(map[string]any)
+	if name, _ := md["name"].(string); name != clusterName {
+		return fmt.Errorf("kops printed the spec of cluster %q, want %q", name, clusterName)
+	}
+	spec, ok := doc["spec"].(map[string]any)
+	if !ok {
+		return fmt.Errorf("cluster %s: spec is missing or not a mapping", clusterName)
+	}
+	nw, ok := spec["networking"].(map[string]any)
+	if !ok {
+		nw = map[string]any{}
+		spec["networking"] = nw
+	}
+	var others []string
+	for _, k := range networkingKeys() {
+		if _, set := nw[k]; set && k != n.SpecKey {
+			others = append(others, k)
+		}
+	}
+	if len(others) > 0 {
+		sort.Strings(others)
+		return fmt.Errorf("cluster %s: spec.networking selects %s, not %s: was the cluster created with another --networking?", clusterName, strings.Join(others, ", "), n.SpecKey)
+	}
+	block, _ := nw[n.SpecKey].(map[string]any)
+	if block == nil {
+		block = map[string]any{}
+	}
+	for k, v := range n.Spec {
+		block[k] = v
+	}
+	nw[n.SpecKey] = block
+	return nil
+}
+
+// splitDocuments splits multi-document YAML on "---" lines, dropping empty documents.
+func splitDocuments(b []byte) [][]byte {
+	var docs [][]byte
+	var cur bytes.Buffer
+	flush := func() {
+		if len(bytes.TrimSpace(cur.Bytes())) > 0 {
+			docs = append(docs, append([]byte(nil), cur.Bytes()...))
+		}
+		cur.Reset()
+	}
+	for _, line := range bytes.SplitAfter(b, []byte("\n")) {
+		if t := bytes.TrimRight(line, " \t\r\n"); bytes.Equal(t, []byte("---")) {
+			flush()
+			continue
+		}
+		cur.Write(line)
+	}
+	flush()
+	return docs
+}
