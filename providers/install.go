@@ -18,6 +18,9 @@ type Cluster struct {
 	Images platform.ImageLoader
 	// PodSubnet is the cluster pod CIDR each node's range is drawn from.
 	PodSubnet string
+	// ImageRefs are images given for this run by component name (flannel=netconform/flannel:...);
+	// they are already loaded on the nodes. A component without one uses its pinned upstream image.
+	ImageRefs map[string]string
 	// Out receives progress lines.
 	Out io.Writer
 }
@@ -38,4 +41,13 @@ type Healthy struct {
 	Devices []string
 	// EncapOverhead is subtracted from the underlay MTU to give the pod MTU.
 	EncapOverhead int
+}
+
+// PodMTU is the MTU pods must have: the configured MTU when the user set one, else the
+// underlay MTU (the node's interface toward other nodes) minus the encapsulation overhead.
+func (h Healthy) PodMTU(underlay, configured int) int {
+	if configured > 0 {
+		return configured
+	}
+	return underlay - h.EncapOverhead
 }

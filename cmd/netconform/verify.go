@@ -31,6 +31,9 @@ type verifyOptions struct {
 	labelFilter string
 	verbose     bool
 	concurrency int
+	podSubnet   string
+	mtu         int
+	routeQuota  int
 }
 
 func (o *verifyOptions) addFlags(cmd *cobra.Command) {
@@ -42,6 +45,9 @@ func (o *verifyOptions) addFlags(cmd *cobra.Command) {
 	f.StringVar(&o.labelFilter, "label-filter", "", "ginkgo label filter selecting checks, e.g. 'dns || connectivity'")
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "print every spec as it runs")
 	f.IntVar(&o.concurrency, "probe-concurrency", 8, "probes in flight at once")
+	f.StringVar(&o.podSubnet, "pod-subnet", "", "cluster pod CIDR (default: the platform's, or kube-proxy's clusterCIDR)")
+	f.IntVar(&o.mtu, "mtu", 0, "MTU configured for the provider (default: derived from the underlay minus the encapsulation overhead)")
+	f.IntVar(&o.routeQuota, "route-quota", suites.DefaultRouteQuota, "routes-per-route-table quota the cluster's routes are counted against")
 }
 
 // complete fills defaults that depend on the time and the environment.
@@ -102,6 +108,7 @@ func verify(ctx context.Context, o *verifyOptions, c *kube.Client, rec *results.
 		passed, err = suites.Run(ctx, &suites.Env{
 			Client: c, Fleet: fleet, Provider: o.provider, Platform: platformName, Healthy: healthy,
 			Recorder: rec, Install: install, ProbeConcurrency: o.concurrency,
+			PodSubnet: o.podSubnet, ConfiguredMTU: o.mtu, RouteQuota: o.routeQuota,
 		}, suites.Config{LabelFilter: o.labelFilter, ReportDir: o.artifacts, Verbose: o.verbose})
 		if err == nil && !passed {
 			return results.ErrChecksFailed

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"sort"
+	"strings"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -48,6 +49,9 @@ func DefaultTimeouts() Timeouts {
 	}
 }
 
+// backstopTimeout bounds any HTTP request to the API server whose context has no deadline.
+const backstopTimeout = 2 * time.Minute
+
 // Client is a clientset plus the rest config it came from.
 type Client struct {
 	kubernetes.Interface
@@ -65,7 +69,9 @@ func NewClient(ctx context.Context, kubeconfig string, t Timeouts) (*Client, err
 	if err != nil {
 		return nil, fmt.Errorf("kubeconfig %s is not usable: %w", kubeconfig, err)
 	}
-	cfg.Timeout = t.APICall
+	// Every call carries its own deadline through its context (probes through the API server's
+	// proxy may legitimately take longer than a plain call); this is only a backstop.
+	cfg.Timeout = backstopTimeout
 	cfg.QPS, cfg.Burst = 50, 100
 	cs, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
@@ -310,4 +316,22 @@ func (c *Client) DeleteNamespace(ctx context.Context, name string) error {
 		}
 		return false, "still terminating", err
 	})
+}
+
+// KubeProxyClusterCIDR reads clusterCIDR from kubeadm's kube-proxy ConfigMap.
+func (c *Client) KubeProxyClusterCIDR(ctx context.Context) (string, error) {
+	cctx, cancel := c.call(ctx)
+	defer cancel()
+	cm, err := c.CoreV1().ConfigMaps("kube-system").Get(cctx, "kube-proxy", metav1.GetOptions{})
+	if err != nil {
+		return "", fmt.Errorf("kube-proxy ConfigMap: %w", err)
+	}
+	for _, line := range strings.Split(cm.Data["config.conf"], "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "clusterCIDR:"); ok {
+			if v = strings.Trim(strings.TrimSpace(v), `"'`); v != "" {
+				return strings.Split(v, ",")[0], nil
+			}
+		}
+	}
+	return "", errors.New("kube-proxy ConfigMap has no clusterCIDR")
 }

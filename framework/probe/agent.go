@@ -30,6 +30,11 @@ type Agent struct {
 	Logger *log.Logger
 }
 
+// relayClient opens a new connection for every relayed request: a POST on a kept-alive
+// connection that the other side has just closed fails with EOF and is not retried, which
+// would show up as a broken agent.
+var relayClient = &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+
 // relayMargin is what a relaying agent adds to a probe's timeout for the extra hop.
 const relayMargin = 2 * time.Second
 
@@ -177,7 +182,7 @@ func relayInfo(ctx context.Context, w http.ResponseWriter, via string) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := relayClient.Do(req)
 	if err != nil {
 		http.Error(w, fmt.Sprintf("relay to %s: %v", via, err), http.StatusBadGateway)
 		return
@@ -196,7 +201,7 @@ func relay(ctx context.Context, req Request) Result {
 	if err != nil {
 		return Result{Outcome: Error, Detail: err.Error()}
 	}
-	resp, err := http.DefaultClient.Do(hreq)
+	resp, err := relayClient.Do(hreq)
 	if err != nil {
 		return Result{Outcome: AgentUnreachable, Detail: fmt.Sprintf("relay to %s: %v", via, err)}
 	}

@@ -137,7 +137,7 @@ func TestKubenet(t *testing.T) {
 	}
 	r := loadResult(t, art)
 	passed, failed, skipped := r.Counts()
-	if failed != 0 || skipped != 0 || passed < 11 || !r.Complete || r.Nodes != 3 {
+	if failed != 0 || skipped != 0 || passed < 18 || !r.Complete || r.Nodes != 3 {
 		t.Fatalf("healthy kubenet: %d passed, %d failed, %d skipped, complete=%v, nodes=%d", passed, failed, skipped, r.Complete, r.Nodes)
 	}
 	for _, want := range []string{"cluster create", "networking install", "networking ready", "suites"} {
@@ -157,13 +157,38 @@ func TestKubenet(t *testing.T) {
 	kubeconfig := filepath.Join(art, "kubeconfig")
 	worker, worker2, cp := runID+"-worker", runID+"-worker2", runID+"-control-plane"
 
-	check := func(t *testing.T, labels string) (*results.Result, int) {
+	check := func(t *testing.T, labels string, extra ...string) (*results.Result, int) {
 		t.Helper()
 		dir := t.TempDir()
-		out, code := netconform(t, 5*time.Minute, "check", "--kubeconfig", kubeconfig, "--probe-image", probeImage,
-			"--provider", "kubenet", "--artifacts", dir, "--label-filter", labels)
+		args := append([]string{"check", "--kubeconfig", kubeconfig, "--probe-image", probeImage,
+			"--provider", "kubenet", "--artifacts", dir, "--label-filter", labels}, extra...)
+		out, code := netconform(t, 5*time.Minute, args...)
 		t.Log(out)
 		return loadResult(t, dir), code
+	}
+	// expectPairs asserts that a check failed and that its failing observations are exactly
+	// those for which bad(from, to) holds.
+	expectPairs := func(t *testing.T, r *results.Result, id string, bad func(from, to string) bool) {
+		t.Helper()
+		c, ok := checkByID(r, id)
+		if !ok || c.Status != results.Failed {
+			t.Errorf("%s: %q, want failed", id, c.Status)
+			return
+		}
+		for _, o := range c.Observations {
+			if want := !bad(o.From, o.To); o.OK != want {
+				t.Errorf("%s: %s -> %s ok=%v (%s %s), want ok=%v", id, o.From, o.To, o.OK, o.Observed, o.Detail, want)
+			}
+		}
+	}
+	expectPassed := func(t *testing.T, labels string, extra ...string) {
+		t.Helper()
+		if r, code := check(t, labels, extra...); code != 0 {
+			t.Errorf("after restoring (%s): exit %d: %s", labels, code, failedChecks(r))
+		}
+	}
+	between := func(a, b string) func(from, to string) bool {
+		return func(from, to string) bool { return (from == a && to == b) || (from == b && to == a) }
 	}
 
 	t.Run("missing route fails exactly the pairs across it", func(t *testing.T) {
@@ -171,36 +196,94 @@ func TestKubenet(t *testing.T) {
 		ip := nodeIP(t, worker2)
 		onNode(t, worker, "ip", "route", "del", cidr)
 		defer onNode(t, worker, "ip", "route", "replace", cidr, "via", ip)
-		r, code := check(t, "pod-to-pod || host-to-pod")
+		r, code := check(t, "pod-to-pod || host-to-pod || node-routes")
 		if code != 1 {
 			t.Fatalf("check exited %d, want 1 (checks failed)", code)
 		}
 		for _, id := range []string{"connectivity/pod-to-pod-over-tcp", "connectivity/pod-to-pod-over-udp", "connectivity/pod-to-pod-over-icmp"} {
-			c, ok := checkByID(r, id)
-			if !ok || c.Status != results.Failed {
-				t.Errorf("%s: %+v, want failed", id, c.Status)
-				continue
-			}
-			for _, o := range c.Observations {
-				across := (o.From == worker && o.To == worker2) || (o.From == worker2 && o.To == worker)
-				if across == o.OK {
-					t.Errorf("%s: %s -> %s ok=%v (%s), want ok=%v", id, o.From, o.To, o.OK, o.Observed, !across)
-				}
-			}
-			if !strings.Contains(c.Reason, worker+" -> "+worker2) {
+			expectPairs(t, r, id, between(worker, worker2))
+			if c, _ := checkByID(r, id); !strings.Contains(c.Reason, worker+" -> "+worker2) {
 				t.Errorf("%s: failure does not name the pair: %s", id, c.Reason)
 			}
 		}
-		// host network of worker to worker2's pod crosses the missing route too.
+		// worker's host network to worker2's pod crosses the missing route too.
 		c, _ := checkByID(r, "connectivity/host-network-to-pod-over-tcp")
 		if c.Status != results.Failed || !strings.Contains(c.Reason, worker+" -> "+worker2) {
 			t.Errorf("host-to-pod: %s %q, want a failure naming %s -> %s", c.Status, c.Reason, worker, worker2)
 		}
+		expectPairs(t, r, "routes/every-node-has-exactly-one-route-to-every-other-node-s-pod-cidr-via-that-node",
+			func(from, to string) bool { return from == worker && to == worker2 })
 		onNode(t, worker, "ip", "route", "replace", cidr, "via", ip)
-		if r, code := check(t, "pod-to-pod"); code != 0 {
-			_, f, _ := r.Counts()
-			t.Errorf("after restoring the route: exit %d, %d failed", code, f)
+		expectPassed(t, "pod-to-pod || node-routes")
+	})
+
+	t.Run("stale route to a pod CIDR nobody owns", func(t *testing.T) {
+		const stale = "10.244.200.0/24"
+		onNode(t, worker, "ip", "route", "add", stale, "via", nodeIP(t, cp))
+		defer onNode(t, worker, "sh", "-c", "ip route del "+stale+" 2>/dev/null || true")
+		r, code := check(t, "stale-routes")
+		if code != 1 {
+			t.Fatalf("check exited %d, want 1", code)
 		}
+		c, _ := checkByID(r, "routes/no-route-to-a-pod-cidr-that-no-node-owns")
+		if c.Status != results.Failed || len(c.Observations) != 1 || c.Observations[0].From != worker || c.Observations[0].To != stale {
+			t.Errorf("stale route: %s %+v, want one failure on %s for %s", c.Status, c.Observations, worker, stale)
+		}
+		onNode(t, worker, "ip", "route", "del", stale)
+		expectPassed(t, "stale-routes")
+	})
+
+	t.Run("a lower MTU on one node's link black-holes full-size frames to it", func(t *testing.T) {
+		onNode(t, worker2, "ip", "link", "set", "eth0", "mtu", "1400")
+		defer onNode(t, worker2, "ip", "link", "set", "eth0", "mtu", "1500")
+		r, code := check(t, "mtu")
+		if code != 1 {
+			t.Fatalf("check exited %d, want 1", code)
+		}
+		toWorker2 := func(_, to string) bool { return to == worker2 }
+		expectPairs(t, r, "mtu/a-full-size-packet-with-df-crosses-between-nodes", toWorker2)
+		expectPairs(t, r, "mtu/a-bulk-tcp-transfer-between-pods-on-different-nodes-completes", toWorker2)
+		c, _ := checkByID(r, "mtu/pod-and-node-devices-carry-the-expected-mtu")
+		if c.Status != results.Failed || !strings.Contains(c.Reason, worker2) {
+			t.Errorf("devices: %s %q, want a failure naming %s", c.Status, c.Reason, worker2)
+		}
+		for _, o := range c.Observations {
+			if !o.OK && o.From != worker2 && o.From != "cluster" {
+				t.Errorf("devices: %s blamed (%s -> %s: %s), only %s has the low MTU", o.From, o.From, o.To, o.Observed, worker2)
+			}
+		}
+		onNode(t, worker2, "ip", "link", "set", "eth0", "mtu", "1500")
+		expectPassed(t, "mtu")
+	})
+
+	t.Run("one-way loss between two nodes", func(t *testing.T) {
+		src := podCIDR(t, cp, worker)
+		dst := podCIDR(t, cp, worker2)
+		rule := []string{"FORWARD", "-s", src, "-d", dst, "-j", "DROP"}
+		onNode(t, worker2, append([]string{"iptables", "-I"}, rule...)...)
+		defer onNode(t, worker2, "sh", "-c", "iptables -D "+strings.Join(rule, " ")+" || true")
+		r, code := check(t, "pod-to-pod || pmtu")
+		if code != 1 {
+			t.Fatalf("check exited %d, want 1", code)
+		}
+		// Requests from worker to worker2 are lost, and so are worker's replies to worker2.
+		expectPairs(t, r, "connectivity/pod-to-pod-over-tcp", between(worker, worker2))
+		expectPairs(t, r, "connectivity/pod-to-pod-over-icmp", between(worker, worker2))
+		expectPairs(t, r, "mtu/a-full-size-packet-with-df-crosses-between-nodes", between(worker, worker2))
+		onNode(t, worker2, append([]string{"iptables", "-D"}, rule...)...)
+		expectPassed(t, "pod-to-pod || pmtu")
+	})
+
+	t.Run("route quota smaller than the cluster needs", func(t *testing.T) {
+		r, code := check(t, "route-quota", "--route-quota", "2")
+		if code != 1 {
+			t.Fatalf("check exited %d, want 1", code)
+		}
+		c, _ := checkByID(r, "routes/the-cluster-s-routes-fit-the-route-table-quota")
+		if c.Status != results.Failed || !strings.Contains(c.Reason, "kubenet needs 3 routes in one table; quota 2") {
+			t.Errorf("quota: %s %q", c.Status, c.Reason)
+		}
+		expectPassed(t, "route-quota", "--route-quota", "3")
 	})
 
 	t.Run("CoreDNS scaled to zero fails DNS and only DNS", func(t *testing.T) {
@@ -223,10 +306,18 @@ func TestKubenet(t *testing.T) {
 		}
 		kubectl(t, cp, "-n", "kube-system", "scale", "deployment/coredns", "--replicas=2")
 		kubectl(t, cp, "-n", "kube-system", "rollout", "status", "deployment/coredns", "--timeout=120s")
-		if _, code := check(t, "dns"); code != 0 {
-			t.Errorf("after restoring CoreDNS: exit %d", code)
-		}
+		expectPassed(t, "dns")
 	})
+}
+
+func failedChecks(r *results.Result) string {
+	var ids []string
+	for _, c := range r.Checks {
+		if c.Status == results.Failed {
+			ids = append(ids, c.ID+": "+c.Reason)
+		}
+	}
+	return strings.Join(ids, "\n")
 }
 
 // TestInterruptDuringCreate sends SIGINT while the cluster is being created: the run must end

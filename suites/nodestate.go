@@ -1,0 +1,101 @@
+package suites
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+
+	"github.com/onsi/ginkgo/v2"
+
+	"github.com/netconform/netconform/framework/agents"
+	"github.com/netconform/netconform/framework/kube"
+	"github.com/netconform/netconform/framework/probe"
+)
+
+// nodeState is what one node's agents report: the host network namespace and one pod's.
+type nodeState struct {
+	Node     kube.Node
+	Host     probe.Info
+	HostErr  error
+	Pod      probe.Info
+	PodErr   error
+	Underlay *probe.Link // the host link that carries the node's InternalIP
+}
+
+// collectNodeState asks every node's host and pod agent for their links and routes.
+func collectNodeState(ctx context.Context) ([]nodeState, error) {
+	nodes, err := env.Client.Nodes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	states := make([]nodeState, len(nodes))
+	var wg sync.WaitGroup
+	for i, n := range nodes {
+		states[i].Node = n
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s := &states[i]
+			if h, ok := env.Fleet.Agent(agents.Host, n.Name); ok && h.Ready {
+				s.Host, s.HostErr = env.Fleet.Info(ctx, h)
+			} else {
+				s.HostErr = fmt.Errorf("no Ready host agent on %s", n.Name)
+			}
+			if p, ok := env.Fleet.Agent(agents.PodA, n.Name); ok && p.Ready {
+				s.Pod, s.PodErr = env.Fleet.Info(ctx, p)
+			} else {
+				s.PodErr = fmt.Errorf("no Ready pod agent on %s", n.Name)
+			}
+			if s.HostErr == nil {
+				s.Underlay = linkWithIP(s.Host.Links, n.InternalIP)
+			}
+		}()
+	}
+	wg.Wait()
+	return states, nil
+}
+
+// linkWithIP finds the link that has ip among its addresses.
+func linkWithIP(links []probe.Link, ip string) *probe.Link {
+	for i, l := range links {
+		for _, a := range l.Addrs {
+			if strings.Split(a, "/")[0] == ip {
+				return &links[i]
+			}
+		}
+	}
+	return nil
+}
+
+// podLink is the pod's interface toward the network (not loopback).
+func podLink(links []probe.Link) *probe.Link {
+	for i, l := range links {
+		if l.Name == "eth0" {
+			return &links[i]
+		}
+	}
+	for i, l := range links {
+		if l.Name != "lo" && l.Up {
+			return &links[i]
+		}
+	}
+	return nil
+}
+
+// clusterPodSubnet returns the cluster pod CIDR: the run's, else kube-proxy's clusterCIDR.
+func clusterPodSubnet(ctx context.Context) *net.IPNet {
+	cidr := env.PodSubnet
+	if cidr == "" {
+		var err error
+		if cidr, err = env.Client.KubeProxyClusterCIDR(ctx); err != nil {
+			ginkgo.Fail("cluster pod CIDR unknown (pass --pod-subnet): " + err.Error())
+		}
+	}
+	_, n, err := net.ParseCIDR(cidr)
+	if err != nil {
+		ginkgo.Fail(fmt.Sprintf("cluster pod CIDR %q: %v", cidr, err))
+	}
+	return n
+}

@@ -1,0 +1,147 @@
+package suites
+
+import (
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/onsi/ginkgo/v2"
+
+	"github.com/netconform/netconform/framework/results"
+)
+
+// DefaultRouteQuota is AWS's current default for routes per route table (the kops guide's 50
+// is the old default).
+const DefaultRouteQuota = 500
+
+var _ = ginkgo.Describe("routes", ginkgo.Label("routes"), func() {
+	ginkgo.BeforeEach(func() {
+		if !env.Healthy.NodeRoutes {
+			ginkgo.Skip(fmt.Sprintf("not-applicable: %s does not program one route per node pod CIDR", orUnknown(env.Provider)))
+		}
+	})
+
+	ginkgo.It("every node has exactly one route to every other node's pod CIDR via that node", ginkgo.Label("node-routes"), func(ctx ginkgo.SpecContext) {
+		states, err := collectNodeState(ctx)
+		if err != nil {
+			ginkgo.Fail(err.Error())
+		}
+		var obs []results.Observation
+		total := 0
+		for _, s := range states {
+			if s.HostErr != nil {
+				obs = append(obs, results.Observation{From: s.Node.Name, To: "routes", Observed: "unknown", Detail: s.HostErr.Error()})
+				continue
+			}
+			for _, peer := range states {
+				if peer.Node.Name == s.Node.Name {
+					continue
+				}
+				o := results.Observation{From: s.Node.Name, To: peer.Node.Name, Protocol: "route",
+					Expected: fmt.Sprintf("%s via %s", peer.Node.PodCIDR, peer.Node.InternalIP)}
+				var found []string
+				for _, r := range s.Host.Routes {
+					if sameCIDR(r.Dst, peer.Node.PodCIDR) {
+						found = append(found, fmt.Sprintf("%s via %s dev %s", r.Dst, orDash(r.Gateway), r.Dev))
+						if r.Gateway == peer.Node.InternalIP {
+							o.OK = true
+						}
+					}
+				}
+				total += len(found)
+				switch {
+				case len(found) == 0:
+					o.Observed, o.OK = "missing", false
+				case len(found) > 1:
+					o.Observed, o.OK = fmt.Sprintf("%d routes: %v", len(found), found), false
+				default:
+					o.Observed = found[0]
+				}
+				obs = append(obs, o)
+			}
+		}
+		measure("node_pod_cidr_routes", float64(total), "")
+		observe(obs)
+		failOnBad(obs)
+	}, ginkgo.NodeTimeout(2*time.Minute))
+
+	ginkgo.It("no route to a pod CIDR that no node owns", ginkgo.Label("stale-routes"), func(ctx ginkgo.SpecContext) {
+		subnet := clusterPodSubnet(ctx)
+		states, err := collectNodeState(ctx)
+		if err != nil {
+			ginkgo.Fail(err.Error())
+		}
+		owned := map[string]string{}
+		for _, s := range states {
+			if _, n, err := net.ParseCIDR(s.Node.PodCIDR); err == nil {
+				owned[n.String()] = s.Node.Name
+			}
+		}
+		var obs []results.Observation
+		for _, s := range states {
+			if s.HostErr != nil {
+				obs = append(obs, results.Observation{From: s.Node.Name, To: "routes", Observed: "unknown", Detail: s.HostErr.Error()})
+				continue
+			}
+			for _, r := range s.Host.Routes {
+				ip, n, err := net.ParseCIDR(r.Dst)
+				if err != nil || !subnet.Contains(ip) {
+					continue
+				}
+				if _, ok := owned[n.String()]; ok {
+					continue
+				}
+				obs = append(obs, results.Observation{From: s.Node.Name, To: r.Dst, Protocol: "route", Expected: "no route",
+					Observed: fmt.Sprintf("%s via %s dev %s", r.Dst, orDash(r.Gateway), r.Dev), Detail: "stale: no node owns this pod CIDR"})
+			}
+		}
+		if len(obs) == 0 {
+			obs = append(obs, results.Observation{From: "cluster", To: subnet.String(), Protocol: "route", Expected: "no route", Observed: "none", OK: true})
+		}
+		observe(obs)
+		failOnBad(obs)
+	}, ginkgo.NodeTimeout(2*time.Minute))
+
+	ginkgo.It("the cluster's routes fit the route-table quota", ginkgo.Label("route-quota"), func(ctx ginkgo.SpecContext) {
+		nodes, err := env.Client.Nodes(ctx)
+		if err != nil {
+			ginkgo.Fail(err.Error())
+		}
+		quota := env.RouteQuota
+		if quota <= 0 {
+			quota = DefaultRouteQuota
+		}
+		// One route per node pod CIDR in a single table: how the cloud route controller
+		// programs kubenet (the table's local and gateway routes come on top on AWS).
+		need := len(nodes)
+		measure("routes_needed", float64(need), "")
+		measure("route_quota", float64(quota), "")
+		measure("headroom_nodes", float64(quota-need), "")
+		o := results.Observation{From: "cluster", To: "route table", Protocol: "route-quota", Expected: fmt.Sprintf("<= %d", quota),
+			Observed: fmt.Sprint(need), OK: need <= quota}
+		observe([]results.Observation{o})
+		if need > quota {
+			ginkgo.Fail(fmt.Sprintf("%s needs %d routes in one table; quota %d", orUnknown(env.Provider), need, quota))
+		}
+	}, ginkgo.NodeTimeout(time.Minute))
+})
+
+func sameCIDR(a, b string) bool {
+	_, na, err1 := net.ParseCIDR(a)
+	_, nb, err2 := net.ParseCIDR(b)
+	return err1 == nil && err2 == nil && na.String() == nb.String()
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "the networking mode"
+	}
+	return s
+}
