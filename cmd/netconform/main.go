@@ -61,6 +61,9 @@ func newRootCmd() *cobra.Command {
 		newDeleteCmd,
 		newProvidersCmd,
 		newLintCmd,
+		newAWSCmd,
+		newSimulateCmd,
+		newCleanupCmd,
 	} {
 		root.AddCommand(sub())
 	}

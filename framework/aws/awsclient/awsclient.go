@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/servicequotas"
+	"github.com/aws/smithy-go/logging"
 )
 
 // Config says where the clients go. The zero value means real AWS with everything from the
@@ -33,6 +34,8 @@ type Config struct {
 	MaxAttempts int
 	// MaxBackoff caps the retryer's backoff between attempts (0: the SDK default, 20s).
 	MaxBackoff time.Duration
+	// Logger replaces the SDK's logger (nil: the SDK's, which prints warnings to stderr).
+	Logger logging.Logger
 }
 
 // Clients are the SDK clients the checks need.
@@ -58,6 +61,9 @@ func New(ctx context.Context, c Config) (Clients, error) {
 	}
 	if c.Region != "" {
 		opts = append(opts, config.WithRegion(c.Region))
+	}
+	if c.Logger != nil {
+		opts = append(opts, config.WithLogger(c.Logger))
 	}
 	if c.StaticCredentials {
 		opts = append(opts, config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("stand-in", "stand-in", "")))

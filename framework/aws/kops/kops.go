@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -111,14 +112,14 @@ func (c *CLI) Run(ctx context.Context, timeout time.Duration, args ...string) ([
 	return stdout.Bytes(), &RunError{Argv: argv, Output: all.Bytes(), Err: err}
 }
 
+// notFound matches kops' answers for a cluster missing from the state store: `cluster not
+// found "NAME"` (kops get) and `cluster "NAME" not found` (kops delete, update, validate).
+var notFound = regexp.MustCompile(`cluster (not found "[^"]*"|"[^"]*" not found)`)
+
 // IsNotFound says whether a failed command reported that the cluster does not exist.
 func IsNotFound(err error) bool {
 	var re *RunError
-	if !errors.As(err, &re) {
-		return false
-	}
-	out := strings.ToLower(string(re.Output))
-	return strings.Contains(out, "not found") || strings.Contains(out, "no such cluster")
+	return errors.As(err, &re) && notFound.Match(re.Output)
 }
 
 // Display renders argv for people: arguments that a shell would split or expand are quoted.

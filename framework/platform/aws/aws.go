@@ -168,7 +168,7 @@ func New(cfg Config, opts ...Option) (*AWS, error) {
 		cfg.ArtifactsDir = filepath.Join("_artifacts", cfg.RunID)
 	}
 	cfg.Timeouts = withDefaults(cfg.Timeouts)
-	a := &AWS{cfg: cfg, networking: n.withOptions(cfg.Options, cfg.NodeCount), out: io.Discard}
+	a := &AWS{cfg: cfg, networking: n.WithOptions(cfg.Options, cfg.NodeCount), out: io.Discard}
 	a.kops = &kops.CLI{Bin: cfg.Kops, State: cfg.StateStore, Env: cfg.Env}
 	for _, o := range opts {
 		o(a)

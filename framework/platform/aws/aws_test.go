@@ -450,3 +450,22 @@ func TestNewRefusesBadConfigs(t *testing.T) {
 		t.Errorf("state store from the environment: %v", err)
 	}
 }
+
+func TestDeleteAfterFailedCreateClusterIsQuiet(t *testing.T) {
+	e := newEnv(t)
+	a, err := aws.New(e.config(t, "calico", "FAKEKOPS_FAIL=create"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Create(timeout(t, time.Minute)); err == nil || !strings.Contains(err.Error(), "kops create cluster") {
+		t.Fatalf("Create = %v, want the kops create cluster failure", err)
+	}
+	// kops create failed before registering anything: kops delete answers that the cluster
+	// does not exist, which is what Delete wants.
+	if err := a.Delete(context.Background()); err != nil {
+		t.Errorf("Delete = %v, want nil", err)
+	}
+	if got := strings.Join(e.commands(t), ","); got != "create cluster,delete cluster" {
+		t.Errorf("kops commands = %s", got)
+	}
+}

@@ -132,10 +132,10 @@ func LookupNetworking(name string) (Networking, error) {
 	return Networking{}, fmt.Errorf("provider %q cannot be set up on AWS by netconform (known: %s)", name, strings.Join(names, ", "))
 }
 
-// withOptions returns the networking with user options merged over netconform's, and the
-// figures that depend on them recomputed (calico's encapsulation decides its overhead and
-// whether source/destination checks must be off).
-func (n Networking) withOptions(opts map[string]any, nodes int) Networking {
+// WithOptions returns the networking with user options merged over netconform's (and typha
+// for calico clusters over 50 nodes), and the figures that depend on them recomputed: calico's
+// encapsulation decides its overhead and whether source/destination checks must be off.
+func (n Networking) WithOptions(opts map[string]any, nodes int) Networking {
 	out := n
 	out.Spec = maps.Clone(n.Spec)
 	out.Notes = slices.Clone(n.Notes)

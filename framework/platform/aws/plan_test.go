@@ -83,7 +83,7 @@ func TestCalicoEncapsulationDecidesRequirements(t *testing.T) {
 		{map[string]any{"encapsulationMode": "vxlan"}, true, 50},
 		{map[string]any{"encapsulationMode": "vxlan", "vxlanMode": "Always"}, false, 50},
 	} {
-		r := n.withOptions(c.opts, 3).Requirements()
+		r := n.WithOptions(c.opts, 3).Requirements()
 		if r.SourceDestDisabled != c.srcDst || r.Overhead != c.overhead || r.PodMTU != 8912 {
 			t.Errorf("calico %v: requirements %+v, want source/dest off %v, overhead %d, MTU 8912", c.opts, r, c.srcDst, c.overhead)
 		}

@@ -1,0 +1,365 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/netconform/netconform/framework/agents"
+	"github.com/netconform/netconform/framework/aws/awsclient"
+	"github.com/netconform/netconform/framework/aws/ec2check"
+	"github.com/netconform/netconform/framework/kube"
+	"github.com/netconform/netconform/framework/platform/aws"
+)
+
+// awsOptions are the AWS platform's settings, parsed once from flags. provider, runID,
+// artifacts and nodes belong to whichever command embeds them (run, aws plan); addFlags
+// registers only the AWS-specific flags.
+type awsOptions struct {
+	provider  string
+	runID     string
+	artifacts string
+	nodes     int // all nodes, control plane included, as run counts them
+
+	kops              string
+	state             string
+	clusterName       string
+	zones             []string
+	nodeSize          string
+	controlPlaneSize  string
+	topology          string
+	kubernetesVersion string
+	validateWait      time.Duration
+	providerOptions   []string
+	region            string
+	endpoint          string
+}
+
+// placeholderState stands in for a state store in plans printed without one.
+const placeholderState = "s3://YOUR-KOPS-STATE-BUCKET"
+
+func (o *awsOptions) addFlags(f *pflag.FlagSet) {
+	f.StringVar(&o.kops, "kops", "", "kops binary (aws; default: kops on PATH)")
+	f.StringVar(&o.state, "state", "", "kops state store (aws; default $KOPS_STATE_STORE)")
+	f.StringVar(&o.clusterName, "cluster-name", "", "kops cluster name (aws; default <run-id>.k8s.local, gossip DNS)")
+	f.StringSliceVar(&o.zones, "zones", []string{aws.DefaultZone}, "availability zones for the nodes; the control plane uses the first (aws)")
+	f.StringVar(&o.nodeSize, "node-size", aws.DefaultSize, "EC2 instance type of the nodes (aws)")
+	f.StringVar(&o.controlPlaneSize, "control-plane-size", aws.DefaultSize, "EC2 instance type of the control plane (aws)")
+	f.StringVar(&o.topology, "topology", "public", "kops topology: public or private (aws)")
+	f.StringVar(&o.kubernetesVersion, "kubernetes-version", "", "Kubernetes version for kops (aws; default: kops' channel)")
+	f.DurationVar(&o.validateWait, "validate-wait", aws.DefaultTimeouts().Validate, "how long kops validate cluster waits (aws)")
+	f.StringArrayVar(&o.providerOptions, "provider-option", nil, "provider setting KEY=VALUE for spec.networking.<provider> (aws; repeatable)")
+	f.StringVar(&o.region, "aws-region", "", "AWS region for the EC2 checks (default: the SDK chain, AWS_REGION)")
+	f.StringVar(&o.endpoint, "aws-endpoint", "", "EC2 and Service Quotas endpoint (a local stand-in; default: AWS)")
+}
+
+// parseOption reads KEY=VALUE with the value typed as YAML would type it (int, bool, string).
+func parseOption(kv string) (string, any, error) {
+	k, v, ok := strings.Cut(kv, "=")
+	if !ok || k == "" {
+		return "", nil, fmt.Errorf("provider option %q: want KEY=VALUE", kv)
+	}
+	if n, err := strconv.Atoi(v); err == nil {
+		return k, n, nil
+	}
+	if b, err := strconv.ParseBool(v); err == nil {
+		return k, b, nil
+	}
+	return k, v, nil
+}
+
+// config turns the flags into the platform's configuration.
+func (o awsOptions) config() (aws.Config, error) {
+	opts := map[string]any{}
+	for _, kv := range o.providerOptions {
+		k, v, err := parseOption(kv)
+		if err != nil {
+			return aws.Config{}, err
+		}
+		opts[k] = v
+	}
+	workers := o.nodes - 1
+	if workers < 1 {
+		workers = 1
+	}
+	t := aws.DefaultTimeouts()
+	if o.validateWait > 0 {
+		t.Validate = o.validateWait
+	}
+	return aws.Config{
+		Provider: o.provider, Options: opts, RunID: o.runID, ArtifactsDir: o.artifacts, ClusterName: o.clusterName,
+		Kops: o.kops, StateStore: o.state, Zones: o.zones, NodeCount: workers, NodeSize: o.nodeSize,
+		ControlPlaneSize: o.controlPlaneSize, Topology: o.topology, KubernetesVersion: o.kubernetesVersion, Timeouts: t,
+	}, nil
+}
+
+// complete fills the run id and artifacts directory the way run does.
+func (o *awsOptions) complete(now time.Time) {
+	if o.runID == "" {
+		o.runID = "nc-" + now.UTC().Format("20060102-150405")
+	}
+	if o.artifacts == "" {
+		if a := os.Getenv("ARTIFACTS"); a != "" {
+			o.artifacts = a
+		} else {
+			o.artifacts = filepath.Join("_artifacts", o.runID)
+		}
+	}
+}
+
+// awsDryRun prints the kops plan for the options without running anything.
+//
+// The run command delegates to it for `netconform run --platform aws --dry-run PROVIDER=x`:
+//
+//	if o.platform == "aws" && o.dryRun {
+//		o.aws.provider, o.aws.runID, o.aws.artifacts, o.aws.nodes = o.provider, o.runID, o.artifacts, o.nodes
+//		return awsDryRun(out, o.aws)
+//	}
+//
+// with o.aws an awsOptions whose addFlags was called on run's flag set.
+func awsDryRun(w io.Writer, o awsOptions) error {
+	o.complete(time.Now())
+	if o.state == "" && os.Getenv("KOPS_STATE_STORE") == "" {
+		o.state = placeholderState
+		if _, err := fmt.Fprintf(w, "# note: no --state and no KOPS_STATE_STORE: %s stands in for your kops state store\n", placeholderState); err != nil {
+			return err
+		}
+	}
+	cfg, err := o.config()
+	if err != nil {
+		return &exitError{code: exitCouldNotRun, err: err}
+	}
+	p, err := aws.New(cfg)
+	if err != nil {
+		return &exitError{code: exitCouldNotRun, err: err}
+	}
+	return p.Plan().Write(w)
+}
+
+func newAWSCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "aws",
+		Short: "The AWS platform: kops plans and EC2 checks",
+		Long: `The AWS platform builds clusters with kops (create cluster, spec merge, update, validate,
+export kubecfg, delete) and checks what the networking mode needs from EC2: VPC routes and the
+routes-per-route-table quota (kubenet), source/destination checks, interface MTUs, and pod
+capacity of instance types (amazon-vpc-routed-eni).`,
+	}
+	cmd.AddCommand(newAWSPlanCmd(), newAWSCheckCmd())
+	return cmd
+}
+
+func newAWSPlanCmd() *cobra.Command {
+	o := awsOptions{}
+	cmd := &cobra.Command{
+		Use:   "plan [PROVIDER=name] [NODES=n]",
+		Short: "Print the kops commands and the cluster spec settings for a provider, without running them",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			nodes := ""
+			if err := parseAssignments(args, map[string]*string{"PROVIDER": &o.provider, "NODES": &nodes}); err != nil {
+				return &exitError{code: exitCouldNotRun, err: err}
+			}
+			if nodes != "" {
+				n, err := strconv.Atoi(nodes)
+				if err != nil {
+					return &exitError{code: exitCouldNotRun, err: fmt.Errorf("NODES=%q is not a number", nodes)}
+				}
+				o.nodes = n
+			}
+			return awsDryRun(cmd.OutOrStdout(), o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.provider, "provider", "kubenet", "networking provider")
+	f.StringVar(&o.runID, "run-id", "", "run id (default nc-<date>-<time>); tags every resource")
+	f.StringVar(&o.artifacts, "artifacts", "", "artifacts directory (default $ARTIFACTS or _artifacts/<run-id>)")
+	f.IntVar(&o.nodes, "nodes", 3, "number of nodes: one control plane, the rest workers")
+	o.addFlags(f)
+	return cmd
+}
+
+// awsCheckOptions are aws check's flags.
+type awsCheckOptions struct {
+	awsOptions
+	kubeconfig  string
+	namespace   string
+	minHeadroom int
+	output      string
+}
+
+func newAWSCheckCmd() *cobra.Command {
+	o := awsCheckOptions{}
+	cmd := &cobra.Command{
+		Use:   "check --kubeconfig FILE --provider NAME",
+		Short: "Check an existing kops cluster's EC2 side: routes and quota, source/destination checks, MTUs, max pods",
+		Long: `check lists the nodes through the Kubernetes API (spec.providerID, spec.podCIDR,
+capacity pods), reads their instances, interfaces, route tables and the Routes per route table
+quota through EC2 and Service Quotas, and reports each check with expected and observed values.
+Interface MTUs come from netconform's host probe agents when they run in --namespace (EC2's API
+does not report MTUs); without them the MTU checks are skipped.
+
+Exit codes: 0 all checks passed, 1 a check failed, 2 netconform could not run.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runAWSCheck(cmd.Context(), o, cmd.OutOrStdout())
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig of the cluster (kops export kubecfg --admin)")
+	f.StringVar(&o.provider, "provider", "kubenet", "networking provider the cluster runs")
+	f.StringVar(&o.namespace, "namespace", agents.DefaultNamespace, "namespace of netconform's probe agents (for node MTUs)")
+	f.IntVar(&o.minHeadroom, "route-headroom", 0, "fail the route quota check when fewer nodes than this can still join")
+	f.StringVarP(&o.output, "output", "o", "text", "text or json")
+	o.addFlags(f)
+	return cmd
+}
+
+func runAWSCheck(ctx context.Context, o awsCheckOptions, out io.Writer) error {
+	if o.kubeconfig == "" {
+		return &exitError{code: exitCouldNotRun, err: errors.New("--kubeconfig is required")}
+	}
+	n, err := aws.LookupNetworking(o.provider)
+	if err != nil {
+		return &exitError{code: exitCouldNotRun, err: err}
+	}
+	cfg, err := o.config()
+	if err != nil {
+		return &exitError{code: exitCouldNotRun, err: err}
+	}
+	name := o.clusterName
+	if name == "" {
+		raw, err := clientcmd.LoadFromFile(o.kubeconfig)
+		if err != nil {
+			return &exitError{code: exitCouldNotRun, err: fmt.Errorf("read kubeconfig: %w", err)}
+		}
+		name = raw.CurrentContext // kops export kubecfg names the context after the cluster
+	}
+	c, err := kube.NewClient(ctx, o.kubeconfig, kube.DefaultTimeouts())
+	if err != nil {
+		return &exitError{code: exitCouldNotRun, err: err}
+	}
+	var fleet *agents.Fleet
+	f, err := agents.Discover(ctx, c, o.namespace)
+	switch {
+	case err != nil:
+		fmt.Fprintf(out, "note: no probe agents in %s (%v): interface MTUs cannot be read, MTU checks skipped\n", o.namespace, err)
+	case len(f.Agents[agents.Host]) == 0:
+		fmt.Fprintf(out, "note: no host probe agents in %s: interface MTUs cannot be read, MTU checks skipped\n", o.namespace)
+	default:
+		fleet = f
+	}
+	rs, err := awsChecks(ctx, c, fleet, name, n.WithOptions(cfg.Options, cfg.NodeCount), awsclient.Config{Region: o.region, Endpoint: o.endpoint}, o.minHeadroom)
+	if err != nil {
+		return &exitError{code: exitCouldNotRun, err: err}
+	}
+	if err := writeCheckResults(out, rs, o.output); err != nil {
+		return &exitError{code: exitCouldNotRun, err: err}
+	}
+	if f := ec2check.Failed(rs); len(f) > 0 {
+		return &exitError{code: exitChecksFail, err: fmt.Errorf("%d EC2 checks failed", len(f))}
+	}
+	return nil
+}
+
+// awsChecks runs the EC2 checks for a kops cluster on AWS. The run and check commands call it
+// once the cluster's nodes are up (and the probe agents deployed, for MTUs; fleet may be nil).
+func awsChecks(ctx context.Context, c *kube.Client, fleet *agents.Fleet, clusterName string, n aws.Networking, ac awsclient.Config, minHeadroom int) ([]ec2check.Result, error) {
+	list, err := c.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("list nodes: %w", err)
+	}
+	nodes, err := ec2Nodes(list.Items)
+	if err != nil {
+		return nil, err
+	}
+	clients, err := awsclient.New(ctx, ac)
+	if err != nil {
+		return nil, err
+	}
+	checker := &ec2check.Checker{EC2: clients.EC2, Quotas: clients.Quotas}
+	in := ec2check.Input{ClusterName: clusterName, Nodes: nodes, MinHeadroomNodes: minHeadroom}
+	if fleet != nil {
+		in.Links = fleetLinks(fleet, nodes)
+	}
+	return checker.Run(ctx, n.Requirements(), in)
+}
+
+// ec2Nodes turns Kubernetes nodes into the checks' nodes.
+func ec2Nodes(items []corev1.Node) ([]ec2check.Node, error) {
+	out := make([]ec2check.Node, 0, len(items))
+	for _, item := range items {
+		id, err := ec2check.InstanceIDFromProviderID(item.Spec.ProviderID)
+		if err != nil {
+			return nil, fmt.Errorf("node %s: %w", item.Name, err)
+		}
+		n := ec2check.Node{Name: item.Name, InstanceID: id, PodCIDR: item.Spec.PodCIDR}
+		if q, ok := item.Status.Capacity[corev1.ResourcePods]; ok {
+			n.MaxPods = int(q.Value())
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// fleetLinks reads node links from the host probe agents (their /info lists the host's links
+// with MTUs and addresses; the checks match interfaces by private address).
+func fleetLinks(f *agents.Fleet, nodes []ec2check.Node) ec2check.LinkSource {
+	byInstance := map[string]string{}
+	for _, n := range nodes {
+		byInstance[n.InstanceID] = n.Name
+	}
+	return ec2check.LinkSourceFunc(func(ctx context.Context, instanceID string) ([]ec2check.Link, error) {
+		node, ok := byInstance[instanceID]
+		if !ok {
+			return nil, fmt.Errorf("instance %s is no node of the cluster", instanceID)
+		}
+		a, ok := f.Agent(agents.Host, node)
+		if !ok {
+			return nil, fmt.Errorf("no host probe agent on %s", node)
+		}
+		info, err := f.Info(ctx, a)
+		if err != nil {
+			return nil, err
+		}
+		var out []ec2check.Link
+		for _, l := range info.Links {
+			out = append(out, ec2check.Link{Name: l.Name, Addrs: l.Addrs, MTU: l.MTU})
+		}
+		return out, nil
+	})
+}
+
+// writeCheckResults prints results as text lines with a summary, or as JSON.
+func writeCheckResults(w io.Writer, rs []ec2check.Result, format string) error {
+	switch format {
+	case "json":
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rs)
+	case "text", "":
+	default:
+		return fmt.Errorf("output %q: want text or json", format)
+	}
+	count := map[ec2check.Status]int{}
+	for _, r := range rs {
+		count[r.Status]++
+		if _, err := fmt.Fprintln(w, r.String()); err != nil {
+			return err
+		}
+	}
+	_, err := fmt.Fprintf(w, "%d passed, %d failed, %d skipped\n", count[ec2check.Pass], count[ec2check.Fail], count[ec2check.Skip])
+	return err
+}
