@@ -198,6 +198,7 @@ type awsCheckOptions struct {
 	namespace   string
 	minHeadroom int
 	output      string
+	timeout     time.Duration
 }
 
 func newAWSCheckCmd() *cobra.Command {
@@ -223,6 +224,7 @@ Exit codes: 0 all checks passed, 1 a check failed, 2 netconform could not run.`,
 	f.StringVar(&o.namespace, "namespace", agents.DefaultNamespace, "namespace of netconform's probe agents (for node MTUs)")
 	f.IntVar(&o.minHeadroom, "route-headroom", 0, "fail the route quota check when fewer nodes than this can still join")
 	f.StringVarP(&o.output, "output", "o", "text", "text or json")
+	f.DurationVar(&o.timeout, "timeout", 10*time.Minute, "bound on all the checks")
 	o.addFlags(f)
 	return cmd
 }
@@ -231,6 +233,8 @@ func runAWSCheck(ctx context.Context, o awsCheckOptions, out io.Writer) error {
 	if o.kubeconfig == "" {
 		return &exitError{code: exitCouldNotRun, err: errors.New("--kubeconfig is required")}
 	}
+	ctx, cancel := context.WithTimeout(ctx, o.timeout)
+	defer cancel()
 	n, err := aws.LookupNetworking(o.provider)
 	if err != nil {
 		return &exitError{code: exitCouldNotRun, err: err}

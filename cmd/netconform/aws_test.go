@@ -18,6 +18,7 @@ import (
 
 	"github.com/netconform/netconform/fixtures/ec2stub"
 	"github.com/netconform/netconform/framework/aws/awsclient"
+	"github.com/netconform/netconform/framework/aws/ec2check"
 	"github.com/netconform/netconform/framework/aws/sweep"
 	"github.com/netconform/netconform/framework/platform/aws"
 )
@@ -222,5 +223,28 @@ func TestCleanupByRunID(t *testing.T) {
 	}
 	if _, err := execute(t, "cleanup", "--platform", "kind"); exitCode(err) != exitCouldNotRun {
 		t.Errorf("cleanup --platform kind: %v", err)
+	}
+}
+
+func TestWriteCheckResults(t *testing.T) {
+	rs := []ec2check.Result{
+		{Check: ec2check.CheckSourceDest, Status: ec2check.Fail, Location: "node a (i-1)", Reason: "still on", Expected: "sourceDestCheck=false", Observed: "sourceDestCheck=true"},
+		{Check: ec2check.CheckMaxPods, Status: ec2check.Skip, Reason: "not amazonvpc"},
+	}
+	var b bytes.Buffer
+	if err := writeCheckResults(&b, rs, "text"); err != nil {
+		t.Fatal(err)
+	}
+	want := "fail aws/ec2/source-dest-check [node a (i-1)]: still on (expected sourceDestCheck=false, observed sourceDestCheck=true)\n" +
+		"skip aws/eni/max-pods: not amazonvpc\n0 passed, 1 failed, 1 skipped\n"
+	if b.String() != want {
+		t.Errorf("text =\n%s\nwant\n%s", b.String(), want)
+	}
+	b.Reset()
+	if err := writeCheckResults(&b, rs, "json"); err != nil || !strings.Contains(b.String(), `"status": "fail"`) {
+		t.Errorf("json = %s %v", b.String(), err)
+	}
+	if err := writeCheckResults(&b, rs, "yaml"); err == nil {
+		t.Error("accepted -o yaml")
 	}
 }
