@@ -2,25 +2,73 @@ package main
 
 import (
 	"fmt"
+	"maps"
+	"strings"
 
 	"github.com/netconform/netconform/providers"
+	"github.com/netconform/netconform/providers/catalog"
+	"github.com/netconform/netconform/providers/flannel"
 	"github.com/netconform/netconform/providers/kubenet"
+	"github.com/netconform/netconform/providers/kuberouter"
 )
 
-// lookupInstaller maps a provider name to the code that installs it on kind, and to what a
-// healthy node looks like under it.
-func lookupInstaller(name string) (providers.Installer, providers.Healthy, error) {
-	switch name {
-	case "kubenet":
-		return kubenet.Installer{}, kubenet.Healthy(), nil
+// installable are the providers netconform installs on kind, by catalog name.
+var installable = []string{"kubenet", "flannel", "kuberouter"}
+
+// lookupInstaller maps a provider name (a netconform name or a kops --networking value, whose
+// presets apply: flannel-udp is flannel with backend=udp) to the code that installs it on kind,
+// and to what a healthy node looks like under it. opts are --provider-option settings; they
+// override the presets.
+func lookupInstaller(name string, mtu int, opts map[string]string) (providers.Installer, providers.Healthy, error) {
+	p, err := catalog.Lookup(name)
+	if err != nil {
+		return nil, providers.Healthy{}, err
 	}
-	return nil, providers.Healthy{}, fmt.Errorf("provider %q cannot be installed on kind by this netconform (installable: kubenet); 'netconform providers' lists every mode and why", name)
+	d := p.Descriptor()
+	settings := presets(d, name)
+	maps.Copy(settings, opts)
+	switch d.Name {
+	case "kubenet":
+		if len(settings) > 0 {
+			return nil, providers.Healthy{}, fmt.Errorf("kubenet takes no provider options (got %v)", settings)
+		}
+		return kubenet.Installer{MTU: mtu}, kubenet.Healthy(), nil
+	case "flannel":
+		o, err := flannel.OptionsFrom(settings)
+		if err != nil {
+			return nil, providers.Healthy{}, err
+		}
+		o.MTU = mtu
+		in := flannel.Installer{Options: o}
+		return in, in.Healthy(), nil
+	case "kuberouter":
+		o, err := kuberouter.OptionsFrom(settings)
+		if err != nil {
+			return nil, providers.Healthy{}, err
+		}
+		o.MTU = mtu
+		in := kuberouter.Installer{Options: o}
+		return in, in.Healthy(), nil
+	}
+	return nil, providers.Healthy{}, fmt.Errorf("provider %q cannot be installed on kind by this netconform: %s (%s); installable: %s; 'netconform providers' lists every mode and why",
+		name, d.Kind.Status, d.Kind.Reason, strings.Join(installable, ", "))
+}
+
+// presets are the options the kops --networking value name sets, if it is one.
+func presets(d providers.Descriptor, name string) map[string]string {
+	out := map[string]string{}
+	for _, v := range d.KopsValues {
+		if strings.EqualFold(strings.TrimSpace(name), v.Value) {
+			maps.Copy(out, v.Presets)
+		}
+	}
+	return out
 }
 
 // healthyFor is what the suites expect of a provider named for `check`; unknown or empty
 // names expect nothing provider-specific.
 func healthyFor(name string) providers.Healthy {
-	if _, h, err := lookupInstaller(name); err == nil {
+	if _, h, err := lookupInstaller(name, 0, nil); err == nil {
 		return h
 	}
 	return providers.Healthy{}

@@ -5,12 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/netconform/netconform/framework/kube"
+	"github.com/netconform/netconform/framework/platform"
 	"github.com/netconform/netconform/framework/platform/kind"
 	"github.com/netconform/netconform/framework/results"
 	"github.com/netconform/netconform/providers"
@@ -25,6 +29,11 @@ type runOptions struct {
 	keep      bool
 	phases    []string
 	dryRun    bool
+	// providerImages (--provider-image NAME=REF) are locally built images for the provider's
+	// components, loaded into the nodes; providerOptions (--provider-option KEY=VALUE) its settings.
+	providerImages  []string
+	providerOptions []string
+	preflight       bool
 }
 
 // cleanupTimeout bounds deleting the cluster at the end, also after an interrupt.
@@ -64,12 +73,15 @@ Exit codes: 0 all checks passed, 1 checks failed, 2 netconform could not run.`,
 	f.BoolVar(&o.keep, "keep", false, "keep the cluster after the run (for debugging)")
 	f.StringArrayVar(&o.phases, "phase", nil, "a phase measured before netconform started, as NAME=SECONDS (repeatable)")
 	f.BoolVar(&o.dryRun, "dry-run", false, "print what would be done without doing it (aws)")
+	f.StringArrayVar(&o.providerImages, "provider-image", nil, "image for a provider component, as NAME=REF, loaded into the nodes (repeatable; scripts/provider-images.sh prints them)")
+	f.StringArrayVar(&o.providerOptions, "provider-option", nil, "provider setting as KEY=VALUE, e.g. backend=host-gw for flannel (repeatable)")
+	f.BoolVar(&o.preflight, "preflight", false, "only check that the provider and its options can be installed here, then exit (0 yes, 2 no)")
 	return cmd
 }
 
 // installerFor finds how to install a provider.
-func installerFor(name string) (providers.Installer, providers.Healthy, error) {
-	ins, healthy, err := lookupInstaller(name)
+func installerFor(name string, mtu int, opts map[string]string) (providers.Installer, providers.Healthy, error) {
+	ins, healthy, err := lookupInstaller(name, mtu, opts)
 	if err != nil {
 		return nil, providers.Healthy{}, err
 	}
@@ -85,9 +97,20 @@ func runRun(ctx context.Context, o *runOptions, out io.Writer) error {
 	if o.nodes < 1 {
 		return &exitError{code: exitCouldNotRun, err: fmt.Errorf("--nodes %d: need at least 1", o.nodes)}
 	}
-	installer, healthy, err := installerFor(o.provider)
+	providerOpts, err := keyValues("--provider-option", o.providerOptions)
 	if err != nil {
 		return &exitError{code: exitCouldNotRun, err: err}
+	}
+	if _, err := keyValues("--provider-image", o.providerImages); err != nil {
+		return &exitError{code: exitCouldNotRun, err: err}
+	}
+	installer, healthy, err := installerFor(o.provider, o.mtu, providerOpts)
+	if err != nil {
+		return &exitError{code: exitCouldNotRun, err: err}
+	}
+	if o.preflight {
+		fmt.Fprintf(out, "provider %s can be installed on %s\n", o.provider, o.platform)
+		return nil
 	}
 	if o.nodeImage == "" || o.probeImage == "" {
 		return &exitError{code: exitCouldNotRun, err: errors.New("--node-image and --probe-image are required (make e2e builds both: scripts/node-image.sh, scripts/probe-image.sh)")}
@@ -97,7 +120,7 @@ func runRun(ctx context.Context, o *runOptions, out io.Writer) error {
 		return &exitError{code: exitCouldNotRun, err: err}
 	}
 	rec, err := results.NewRecorder(o.artifacts+"/result.json", results.Result{
-		RunID: o.runID, Provider: o.provider, Platform: o.platform, NodeImage: o.nodeImage, Started: now, Phases: pre,
+		RunID: o.runID, Provider: o.provider, ProviderOptions: providerOpts, Platform: o.platform, NodeImage: o.nodeImage, Started: now, Phases: pre,
 	})
 	if err != nil {
 		return &exitError{code: exitCouldNotRun, err: err}
@@ -140,10 +163,11 @@ func runOnKind(ctx context.Context, o *runOptions, rec *results.Recorder, instal
 	if nodes, err := c.Nodes(ctx); err == nil && len(nodes) > 0 {
 		_ = rec.Update(func(r *results.Result) { r.Nodes, r.Kernel = len(nodes), nodes[0].Kernel })
 	}
-	if err := rec.Phase("load images", func() error { return k.LoadImage(ctx, o.probeImage) }); err != nil {
+	images, _ := keyValues("--provider-image", o.providerImages)
+	if err := rec.Phase("load images", func() error { return loadImages(ctx, k, o.probeImage, images) }); err != nil {
 		return err
 	}
-	cluster := providers.Cluster{Client: c, Nodes: k, Images: k, PodSubnet: k.PodSubnet(), Out: out}
+	cluster := providers.Cluster{Client: c, Nodes: k, Images: k, PodSubnet: k.PodSubnet(), ImageRefs: images, Out: out}
 	if err := rec.Phase("networking install", func() error { return installer.Install(ctx, cluster) }); err != nil {
 		return err
 	}
@@ -186,4 +210,32 @@ func observeCoreDNSBefore(ctx context.Context, c *kube.Client, in *suites.Instal
 		case <-time.After(time.Second):
 		}
 	}
+}
+
+// keyValues parses repeated KEY=VALUE flag values.
+func keyValues(flag string, values []string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, v := range values {
+		k, val, ok := strings.Cut(v, "=")
+		if !ok || k == "" || val == "" {
+			return nil, fmt.Errorf("%s %q: want KEY=VALUE", flag, v)
+		}
+		out[k] = val
+	}
+	return out, nil
+}
+
+// loadImages loads the probe image and each distinct provider image into every node.
+func loadImages(ctx context.Context, loader platform.ImageLoader, probe string, provider map[string]string) error {
+	done := map[string]bool{}
+	for _, ref := range append([]string{probe}, slices.Sorted(maps.Values(provider))...) {
+		if done[ref] {
+			continue
+		}
+		done[ref] = true
+		if err := loader.LoadImage(ctx, ref); err != nil {
+			return err
+		}
+	}
+	return nil
 }

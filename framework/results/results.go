@@ -84,6 +84,8 @@ type Result struct {
 	Nodes             int       `json:"nodes,omitempty"`
 	Started           time.Time `json:"started"`
 	Finished          time.Time `json:"finished,omitzero"`
+	// ProviderOptions are the provider settings given for the run (--provider-option).
+	ProviderOptions map[string]string `json:"providerOptions,omitempty"`
 	// Complete is false while the run goes on, and stays false in a result left by a crash.
 	Complete bool `json:"complete"`
 	// Error says why the run could not run (as opposed to checks that failed).

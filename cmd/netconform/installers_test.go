@@ -1,0 +1,50 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestLookupInstallerAppliesKopsPresetsAndOptions(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		opts     map[string]string
+		overhead int
+		routes   bool
+	}{
+		{"flannel", nil, 50, false},
+		{"flannel-vxlan", nil, 50, false},
+		{"flannel-udp", nil, 28, false},
+		{"flannel", map[string]string{"backend": "host-gw"}, 0, true},
+		{"kube-router", nil, 0, true},
+		{"kubenet", nil, 0, true},
+	} {
+		_, h, err := lookupInstaller(tc.name, 0, tc.opts)
+		if err != nil {
+			t.Errorf("%s %v: %v", tc.name, tc.opts, err)
+			continue
+		}
+		if h.EncapOverhead != tc.overhead || h.NodeRoutes != tc.routes {
+			t.Errorf("%s %v: healthy %+v", tc.name, tc.opts, h)
+		}
+	}
+}
+
+func TestLookupInstallerSaysWhy(t *testing.T) {
+	for name, want := range map[string]string{
+		"weave":     "not served by the Go module proxy",
+		"amazonvpc": "AWS only",
+		"no-such":   "unknown networking provider",
+	} {
+		_, _, err := lookupInstaller(name, 0, nil)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: error %v, want it to say %q", name, err, want)
+		}
+	}
+	if _, _, err := lookupInstaller("kube-router", 0, map[string]string{"serviceProxy": "true"}); err == nil || !strings.Contains(err.Error(), "IPVS") {
+		t.Errorf("kube-router serviceProxy=true: %v", err)
+	}
+	if _, _, err := lookupInstaller("kubenet", 0, map[string]string{"backend": "udp"}); err == nil {
+		t.Error("kubenet accepted a provider option")
+	}
+}
