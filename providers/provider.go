@@ -442,6 +442,8 @@ type KindStatus string
 
 // Kind support statuses.
 const (
+	// KindSupported: netconform installs it on kind (make e2e PROVIDER=<name>).
+	KindSupported KindStatus = "supported"
 	// KindPlanned: install code for kind is planned.
 	KindPlanned KindStatus = "planned"
 	// KindPossible: nothing blocks it, but netconform installs nothing of its own (bring your

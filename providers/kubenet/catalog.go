@@ -41,7 +41,7 @@ func (Provider) Descriptor() providers.Descriptor {
 		Encapsulation:         providers.None("routed: one route per node in the cloud's route table"),
 		EnforcesNetworkPolicy: false,
 		Kind: providers.KindSupport{
-			Status: providers.KindPlanned,
+			Status: providers.KindSupported,
 			Reason: "kind nodes share one network; a host route per node stands in for the cloud routes",
 		},
 		Notes: []string{

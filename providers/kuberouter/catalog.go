@@ -41,8 +41,8 @@ func (Provider) Descriptor() providers.Descriptor {
 		Encapsulation:         providers.IPIP("only between nodes in different subnets; none within a subnet"),
 		EnforcesNetworkPolicy: true,
 		Kind: providers.KindSupport{
-			Status: providers.KindPlanned,
-			Reason: "kind nodes share one L2 network, so kube-router routes without encapsulation; install code is planned",
+			Status: providers.KindSupported,
+			Reason: "kind nodes share one L2 network, so kube-router routes without encapsulation; its IPVS service proxy is off (no IPVS in this kernel) and kube-proxy stays",
 		},
 		Notes: []string{"kube-proxy must not run: set spec.kubeProxy.enabled: false (kops create cluster --networking kube-router does)."},
 	}
