@@ -50,6 +50,27 @@ func Markdown(w io.Writer, r *results.Result) error {
 		}
 		b.WriteString("\n")
 	}
+	if len(r.Causes) > 0 {
+		b.WriteString("## Likely causes\n\n")
+		for _, c := range r.Causes {
+			title := c.Title
+			if !c.Clear {
+				title = "No clear cause"
+			}
+			fmt.Fprintf(&b, "- **%s**", oneLine(title))
+			if len(c.Checks) > 0 {
+				fmt.Fprintf(&b, " (explains %s)", strings.Join(c.Checks, ", "))
+			}
+			b.WriteString("\n")
+			for _, e := range c.Evidence {
+				fmt.Fprintf(&b, "  - %s\n", oneLine(e))
+			}
+		}
+		b.WriteString("\n")
+	}
+	if r.Evidence != "" {
+		fmt.Fprintf(&b, "Evidence bundle: [%s](%s) (node state, provider and CoreDNS logs, events, raw observations; index.md inside)\n\n", r.Evidence, r.Evidence)
+	}
 	if len(r.Checks) > 0 {
 		checks := append([]results.Check(nil), r.Checks...)
 		results.SortChecks(checks)

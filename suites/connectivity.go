@@ -137,6 +137,7 @@ func runPairs(ctx ginkgo.SpecContext, pairs []labeledPair) []results.Observation
 		obs[i].OK = o.Result.Outcome == probe.OK
 		obs[i].Detail = o.Result.Detail
 		obs[i].RTTMS = o.Result.RTTMS
+		obs[i].Attempts = o.Result.Attempts
 	}
 	return obs
 }

@@ -89,7 +89,7 @@ func resolveFromEveryNode(ctx context.Context, overTCP bool) {
 	}
 	obs := make([]results.Observation, len(pairs))
 	for i, o := range env.Fleet.RunAll(ctx, pairsOf(pairs), env.ProbeConcurrency) {
-		obs[i] = results.Observation{From: o.From.Node, To: o.To, Protocol: proto, Expected: want[i], Detail: o.Result.Detail, RTTMS: o.Result.RTTMS}
+		obs[i] = results.Observation{From: o.From.Node, To: o.To, Protocol: proto, Expected: want[i], Detail: o.Result.Detail, RTTMS: o.Result.RTTMS, Attempts: o.Result.Attempts}
 		switch {
 		case o.Result.Outcome != probe.OK:
 			obs[i].Observed = string(o.Result.Outcome)

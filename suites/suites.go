@@ -116,7 +116,6 @@ func Run(ctx context.Context, e *Env, cfg Config) (bool, error) {
 const (
 	entryObservations = "netconform.observations"
 	entryMeasurement  = "netconform.measurement"
-	entryAttempts     = "netconform.attempts"
 )
 
 // observe attaches observations to the running spec.
@@ -196,6 +195,9 @@ func CheckFromReport(r ginkgo.SpecReport) results.Check {
 				c.Measurements = append(c.Measurements, m)
 			}
 		}
+	}
+	for _, o := range c.Observations {
+		c.Attempts = max(c.Attempts, o.Attempts)
 	}
 	return c
 }

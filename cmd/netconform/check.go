@@ -17,6 +17,7 @@ type checkOptions struct {
 	verifyOptions
 	kubeconfig string
 	keepAgents bool
+	repeat     int
 }
 
 func newCheckCmd() *cobra.Command {
@@ -36,6 +37,7 @@ Exit codes: 0 all checks passed, 1 checks failed (listed), 2 netconform could no
 	cmd.Flags().StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig of the cluster to check (required)")
 	cmd.Flags().StringVar(&o.provider, "provider", "", "networking mode the cluster runs, for provider-specific expectations")
 	cmd.Flags().BoolVar(&o.keepAgents, "keep-agents", false, "leave the probe agents' namespace in place")
+	cmd.Flags().IntVar(&o.repeat, "repeat", 1, "run the selected checks N times and report each check's pass rate")
 	return cmd
 }
 
@@ -48,14 +50,22 @@ func runCheck(ctx context.Context, o *checkOptions, out io.Writer) error {
 	if o.probeImage == "" {
 		return &exitError{code: exitCouldNotRun, err: errors.New("--probe-image is required (scripts/probe-image.sh builds one; the cluster's nodes must have it or pull it)")}
 	}
+	if o.repeat < 1 {
+		return &exitError{code: exitCouldNotRun, err: fmt.Errorf("--repeat %d: need at least 1", o.repeat)}
+	}
+	if o.repeat > 1 {
+		return runRepeated(ctx, o, o.repeat, out)
+	}
 	rec, err := results.NewRecorder(o.artifacts+"/result.json", results.Result{RunID: o.runID, Provider: o.provider, Platform: "existing", Started: now})
 	if err != nil {
 		return &exitError{code: exitCouldNotRun, err: err}
 	}
-	return finish(rec, checkExisting(ctx, o, rec, out), out)
+	rec.SetRedaction(o.red.Bytes)
+	return finish(rec, checkExisting(ctx, o, rec, out), out, o.red)
 }
 
 func checkExisting(ctx context.Context, o *checkOptions, rec *results.Recorder, out io.Writer) (runErr error) {
+	o.red.AddKubeconfig(o.kubeconfig)
 	var c *kube.Client
 	if err := rec.Phase("connect", func() error {
 		var err error
@@ -86,6 +96,6 @@ func checkExisting(ctx context.Context, o *checkOptions, rec *results.Recorder, 
 			}
 		}()
 	}
-	_, err = verify(ctx, &o.verifyOptions, c, rec, healthyFor(o.provider), "existing", nil)
+	_, err = verify(ctx, &o.verifyOptions, c, rec, healthyFor(o.provider), "existing", nil, nil)
 	return err
 }

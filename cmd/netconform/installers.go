@@ -3,8 +3,11 @@ package main
 import (
 	"fmt"
 	"maps"
+	"os"
+	"path/filepath"
 	"strings"
 
+	"github.com/netconform/netconform/framework/results"
 	"github.com/netconform/netconform/providers"
 	"github.com/netconform/netconform/providers/catalog"
 	"github.com/netconform/netconform/providers/flannel"
@@ -72,4 +75,16 @@ func healthyFor(name string) providers.Healthy {
 		return h
 	}
 	return providers.Healthy{}
+}
+
+// writeNotInstallable leaves a result saying why a provider could not be installed, so that a
+// matrix of runs shows the provider with its reason instead of leaving it out.
+func writeNotInstallable(artifacts string, r results.Result, why error) {
+	rec, err := results.NewRecorder(filepath.Join(artifacts, "result.json"), r)
+	if err == nil {
+		err = rec.Finish(why)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "netconform: could not write result:", err)
+	}
 }

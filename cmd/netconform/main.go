@@ -64,6 +64,7 @@ func newRootCmd() *cobra.Command {
 		newAWSCmd,
 		newSimulateCmd,
 		newCleanupCmd,
+		newReportCmd,
 	} {
 		root.AddCommand(sub())
 	}

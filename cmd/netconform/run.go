@@ -106,6 +106,9 @@ func runRun(ctx context.Context, o *runOptions, out io.Writer) error {
 	}
 	installer, healthy, err := installerFor(o.provider, o.mtu, providerOpts)
 	if err != nil {
+		if !o.preflight {
+			writeNotInstallable(o.artifacts, results.Result{RunID: o.runID, Provider: o.provider, ProviderOptions: providerOpts, Platform: o.platform, NodeImage: o.nodeImage, Started: now}, err)
+		}
 		return &exitError{code: exitCouldNotRun, err: err}
 	}
 	if o.preflight {
@@ -126,8 +129,9 @@ func runRun(ctx context.Context, o *runOptions, out io.Writer) error {
 		return &exitError{code: exitCouldNotRun, err: err}
 	}
 	fmt.Fprintf(out, "netconform run %s: provider %s on %s, %d nodes, artifacts %s\n", o.runID, o.provider, o.platform, o.nodes, o.artifacts)
+	rec.SetRedaction(o.red.Bytes)
 	runErr := runOnKind(ctx, o, rec, installer, healthy, out)
-	return finish(rec, runErr, out)
+	return finish(rec, runErr, out, o.red)
 }
 
 func runOnKind(ctx context.Context, o *runOptions, rec *results.Recorder, installer providers.Installer, healthy providers.Healthy, out io.Writer) (runErr error) {
@@ -149,6 +153,7 @@ func runOnKind(ctx context.Context, o *runOptions, rec *results.Recorder, instal
 	if err := rec.Phase("cluster create", func() error { return k.Create(ctx) }); err != nil {
 		return err
 	}
+	o.red.AddKubeconfig(k.KubeconfigPath())
 	c, err := kube.NewClient(ctx, k.KubeconfigPath(), kube.DefaultTimeouts())
 	if err != nil {
 		return err
@@ -166,6 +171,9 @@ func runOnKind(ctx context.Context, o *runOptions, rec *results.Recorder, instal
 	images, _ := keyValues("--provider-image", o.providerImages)
 	if err := rec.Phase("load images", func() error { return loadImages(ctx, k, o.probeImage, images) }); err != nil {
 		return err
+	}
+	if o.podSubnet == "" {
+		o.podSubnet = k.PodSubnet()
 	}
 	cluster := providers.Cluster{Client: c, Nodes: k, Images: k, PodSubnet: k.PodSubnet(), ImageRefs: images, Out: out}
 	if err := rec.Phase("networking install", func() error { return installer.Install(ctx, cluster) }); err != nil {
@@ -189,7 +197,7 @@ func runOnKind(ctx context.Context, o *runOptions, rec *results.Recorder, instal
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	_, err = verify(ctx, &o.verifyOptions, c, rec, healthy, "kind", install)
+	_, err = verify(ctx, &o.verifyOptions, c, rec, healthy, "kind", install, k)
 	return err
 }
 

@@ -14,7 +14,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/netconform/netconform/framework/agents"
+	"github.com/netconform/netconform/framework/diagnose"
+	"github.com/netconform/netconform/framework/evidence"
 	"github.com/netconform/netconform/framework/kube"
+	"github.com/netconform/netconform/framework/platform"
+	"github.com/netconform/netconform/framework/redact"
 	"github.com/netconform/netconform/framework/results"
 	"github.com/netconform/netconform/providers"
 	"github.com/netconform/netconform/reports"
@@ -31,9 +35,13 @@ type verifyOptions struct {
 	labelFilter string
 	verbose     bool
 	concurrency int
-	podSubnet   string
-	mtu         int
-	routeQuota  int
+	// red keeps credentials (kubeconfig, AWS environment, secret provider options) out of
+	// every output.
+	red        *redact.Redactor
+	podSubnet  string
+	mtu        int
+	routeQuota int
+	collect    bool
 }
 
 func (o *verifyOptions) addFlags(cmd *cobra.Command) {
@@ -48,10 +56,13 @@ func (o *verifyOptions) addFlags(cmd *cobra.Command) {
 	f.StringVar(&o.podSubnet, "pod-subnet", "", "cluster pod CIDR (default: the platform's, or kube-proxy's clusterCIDR)")
 	f.IntVar(&o.mtu, "mtu", 0, "MTU configured for the provider (default: derived from the underlay minus the encapsulation overhead)")
 	f.IntVar(&o.routeQuota, "route-quota", suites.DefaultRouteQuota, "routes-per-route-table quota the cluster's routes are counted against")
+	f.BoolVar(&o.collect, "collect", false, "collect the evidence bundle even when every check passes (it is always collected on failure)")
 }
 
 // complete fills defaults that depend on the time and the environment.
 func (o *verifyOptions) complete(now time.Time) {
+	o.red = redact.New()
+	o.red.AddEnvironment()
 	if o.runID == "" {
 		o.runID = "nc-" + now.UTC().Format("20060102-150405")
 	}
@@ -88,8 +99,50 @@ func keysOf(m map[string]*string) string {
 	return strings.Join(ks, ", ")
 }
 
-// verify deploys the probe agents and runs the suites, recording everything.
-func verify(ctx context.Context, o *verifyOptions, c *kube.Client, rec *results.Recorder, healthy providers.Healthy, platformName string, install *suites.InstallObservations) (bool, error) {
+// verify deploys the probe agents and runs the suites, recording everything; when a check
+// failed (or --collect), it collects the evidence bundle and names the likely causes.
+func verify(ctx context.Context, o *verifyOptions, c *kube.Client, rec *results.Recorder, healthy providers.Healthy, platformName string, install *suites.InstallObservations, nodes platform.NodeRunner) (bool, error) {
+	var fleet *agents.Fleet
+	passed, err := runSuites(ctx, o, c, rec, healthy, platformName, install, &fleet)
+	if ctx.Err() == nil && (o.collect || !passed || err != nil) {
+		investigate(ctx, o, c, rec, fleet, nodes)
+	}
+	return passed, err
+}
+
+// investigate collects the evidence bundle and records the likely causes of the failures.
+func investigate(ctx context.Context, o *verifyOptions, c *kube.Client, rec *results.Recorder, fleet *agents.Fleet, nodes platform.NodeRunner) {
+	red := o.red
+	var bundle *evidence.Bundle
+	_ = rec.Phase("evidence", func() error {
+		snap := rec.Snapshot()
+		var failing []results.Check
+		for _, ch := range snap.Checks {
+			if ch.Status == results.Failed {
+				failing = append(failing, ch)
+			}
+		}
+		col := &evidence.Collector{Client: c, Nodes: nodes, Fleet: fleet, Namespace: o.namespace, Redactor: red}
+		var err error
+		bundle, err = col.Collect(ctx, o.artifacts, failing)
+		return err
+	})
+	snap := rec.Snapshot()
+	in := diagnose.Input{Checks: snap.Checks}
+	if bundle != nil {
+		in.Nodes = bundle.Nodes
+	}
+	causes := diagnose.Analyze(in)
+	_ = rec.Update(func(r *results.Result) {
+		r.Causes = causes
+		if bundle != nil {
+			r.Evidence = filepath.Base(bundle.Path)
+		}
+	})
+}
+
+// runSuites deploys the probe agents and runs the suites.
+func runSuites(ctx context.Context, o *verifyOptions, c *kube.Client, rec *results.Recorder, healthy providers.Healthy, platformName string, install *suites.InstallObservations, fleetOut **agents.Fleet) (bool, error) {
 	var fleet *agents.Fleet
 	err := rec.Phase("probe agents ready", func() error {
 		var err error
@@ -102,6 +155,7 @@ func verify(ctx context.Context, o *verifyOptions, c *kube.Client, rec *results.
 	if fleet == nil {
 		return false, fmt.Errorf("probe agents: %w", err)
 	}
+	*fleetOut = fleet
 	var passed bool
 	err = rec.Phase("suites", func() error {
 		var err error
@@ -143,21 +197,21 @@ func describeFleet(f *agents.Fleet) error {
 
 // finish completes the result, writes the Markdown summary next to it, prints it, and turns
 // the outcome into an exit code.
-func finish(rec *results.Recorder, runErr error, out io.Writer) error {
+func finish(rec *results.Recorder, runErr error, out io.Writer, red *redact.Redactor) error {
 	if err := rec.Finish(runErr); err != nil {
 		fmt.Fprintln(os.Stderr, "netconform: could not write result:", err)
 	}
 	r := rec.Snapshot()
 	summary := filepath.Join(filepath.Dir(rec.Path()), "summary.md")
-	if f, err := os.Create(summary); err == nil {
-		_ = reports.Markdown(f, &r)
-		f.Close()
-	}
+	var md strings.Builder
+	_ = reports.Markdown(&md, &r)
+	text := red.String(md.String())
+	_ = os.WriteFile(summary, []byte(text), 0o644)
 	fmt.Fprintln(out)
-	_ = reports.Markdown(out, &r)
+	io.WriteString(out, text)
 	fmt.Fprintf(out, "\nresult: %s\nsummary: %s\n", rec.Path(), summary)
 	if runErr != nil {
-		return &exitError{code: exitCouldNotRun, err: runErr}
+		return &exitError{code: exitCouldNotRun, err: errors.New(red.String(runErr.Error()))}
 	}
 	if r.Failed() {
 		_, failed, _ := r.Counts()

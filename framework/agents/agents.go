@@ -308,20 +308,46 @@ func (f *Fleet) Probe(ctx context.Context, from Agent, req probe.Request) probe.
 	if err != nil {
 		return probe.Result{Outcome: probe.Error, Detail: err.Error()}
 	}
+	// Only the question is retried, when talking to the API server fails in transport: the
+	// agent's answer is the verdict and is never asked for again.
+	var lastErr error
+	for attempt := 1; attempt <= maxAPIAttempts; attempt++ {
+		res, err := f.askOnce(ctx, host, body, req.TimeoutMS)
+		if err == nil {
+			res.Attempts = attempt
+			return res
+		}
+		lastErr = err
+		if !kube.IsTransient(err) || ctx.Err() != nil {
+			break
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Duration(attempt) * 500 * time.Millisecond):
+		}
+	}
+	return probe.Result{Outcome: probe.AgentUnreachable, Detail: fmt.Sprintf("ask host agent on %s via API server: %v", from.Node, lastErr)}
+}
+
+// maxAPIAttempts bounds retries of transport errors talking to the API server.
+const maxAPIAttempts = 3
+
+// askOnce posts one probe request to a host agent through the API server's pod proxy.
+func (f *Fleet) askOnce(ctx context.Context, host Agent, body []byte, timeoutMS int) (probe.Result, error) {
 	// The API call gets the probe's time plus room for the proxy hops.
-	cctx, cancel := context.WithTimeout(ctx, time.Duration(req.TimeoutMS)*time.Millisecond+f.c.Timeouts.APICall)
+	cctx, cancel := context.WithTimeout(ctx, time.Duration(timeoutMS)*time.Millisecond+f.c.Timeouts.APICall)
 	defer cancel()
 	raw, err := f.c.CoreV1().RESTClient().Post().Namespace(f.Namespace).Resource("pods").
 		Name(fmt.Sprintf("%s:%d", host.Pod, probe.ControlPort)).SubResource("proxy").Suffix("probe").
 		Body(bytes.NewReader(body)).SetHeader("Content-Type", "application/json").Do(cctx).Raw()
 	if err != nil {
-		return probe.Result{Outcome: probe.AgentUnreachable, Detail: fmt.Sprintf("ask host agent on %s via API server: %v", from.Node, err)}
+		return probe.Result{}, err
 	}
 	var res probe.Result
 	if err := json.Unmarshal(raw, &res); err != nil {
-		return probe.Result{Outcome: probe.AgentUnreachable, Detail: fmt.Sprintf("host agent on %s answered %q: %v", from.Node, truncate(raw), err)}
+		return probe.Result{Outcome: probe.AgentUnreachable, Detail: fmt.Sprintf("host agent on %s answered %q: %v", host.Node, truncate(raw), err)}, nil
 	}
-	return res
+	return res, nil
 }
 
 // Info asks an agent for its links and routes (through the node's host agent, like Probe).

@@ -39,7 +39,7 @@ type Timeouts struct {
 func DefaultTimeouts() Timeouts {
 	return Timeouts{
 		APICall:       15 * time.Second,
-		Reachable:     20 * time.Second,
+		Reachable:     10 * time.Second,
 		NodesReady:    3 * time.Minute,
 		RolloutReady:  4 * time.Minute,
 		CoreDNSReady:  3 * time.Minute,
@@ -155,7 +155,7 @@ func (c *Client) poll(ctx context.Context, timeout time.Duration, what string, c
 		defer ccancel()
 		done, why, err := cond(cctx)
 		last = why
-		if err != nil && isTransient(err) {
+		if err != nil && IsTransient(err) {
 			last = err.Error()
 			return false, nil
 		}
@@ -172,9 +172,9 @@ func (c *Client) poll(ctx context.Context, timeout time.Duration, what string, c
 	return nil
 }
 
-// isTransient says whether an API error is worth another poll: transport trouble and server
+// IsTransient says whether an API error is worth asking again: transport trouble and server
 // overload, never a verdict about the network under test.
-func isTransient(err error) bool {
+func IsTransient(err error) bool {
 	if apierrors.IsNotFound(err) || apierrors.IsTimeout(err) || apierrors.IsServerTimeout(err) ||
 		apierrors.IsTooManyRequests(err) || apierrors.IsServiceUnavailable(err) || apierrors.IsInternalError(err) {
 		return true

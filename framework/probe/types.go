@@ -77,6 +77,8 @@ type Result struct {
 	Detail string `json:"detail,omitempty"`
 	// From is the agent that sent the probe (node/pod name).
 	From string `json:"from,omitempty"`
+	// Attempts is how often the harness asked for this probe (transport retries only).
+	Attempts int `json:"attempts,omitempty"`
 }
 
 // Link is a network interface as the agent sees it.

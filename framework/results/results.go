@@ -39,6 +39,9 @@ type Observation struct {
 	OK       bool    `json:"ok"`
 	Detail   string  `json:"detail,omitempty"`
 	RTTMS    float64 `json:"rttMS,omitempty"`
+	// Attempts is how often the question was asked: more than one only when talking to the
+	// API server failed in transport, never because the verdict was bad.
+	Attempts int `json:"attempts,omitempty"`
 }
 
 // Check is one verdict of a suite.
@@ -92,6 +95,19 @@ type Result struct {
 	Error  string  `json:"error,omitempty"`
 	Phases []Phase `json:"phases"`
 	Checks []Check `json:"checks"`
+	// Causes are the likely causes of the failures, with the evidence behind each.
+	Causes []Cause `json:"causes,omitempty"`
+	// Evidence is the evidence bundle's path, relative to the result file.
+	Evidence string `json:"evidence,omitempty"`
+}
+
+// Cause is a probable explanation of failing checks.
+type Cause struct {
+	// Title names the cause in one line; "no clear cause" says the observations do not tell.
+	Title    string   `json:"title"`
+	Clear    bool     `json:"clear"`
+	Evidence []string `json:"evidence,omitempty"`
+	Checks   []string `json:"checks,omitempty"`
 }
 
 // Counts returns passed, failed and skipped checks.
@@ -138,6 +154,15 @@ type Recorder struct {
 	path string
 	r    Result
 	now  func() time.Time
+	// redact filters what is written (secrets never reach the file); nil writes as is.
+	redact func([]byte) []byte
+}
+
+// SetRedaction makes every save pass through f.
+func (rec *Recorder) SetRedaction(f func([]byte) []byte) {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	rec.redact = f
 }
 
 // NewRecorder starts a result saved at path.
@@ -241,6 +266,9 @@ func (rec *Recorder) saveLocked() error {
 	b, err := json.MarshalIndent(rec.r, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode result: %w", err)
+	}
+	if rec.redact != nil {
+		b = rec.redact(b)
 	}
 	tmp := rec.path + ".tmp"
 	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {

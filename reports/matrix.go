@@ -1,0 +1,247 @@
+package reports
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/netconform/netconform/framework/results"
+)
+
+// MatrixSchemaVersion of the matrix JSON.
+const MatrixSchemaVersion = 1
+
+// Matrix is a compatibility matrix: one column per run (a provider with its options on a
+// platform), one row per check, and each cell the check's verdict in that run.
+type Matrix struct {
+	SchemaVersion int       `json:"schemaVersion"`
+	Generated     time.Time `json:"generated"`
+	Runs          []Run     `json:"runs"`
+	Checks        []Row     `json:"checks"`
+}
+
+// Run is one column: what ran where, and how it ended.
+type Run struct {
+	// Label names the column: the provider, its options, and "#2" when the same provider and
+	// options ran more than once.
+	Label             string            `json:"label"`
+	Provider          string            `json:"provider"`
+	ProviderOptions   map[string]string `json:"providerOptions,omitempty"`
+	RunID             string            `json:"runID"`
+	Platform          string            `json:"platform"`
+	KubernetesVersion string            `json:"kubernetesVersion,omitempty"`
+	NodeImage         string            `json:"nodeImage,omitempty"`
+	Kernel            string            `json:"kernel,omitempty"`
+	Nodes             int               `json:"nodes,omitempty"`
+	Started           time.Time         `json:"started"`
+	// Verdict is PASS, FAIL, COULD NOT RUN or INCOMPLETE, as in the run's summary.
+	Verdict string `json:"verdict"`
+	Error   string `json:"error,omitempty"`
+	Passed  int    `json:"passed"`
+	Failed  int    `json:"failed"`
+	Skipped int    `json:"skipped"`
+	// Source is the result file the column came from.
+	Source string `json:"source,omitempty"`
+}
+
+// Row is one check across the runs.
+type Row struct {
+	ID    string `json:"id"`
+	Suite string `json:"suite"`
+	Name  string `json:"name"`
+	// Cells are in the order of Matrix.Runs.
+	Cells []Cell `json:"cells"`
+}
+
+// Cell is a check's verdict in one run; Status is empty when the run did not have the check
+// (it could not run, or ran with a label filter that left the check out).
+type Cell struct {
+	Status results.Status `json:"status,omitempty"`
+	Reason string         `json:"reason,omitempty"`
+}
+
+// Source is a result and where it was read from.
+type Source struct {
+	Path   string
+	Result *results.Result
+}
+
+// BuildMatrix merges results into a matrix. Columns are in the order given; rows in suite and
+// check order.
+func BuildMatrix(srcs []Source, now time.Time) *Matrix {
+	m := &Matrix{SchemaVersion: MatrixSchemaVersion, Generated: now.UTC(), Runs: []Run{}, Checks: []Row{}}
+	seen := map[string]int{}
+	rows := map[string]*Row{}
+	for i, s := range srcs {
+		r := s.Result
+		label := RunLabel(r.Provider, r.ProviderOptions)
+		seen[label]++
+		if seen[label] > 1 {
+			label = fmt.Sprintf("%s #%d", label, seen[label])
+		}
+		p, f, sk := r.Counts()
+		m.Runs = append(m.Runs, Run{
+			Label: label, Provider: r.Provider, ProviderOptions: r.ProviderOptions, RunID: r.RunID, Platform: r.Platform,
+			KubernetesVersion: r.KubernetesVersion, NodeImage: r.NodeImage, Kernel: r.Kernel, Nodes: r.Nodes, Started: r.Started,
+			Verdict: verdictOf(r), Error: r.Error, Passed: p, Failed: f, Skipped: sk, Source: s.Path,
+		})
+		for _, c := range r.Checks {
+			row, ok := rows[c.ID]
+			if !ok {
+				row = &Row{ID: c.ID, Suite: c.Suite, Name: c.Name}
+				rows[c.ID] = row
+			}
+			for len(row.Cells) < i {
+				row.Cells = append(row.Cells, Cell{})
+			}
+			if len(row.Cells) == i {
+				row.Cells = append(row.Cells, Cell{Status: c.Status, Reason: c.Reason})
+			}
+		}
+	}
+	for _, row := range rows {
+		for len(row.Cells) < len(srcs) {
+			row.Cells = append(row.Cells, Cell{})
+		}
+		m.Checks = append(m.Checks, *row)
+	}
+	sort.Slice(m.Checks, func(i, j int) bool {
+		if m.Checks[i].Suite != m.Checks[j].Suite {
+			return m.Checks[i].Suite < m.Checks[j].Suite
+		}
+		return m.Checks[i].ID < m.Checks[j].ID
+	})
+	return m
+}
+
+// RunLabel is a provider with its options, as a column heading.
+func RunLabel(provider string, opts map[string]string) string {
+	if len(opts) == 0 {
+		return provider
+	}
+	var kv []string
+	for _, k := range slices.Sorted(maps.Keys(opts)) {
+		kv = append(kv, k+"="+opts[k])
+	}
+	return provider + " (" + strings.Join(kv, ", ") + ")"
+}
+
+func verdictOf(r *results.Result) string {
+	_, failed, _ := r.Counts()
+	switch {
+	case r.Error != "":
+		return "COULD NOT RUN"
+	case failed > 0:
+		return "FAIL"
+	case !r.Complete:
+		return "INCOMPLETE"
+	}
+	return "PASS"
+}
+
+// WriteJSON writes the matrix as JSON.
+func (m *Matrix) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(m); err != nil {
+		return fmt.Errorf("matrix JSON: %w", err)
+	}
+	return nil
+}
+
+// WriteMarkdown writes matrix.md: the runs (provider, platform, Kubernetes version, kernel,
+// verdict), then one row per check with a column per run. Skips and could-not-run cells carry
+// numbered notes with their reasons, so that no skip reads as a pass.
+func (m *Matrix) WriteMarkdown(w io.Writer) error {
+	var b strings.Builder
+	b.WriteString("# netconform compatibility matrix\n\n")
+	if len(m.Runs) == 0 {
+		b.WriteString("No results.\n")
+		_, err := io.WriteString(w, b.String())
+		return err
+	}
+	b.WriteString("| run | platform | Kubernetes | nodes | kernel | verdict | passed | failed | skipped |\n|---|---|---|---|---|---|---|---|---|\n")
+	for _, r := range m.Runs {
+		verdict := r.Verdict
+		if r.Error != "" {
+			verdict += ": " + oneLine(r.Error)
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %d | %d | %d |\n", cell(r.Label), cell(r.Platform), cell(orDash(r.KubernetesVersion)),
+			nodesText(r.Nodes), cell(orDash(r.Kernel)), cell(verdict), r.Passed, r.Failed, r.Skipped)
+	}
+	b.WriteString("\n")
+	if len(m.Checks) == 0 {
+		b.WriteString("No checks ran.\n")
+		_, err := io.WriteString(w, b.String())
+		return err
+	}
+	notes := map[string]int{}
+	var noteText []string
+	note := func(reason string) int {
+		reason = oneLine(reason)
+		if n, ok := notes[reason]; ok {
+			return n
+		}
+		noteText = append(noteText, reason)
+		notes[reason] = len(noteText)
+		return len(noteText)
+	}
+	b.WriteString("| suite | check |")
+	for _, r := range m.Runs {
+		fmt.Fprintf(&b, " %s |", cell(r.Label))
+	}
+	b.WriteString("\n|---|---|")
+	for range m.Runs {
+		b.WriteString("---|")
+	}
+	b.WriteString("\n")
+	for _, row := range m.Checks {
+		fmt.Fprintf(&b, "| %s | %s |", row.Suite, cell(row.Name))
+		for i, c := range row.Cells {
+			fmt.Fprintf(&b, " %s |", m.cellText(i, c, note))
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("\npass: the check passed; FAIL: it failed; skip: it could not apply (see the note); " +
+		"not run: the run ended before its checks, or its label filter left the check out.\n")
+	if len(noteText) > 0 {
+		b.WriteString("\n## Notes\n\n")
+		for i, t := range noteText {
+			fmt.Fprintf(&b, "%d. %s\n", i+1, cell(t))
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func (m *Matrix) cellText(run int, c Cell, note func(string) int) string {
+	switch c.Status {
+	case results.Passed:
+		return "pass"
+	case results.Failed:
+		return "**FAIL**"
+	case results.Skipped:
+		if c.Reason == "" {
+			return "skip"
+		}
+		return fmt.Sprintf("skip [%d]", note(c.Reason))
+	case results.Running:
+		return "did not finish"
+	}
+	if r := m.Runs[run]; r.Error != "" {
+		return fmt.Sprintf("not run [%d]", note(r.Label+" could not run: "+r.Error))
+	}
+	return "not run"
+}
+
+func nodesText(n int) string {
+	if n == 0 {
+		return "-"
+	}
+	return fmt.Sprint(n)
+}
