@@ -6,9 +6,12 @@
 package e2e
 
 import (
+	"archive/tar"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -157,9 +160,11 @@ func TestKubenet(t *testing.T) {
 	kubeconfig := filepath.Join(art, "kubeconfig")
 	worker, worker2, cp := runID+"-worker", runID+"-worker2", runID+"-control-plane"
 
+	var lastDir string
 	check := func(t *testing.T, labels string, extra ...string) (*results.Result, int) {
 		t.Helper()
 		dir := t.TempDir()
+		lastDir = dir
 		args := append([]string{"check", "--kubeconfig", kubeconfig, "--probe-image", probeImage,
 			"--provider", "kubenet", "--artifacts", dir, "--label-filter", labels}, extra...)
 		out, code := netconform(t, 5*time.Minute, args...)
@@ -213,6 +218,12 @@ func TestKubenet(t *testing.T) {
 		}
 		expectPairs(t, r, "routes/every-node-has-exactly-one-route-to-every-other-node-s-pod-cidr-via-that-node",
 			func(from, to string) bool { return from == worker && to == worker2 })
+		expectCause(t, r, "missing or wrong routes", worker+" has missing route to "+worker2)
+		// The bundle holds the node state that shows it: worker's routes without worker2's CIDR.
+		routes := bundleFile(t, filepath.Join(lastDir, r.Evidence), "nodes/"+worker+"/links-routes.json")
+		if !strings.Contains(routes, `"routes"`) || strings.Contains(routes, `"dst": "`+cidr+`"`) {
+			t.Errorf("evidence of %s's routes should show no route to %s:\n%s", worker, cidr, routes)
+		}
 		onNode(t, worker, "ip", "route", "replace", cidr, "via", ip)
 		expectPassed(t, "pod-to-pod || node-routes")
 	})
@@ -236,7 +247,7 @@ func TestKubenet(t *testing.T) {
 	t.Run("a lower MTU on one node's link black-holes full-size frames to it", func(t *testing.T) {
 		onNode(t, worker2, "ip", "link", "set", "eth0", "mtu", "1400")
 		defer onNode(t, worker2, "ip", "link", "set", "eth0", "mtu", "1500")
-		r, code := check(t, "mtu")
+		r, code := check(t, "mtu || pod-to-pod")
 		if code != 1 {
 			t.Fatalf("check exited %d, want 1", code)
 		}
@@ -251,6 +262,11 @@ func TestKubenet(t *testing.T) {
 			if !o.OK && o.From != worker2 && o.From != "cluster" {
 				t.Errorf("devices: %s blamed (%s -> %s: %s), only %s has the low MTU", o.From, o.From, o.To, o.Observed, worker2)
 			}
+		}
+		expectCause(t, r, "MTU black hole", worker2+"_underlay_mtu = 1400")
+		links := bundleFile(t, filepath.Join(lastDir, r.Evidence), "nodes/"+worker2+"/links-routes.json")
+		if !strings.Contains(links, `"mtu": 1400`) {
+			t.Errorf("evidence of %s's links should show MTU 1400:\n%s", worker2, links)
 		}
 		onNode(t, worker2, "ip", "link", "set", "eth0", "mtu", "1500")
 		expectPassed(t, "mtu")
@@ -304,10 +320,76 @@ func TestKubenet(t *testing.T) {
 				t.Errorf("%s failed but DNS is not on its path: %s", c.ID, c.Reason)
 			}
 		}
+		expectCause(t, r, "CoreDNS is not running", "")
 		kubectl(t, cp, "-n", "kube-system", "scale", "deployment/coredns", "--replicas=2")
 		kubectl(t, cp, "-n", "kube-system", "rollout", "status", "deployment/coredns", "--timeout=120s")
 		expectPassed(t, "dns")
 	})
+
+	t.Run("killed in the middle of a suite leaves a partial result that renders", func(t *testing.T) {
+		dir := t.TempDir()
+		cmd := exec.Command(binary, "check", "--kubeconfig", kubeconfig, "--probe-image", probeImage, "--provider", "kubenet",
+			"--artifacts", dir, "--namespace", "nc-kill", "--label-filter", "connectivity || mtu")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer kubectl(t, cp, "delete", "namespace", "nc-kill", "--wait=false", "--ignore-not-found")
+		// Kill once at least one check is on disk and the run is not finished.
+		deadline := time.Now().Add(3 * time.Minute)
+		for time.Now().Before(deadline) {
+			if r, err := results.Load(filepath.Join(dir, "result.json")); err == nil && len(r.Checks) > 0 && !r.Complete {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		out, code := netconform(t, time.Minute, "report", filepath.Join(dir, "result.json"), "--junit", filepath.Join(dir, "j.xml"))
+		if code != 0 || !strings.Contains(out, "INCOMPLETE") || !strings.Contains(out, "partial result") {
+			t.Errorf("report of a killed run: exit %d\n%s", code, out)
+		}
+		r := loadResult(t, dir)
+		if r.Complete || len(r.Checks) == 0 {
+			t.Errorf("killed run's result: complete=%v, %d checks", r.Complete, len(r.Checks))
+		}
+	})
+}
+
+// expectCause asserts that a result names a cause whose title contains title, with evidence
+// containing evidence (if given).
+func expectCause(t *testing.T, r *results.Result, title, evidence string) {
+	t.Helper()
+	for _, c := range r.Causes {
+		if strings.Contains(c.Title, title) && (evidence == "" || strings.Contains(strings.Join(c.Evidence, "\n"), evidence)) {
+			return
+		}
+	}
+	t.Errorf("no cause %q with evidence %q among %+v", title, evidence, r.Causes)
+}
+
+// bundleFile reads one file of an evidence bundle.
+func bundleFile(t *testing.T, bundle, name string) string {
+	t.Helper()
+	f, err := os.Open(bundle)
+	if err != nil {
+		t.Fatalf("evidence bundle: %v", err)
+	}
+	defer f.Close()
+	gz, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(gz)
+	for {
+		h, err := tr.Next()
+		if err != nil {
+			t.Fatalf("%s not in %s: %v", name, bundle, err)
+		}
+		if h.Name == "evidence/"+name {
+			b, _ := io.ReadAll(tr)
+			return string(b)
+		}
+	}
 }
 
 func failedChecks(r *results.Result) string {
