@@ -165,21 +165,6 @@ func (m *Matrix) WriteMarkdown(w io.Writer) error {
 		_, err := io.WriteString(w, b.String())
 		return err
 	}
-	b.WriteString("| run | platform | Kubernetes | nodes | kernel | verdict | passed | failed | skipped |\n|---|---|---|---|---|---|---|---|---|\n")
-	for _, r := range m.Runs {
-		verdict := r.Verdict
-		if r.Error != "" {
-			verdict += ": " + oneLine(r.Error)
-		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %d | %d | %d |\n", cell(r.Label), cell(r.Platform), cell(orDash(r.KubernetesVersion)),
-			nodesText(r.Nodes), cell(orDash(r.Kernel)), cell(verdict), r.Passed, r.Failed, r.Skipped)
-	}
-	b.WriteString("\n")
-	if len(m.Checks) == 0 {
-		b.WriteString("No checks ran.\n")
-		_, err := io.WriteString(w, b.String())
-		return err
-	}
 	notes := map[string]int{}
 	var noteText []string
 	note := func(reason string) int {
@@ -191,24 +176,21 @@ func (m *Matrix) WriteMarkdown(w io.Writer) error {
 		notes[reason] = len(noteText)
 		return len(noteText)
 	}
-	b.WriteString("| suite | check |")
+	b.WriteString("| run | platform | Kubernetes | nodes | kernel | verdict | passed | failed | skipped |\n|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range m.Runs {
-		fmt.Fprintf(&b, " %s |", cell(r.Label))
-	}
-	b.WriteString("\n|---|---|")
-	for range m.Runs {
-		b.WriteString("---|")
+		verdict := r.Verdict
+		if r.Error != "" {
+			verdict = fmt.Sprintf("%s [%d]", verdict, note(r.Label+" could not run: "+r.Error))
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %d | %d | %d |\n", cell(r.Label), cell(r.Platform), cell(orDash(r.KubernetesVersion)),
+			nodesText(r.Nodes), cell(orDash(r.Kernel)), cell(verdict), r.Passed, r.Failed, r.Skipped)
 	}
 	b.WriteString("\n")
-	for _, row := range m.Checks {
-		fmt.Fprintf(&b, "| %s | %s |", row.Suite, cell(row.Name))
-		for i, c := range row.Cells {
-			fmt.Fprintf(&b, " %s |", m.cellText(i, c, note))
-		}
-		b.WriteString("\n")
+	if len(m.Checks) == 0 {
+		b.WriteString("No checks ran.\n")
+	} else {
+		m.writeRows(&b, note)
 	}
-	b.WriteString("\npass: the check passed; FAIL: it failed; skip: it could not apply (see the note); " +
-		"not run: the run ended before its checks, or its label filter left the check out.\n")
 	if len(noteText) > 0 {
 		b.WriteString("\n## Notes\n\n")
 		for i, t := range noteText {
@@ -217,6 +199,27 @@ func (m *Matrix) WriteMarkdown(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+func (m *Matrix) writeRows(b *strings.Builder, note func(string) int) {
+	b.WriteString("| suite | check |")
+	for _, r := range m.Runs {
+		fmt.Fprintf(b, " %s |", cell(r.Label))
+	}
+	b.WriteString("\n|---|---|")
+	for range m.Runs {
+		b.WriteString("---|")
+	}
+	b.WriteString("\n")
+	for _, row := range m.Checks {
+		fmt.Fprintf(b, "| %s | %s |", row.Suite, cell(row.Name))
+		for i, c := range row.Cells {
+			fmt.Fprintf(b, " %s |", m.cellText(i, c, note))
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("\npass: the check passed; FAIL: it failed; skip: it could not apply (see the note); " +
+		"not run: the run ended before its checks, or its label filter left the check out.\n")
 }
 
 func (m *Matrix) cellText(run int, c Cell, note func(string) int) string {

@@ -1,0 +1,120 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/netconform/netconform/framework/results"
+	"github.com/netconform/netconform/reports"
+)
+
+type mergeOptions struct {
+	out string
+}
+
+// newReportMergeCmd is `netconform report merge`: results of separate runs (one per provider,
+// or one per CI job) into one compatibility matrix.
+func newReportMergeCmd() *cobra.Command {
+	o := &mergeOptions{}
+	cmd := &cobra.Command{
+		Use:   "merge RESULT...",
+		Short: "Merge result.json files of several runs into a compatibility matrix (matrix.md, matrix.json)",
+		Long: `merge reads the result.json of several runs (a file, or a directory holding result.json or
+run directories that do) and writes a compatibility matrix: matrix.md (one row per check, one column
+per provider run, with each run's platform, Kubernetes version and kernel) and matrix.json, into
+--out. Columns keep the order given. Skipped checks carry their reasons; a run that could not run
+shows why. The Markdown also goes to standard output.
+
+Exit codes: 0 the matrix was written (whatever the verdicts), 2 it could not be.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := runMerge(o, args, cmd.OutOrStdout(), time.Now()); err != nil {
+				return &exitError{code: exitCouldNotRun, err: err}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&o.out, "out", ".", "directory for matrix.md and matrix.json")
+	return cmd
+}
+
+func runMerge(o *mergeOptions, args []string, stdout io.Writer, now time.Time) error {
+	paths, err := resultPaths(args)
+	if err != nil {
+		return err
+	}
+	var srcs []reports.Source
+	for _, p := range paths {
+		r, err := results.Load(p)
+		if err != nil {
+			return err
+		}
+		srcs = append(srcs, reports.Source{Path: p, Result: r})
+	}
+	m := reports.BuildMatrix(srcs, now)
+	if err := os.MkdirAll(o.out, 0o755); err != nil {
+		return fmt.Errorf("matrix directory: %w", err)
+	}
+	if err := writeFile(filepath.Join(o.out, "matrix.json"), m.WriteJSON); err != nil {
+		return err
+	}
+	mdPath := filepath.Join(o.out, "matrix.md")
+	if err := writeFile(mdPath, m.WriteMarkdown); err != nil {
+		return err
+	}
+	if err := m.WriteMarkdown(stdout); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "\nmatrix: %s, %s (%d runs)\n", mdPath, filepath.Join(o.out, "matrix.json"), len(srcs))
+	return nil
+}
+
+// resultPaths expands the arguments: a file is a result; a directory is its result.json, or
+// else every result.json one level below it, in name order.
+func resultPaths(args []string) ([]string, error) {
+	var out []string
+	for _, a := range args {
+		st, err := os.Stat(a)
+		if err != nil {
+			return nil, fmt.Errorf("result %s: %w", a, err)
+		}
+		if !st.IsDir() {
+			out = append(out, a)
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(a, "result.json")); err == nil {
+			out = append(out, filepath.Join(a, "result.json"))
+			continue
+		}
+		found, _ := filepath.Glob(filepath.Join(a, "*", "result.json"))
+		if len(found) == 0 {
+			return nil, fmt.Errorf("directory %s holds no result.json, nor run directories with one", a)
+		}
+		out = append(out, found...)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no results to merge")
+	}
+	return out, nil
+}
+
+func writeFile(path string, write func(io.Writer) error) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
