@@ -109,3 +109,16 @@ func TestReportPartialResult(t *testing.T) {
 		t.Errorf("junit of a partial result: %s", j)
 	}
 }
+
+func TestRunAWSDryRunPrintsKopsPlan(t *testing.T) {
+	out, code, err := runCLI(t, "run", "--platform", "aws", "--dry-run", "--run-id", "nc-plan", "PROVIDER=calico")
+	if code != 0 || err != nil {
+		t.Fatalf("exit %d: %v\n%s", code, err, out)
+	}
+	for _, want := range []string{"kops create cluster", "--networking calico", "mtu: 8912", "kops update cluster", "--yes",
+		"kops validate cluster", "kops delete cluster", "netconform.io/run-id=nc-plan"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("plan lacks %q", want)
+		}
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/netconform/netconform/framework/kube"
 	"github.com/netconform/netconform/framework/platform"
@@ -34,6 +35,8 @@ type runOptions struct {
 	providerImages  []string
 	providerOptions []string
 	preflight       bool
+	// aws holds the kops platform's settings (--platform aws).
+	aws awsOptions
 }
 
 // cleanupTimeout bounds deleting the cluster at the end, also after an interrupt.
@@ -74,6 +77,14 @@ Exit codes: 0 all checks passed, 1 checks failed, 2 netconform could not run.`,
 	f.StringArrayVar(&o.phases, "phase", nil, "a phase measured before netconform started, as NAME=SECONDS (repeatable)")
 	f.BoolVar(&o.dryRun, "dry-run", false, "print what would be done without doing it (aws)")
 	f.StringArrayVar(&o.providerImages, "provider-image", nil, "image for a provider component, as NAME=REF, loaded into the nodes (repeatable; scripts/provider-images.sh prints them)")
+	// The AWS platform's flags, except --provider-option which run already has and shares.
+	awsFlags := pflag.NewFlagSet("aws", pflag.ContinueOnError)
+	o.aws.addFlags(awsFlags)
+	awsFlags.VisitAll(func(fl *pflag.Flag) {
+		if f.Lookup(fl.Name) == nil && fl.Name != "provider-option" {
+			f.AddFlag(fl)
+		}
+	})
 	f.StringArrayVar(&o.providerOptions, "provider-option", nil, "provider setting as KEY=VALUE, e.g. backend=host-gw for flannel (repeatable)")
 	f.BoolVar(&o.preflight, "preflight", false, "only check that the provider and its options can be installed here, then exit (0 yes, 2 no)")
 	return cmd
@@ -91,6 +102,14 @@ func installerFor(name string, mtu int, opts map[string]string) (providers.Insta
 func runRun(ctx context.Context, o *runOptions, out io.Writer) error {
 	now := time.Now()
 	o.complete(now)
+	if o.platform == "aws" && o.dryRun {
+		o.aws.provider, o.aws.runID, o.aws.artifacts, o.aws.nodes = o.provider, o.runID, o.artifacts, o.nodes
+		o.aws.providerOptions = o.providerOptions
+		if err := awsDryRun(out, o.aws); err != nil {
+			return &exitError{code: exitCouldNotRun, err: err}
+		}
+		return nil
+	}
 	if o.platform != "kind" {
 		return &exitError{code: exitCouldNotRun, err: fmt.Errorf("platform %q: run supports kind here (aws: see 'netconform run --platform aws --dry-run')", o.platform)}
 	}
