@@ -39,6 +39,14 @@ probe-image: host-setup
 e2e:
 	scripts/e2e.sh
 
+# The compatibility matrix: each provider in PROVIDERS on a fresh kind cluster, one after another,
+# from one node image; writes matrix.md and matrix.json under $(MATRIX_DIR) (default
+# _artifacts/matrix-<time>). Entries may carry options: flannel:backend=host-gw.
+PROVIDERS ?= kubenet flannel kube-router calico canal cilium
+.PHONY: matrix
+matrix:
+	PROVIDERS="$(PROVIDERS)" scripts/matrix.sh
+
 # The cluster end-to-end tests: a full kubenet run, broken-cluster tests, interrupts.
 e2e-test: host-setup build
 	@mkdir -p _artifacts
