@@ -9,7 +9,7 @@ VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 GO_PACKAGES := ./...
 export PROVIDER K8S_VERSION NODES KEEP
 
-.PHONY: all build test unit e2e e2e-test lint node-image probe-image host-setup fuzz clean
+.PHONY: all build test unit e2e e2e-test lint node-image probe-image host-setup fuzz clean aws-test aws-plan simulate-routes
 
 all: build
 
@@ -54,9 +54,22 @@ e2e-test: host-setup build
 	export NETCONFORM_PROBE_IMAGE=$$(scripts/probe-image.sh) && \
 	go test -tags e2e -count=1 -timeout 45m -v ./suites/e2e/ 2>&1 | tee _artifacts/e2e-test.log; exit $${PIPESTATUS[0]}
 
-# Short fuzzing of input readers (no panic on any input).
+# Short fuzzing of the kops spec reader (no panic on any input).
+FUZZTIME ?= 20s
 fuzz:
-	@true
+	go test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) ./framework/kopsspec/
+
+# AWS platform, EC2 checks and their stand-ins (no AWS account needed; part of `make unit` too).
+aws-test:
+	go test -count=1 ./framework/aws/... ./framework/platform/aws ./fixtures/ec2stub
+	go test -count=1 ./cmd/netconform -run 'AWS|Cleanup|Simulate|EC2Nodes|WriteCheck|ParseRange'
+
+# The kops plan for PROVIDER on AWS; nothing is run.
+aws-plan: build
+	bin/netconform run --platform aws --dry-run PROVIDER=$(PROVIDER)
+
+simulate-routes: build
+	bin/netconform simulate routes --nodes 1..600 --quota 50,500
 
 clean:
 	rm -rf bin _artifacts
