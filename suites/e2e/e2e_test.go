@@ -441,6 +441,60 @@ func TestInterruptDuringCreate(t *testing.T) {
 	}
 }
 
+// TestInterruptDuringSuites sends SIGINT while the suites run: the cluster must be deleted and
+// the result must say the run was interrupted.
+func TestInterruptDuringSuites(t *testing.T) {
+	runID := fmt.Sprintf("ncs-%d", time.Now().Unix()%100000)
+	art := t.TempDir()
+	cmd := exec.Command(binary, "run", "--run-id", runID, "--node-image", nodeImage, "--probe-image", probeImage, "--artifacts", art)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	signalled := false
+	deadline := time.After(5 * time.Minute)
+poll:
+	for {
+		select {
+		case <-done:
+			break poll
+		case <-deadline:
+			_ = cmd.Process.Kill()
+			t.Fatalf("run did not reach its suites within 5 min:\n%s", out.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+		if r, err := results.Load(filepath.Join(art, "result.json")); err == nil && !signalled {
+			for _, p := range r.Phases {
+				if p.Name == "suites" && p.Status == results.Running {
+					_ = cmd.Process.Signal(syscall.SIGINT)
+					signalled = true
+				}
+			}
+		}
+	}
+	t.Log(out.String())
+	if !signalled {
+		t.Fatal("the suites finished before they could be interrupted")
+	}
+	if cmd.ProcessState.ExitCode() == 0 {
+		t.Error("an interrupted run exited 0")
+	}
+	if left := leftovers(t, runID); len(left) > 0 {
+		t.Errorf("run interrupted during its suites left behind: %v", left)
+	}
+	r := loadResult(t, art)
+	deleted := false
+	for _, p := range r.Phases {
+		deleted = deleted || (p.Name == "cluster delete" && p.Status == results.Passed)
+	}
+	if !r.Complete || r.Error == "" || !deleted {
+		t.Errorf("interrupted run's result: complete=%v error=%q cluster deleted=%v", r.Complete, r.Error, deleted)
+	}
+}
+
 func podCIDR(t *testing.T, controlPlane, node string) string {
 	t.Helper()
 	return kubectl(t, controlPlane, "get", "node", node, "-o", "jsonpath={.spec.podCIDR}")
