@@ -22,6 +22,12 @@ FLANNEL_VERSION=v0.28.10
 # proxy does not serve; v0.9.1's is the same plugin and speaks CNI up to 0.4.0.
 CNI_PLUGINS_VERSION=v0.9.1
 KUBE_ROUTER_VERSION=v2.1.0
+# Calico publishes no module versions (its tags lack /v3): this pseudo-version is the v3.28.5
+# branch. Its nested api module is not in the zip and the proxy serves no version of it built for
+# 3.28; the served pseudo-version below (from the v3.29 development line) builds with it.
+CALICO_MODULE=github.com/projectcalico/calico@v1.11.0-cni-plugin.0.20250813170300-a0db560f0520
+CALICO_VERSION=v3.28.5
+CALICO_API=github.com/projectcalico/api@v0.0.0-20240708202104-e3f70b269c2c
 DEBIAN_SUITE=bookworm
 # What the providers' daemons call: iptables/nft, ipset (kube-router's policies), ip.
 PROVIDER_PACKAGES=iptables,nftables,conntrack,ipset,iproute2
@@ -70,10 +76,13 @@ apply_patches() {
 }
 
 ROOTFS=$CACHE/rootfs/provider-$(echo "$DEBIAN_SUITE $PROVIDER_PACKAGES" | hash_of).tar
+# calico-node runs its daemons under runit, as its own image does.
+CALICO_PACKAGES=$PROVIDER_PACKAGES,runit
+CALICO_ROOTFS=$CACHE/rootfs/calico-$(echo "$DEBIAN_SUITE $CALICO_PACKAGES" | hash_of).tar
 debootstrap_tar() {
-  local out=$1 root
+  local out=$1 packages=${2:-$PROVIDER_PACKAGES} root
   root=$(mktemp -d "$CACHE/rootfs.XXXX")
-  debootstrap --variant=minbase --include="$PROVIDER_PACKAGES" "$DEBIAN_SUITE" "$root" http://deb.debian.org/debian
+  debootstrap --variant=minbase --include="$packages" "$DEBIAN_SUITE" "$root" http://deb.debian.org/debian
   rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
   tar -C "$root" --numeric-owner -cf "$out.tmp" .
   rm -rf "$root"
@@ -195,8 +204,77 @@ kuberouter_image() {
   rm -rf "$d"
 }
 
+# --- calico ----------------------------------------------------------------------------------
+calico_images() {
+  local hash node cni bin
+  hash=$( { common_inputs; cat "$here"/scripts/patches/calico-"$CALICO_VERSION"*.patch 2>/dev/null || true; echo "$CALICO_MODULE $CALICO_API $CALICO_PACKAGES"; } | hash_of)
+  node=netconform/calico-node:$CALICO_VERSION-$hash
+  cni=netconform/calico-cni:$CALICO_VERSION-$hash
+  if ! docker image inspect "$node" >/dev/null 2>&1 || ! docker image inspect "$cni" >/dev/null 2>&1; then
+    bin=$CACHE/bin/calico-$CALICO_VERSION-$hash
+    [ -x "$bin/calico-node" ] || step calico-binaries build_calico "$bin"
+    mkdir -p "$CACHE/rootfs"
+    [ -f "$CALICO_ROOTFS" ] || step calico-rootfs debootstrap_tar "$CALICO_ROOTFS" "$CALICO_PACKAGES"
+    step calico-images calico_image "$node" "$cni" "$bin"
+    log "built $node and $cni"
+  else
+    log "reusing cached $node and $cni"
+  fi
+  echo "calico-node=$node"
+  echo "calico-cni=$cni"
+  # Calico's own manifests are read from its module in the Go module cache, never copied in.
+  local dir
+  dir=$(go mod download -json "$CALICO_MODULE" | jq -r .Dir)
+  echo "calico-manifest=$dir/manifests/calico-vxlan.yaml"
+  echo "canal-manifest=$dir/manifests/canal.yaml"
+}
+
+build_calico() {
+  local out=$1 src=$CACHE/src/calico-$CALICO_VERSION
+  module_copy "$CALICO_MODULE" "$src"
+  apply_patches "$src" "calico-$CALICO_VERSION"
+  # The api module sits in ./api of the repository, which module zips leave out.
+  (cd "$src" && go mod edit -replace "github.com/projectcalico/api=$CALICO_API")
+  mkdir -p "$out.tmp"
+  # CGO off: no eBPF dataplane (it needs libbpf); Felix runs the iptables dataplane.
+  (cd "$src" && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath \
+    -ldflags "-s -w -X github.com/projectcalico/calico/node/buildinfo.GitVersion=$CALICO_VERSION -X main.VERSION=$CALICO_VERSION" \
+    -o "$out.tmp/" ./node/cmd/calico-node ./cni-plugin/cmd/calico ./cni-plugin/cmd/install)
+  mkdir -p "$out.tmp/filesystem"
+  cp -r "$src/node/filesystem/." "$out.tmp/filesystem/"
+  rm -rf "$out"; mv "$out.tmp" "$out"
+}
+
+calico_image() {
+  local node=$1 cni=$2 bin=$3 d
+  d=$(mktemp -d "$CACHE/img.XXXX")
+  tar -C "$d" -xf "$CALICO_ROOTFS"
+  # calico/node's own layout: runit services, start_runit, rc.local, confd and felix config.
+  # Debian's runit makes /etc/service a link into /etc/runit; calico's services live there instead.
+  rm -f "$d/etc/service"
+  cp -r "$bin/filesystem/etc/." "$d/etc/"
+  install -m 0755 "$bin"/filesystem/sbin/* "$d/usr/sbin/"
+  chmod 0755 "$d/etc/rc.local"
+  find "$d/etc/service/available" -name run -exec chmod 0755 {} +
+  install -m 0755 "$bin/calico-node" "$d/usr/bin/calico-node"
+  mkdir -p "$d/var/lib/calico" "$d/var/run/calico" "$d/var/log/calico"
+  install_iptables_wrapper "$d"
+  image_from_dir "$node" "$d" '["/usr/sbin/start_runit"]'
+  rm -rf "$d"
+  # calico/cni: the CNI plugin (also calico-ipam, by its name) and the installer.
+  d=$(mktemp -d "$CACHE/img.XXXX")
+  mkdir -p "$d/opt/cni/bin" "$d/tmp"
+  install -m 0755 "$bin/calico" "$d/opt/cni/bin/calico"
+  install -m 0755 "$bin/calico" "$d/opt/cni/bin/calico-ipam"
+  install -m 0755 "$bin/install" "$d/opt/cni/bin/install"
+  image_from_dir "$cni" "$d" '["/opt/cni/bin/install"]'
+  rm -rf "$d"
+}
+
 case "$PROVIDER" in
   flannel | flannel-vxlan | flannel-udp) flannel_images ;;
   kube-router | kuberouter) kuberouter_images ;;
+  calico) calico_images ;;
+  canal) calico_images; flannel_images ;;
   *) log "$PROVIDER: no provider images to build" ;;
 esac

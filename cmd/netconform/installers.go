@@ -9,6 +9,7 @@ import (
 
 	"github.com/netconform/netconform/framework/results"
 	"github.com/netconform/netconform/providers"
+	"github.com/netconform/netconform/providers/calico"
 	"github.com/netconform/netconform/providers/catalog"
 	"github.com/netconform/netconform/providers/flannel"
 	"github.com/netconform/netconform/providers/kubenet"
@@ -16,7 +17,7 @@ import (
 )
 
 // installable are the providers netconform installs on kind, by catalog name.
-var installable = []string{"kubenet", "flannel", "kuberouter"}
+var installable = []string{"kubenet", "flannel", "kuberouter", "calico", "canal"}
 
 // lookupInstaller maps a provider name (a netconform name or a kops --networking value, whose
 // presets apply: flannel-udp is flannel with backend=udp) to the code that installs it on kind,
@@ -43,6 +44,22 @@ func lookupInstaller(name string, mtu int, opts map[string]string) (providers.In
 		}
 		o.MTU = mtu
 		in := flannel.Installer{Options: o}
+		return in, in.Healthy(), nil
+	case "calico":
+		o, err := calico.OptionsFrom(settings)
+		if err != nil {
+			return nil, providers.Healthy{}, err
+		}
+		o.MTU = mtu
+		in := calico.Installer{Options: o}
+		return in, in.Healthy(), nil
+	case "canal":
+		o, err := calico.CanalOptionsFrom(settings)
+		if err != nil {
+			return nil, providers.Healthy{}, err
+		}
+		o.MTU = mtu
+		in := calico.Installer{Options: o}
 		return in, in.Healthy(), nil
 	case "kuberouter":
 		o, err := kuberouter.OptionsFrom(settings)

@@ -17,6 +17,9 @@ func TestLookupInstallerAppliesKopsPresetsAndOptions(t *testing.T) {
 		{"flannel-udp", nil, 28, false},
 		{"flannel", map[string]string{"backend": "host-gw"}, 0, true},
 		{"kube-router", nil, 0, true},
+		{"calico", nil, 50, false},
+		{"calico", map[string]string{"crossSubnet": "true"}, 50, false},
+		{"canal", nil, 50, false},
 		{"kubenet", nil, 0, true},
 	} {
 		_, h, err := lookupInstaller(tc.name, 0, tc.opts)
@@ -43,6 +46,9 @@ func TestLookupInstallerSaysWhy(t *testing.T) {
 	}
 	if _, _, err := lookupInstaller("kube-router", 0, map[string]string{"serviceProxy": "true"}); err == nil || !strings.Contains(err.Error(), "IPVS") {
 		t.Errorf("kube-router serviceProxy=true: %v", err)
+	}
+	if _, _, err := lookupInstaller("calico", 0, map[string]string{"encapsulationMode": "ipip"}); err == nil || !strings.Contains(err.Error(), "IP-in-IP") {
+		t.Errorf("calico ipip: %v", err)
 	}
 	if _, _, err := lookupInstaller("kubenet", 0, map[string]string{"backend": "udp"}); err == nil {
 		t.Error("kubenet accepted a provider option")

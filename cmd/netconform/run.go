@@ -252,9 +252,16 @@ func keyValues(flag string, values []string) (map[string]string, error) {
 	return out, nil
 }
 
-// loadImages loads the probe image and each distinct provider image into every node.
+// loadImages loads the probe image and each distinct provider image into every node. Entries
+// named *-manifest are files the installer reads (upstream manifests from the module cache), not
+// images.
 func loadImages(ctx context.Context, loader platform.ImageLoader, probe string, provider map[string]string) error {
 	done := map[string]bool{}
+	for name, ref := range provider {
+		if strings.HasSuffix(name, "-manifest") {
+			done[ref] = true
+		}
+	}
 	for _, ref := range append([]string{probe}, slices.Sorted(maps.Values(provider))...) {
 		if done[ref] {
 			continue

@@ -42,8 +42,8 @@ func (Provider) Descriptor() providers.Descriptor {
 		Encapsulation:         providers.VXLAN("flannel vxlan backend"),
 		EnforcesNetworkPolicy: true,
 		Kind: providers.KindSupport{
-			Status: providers.KindPlanned,
-			Reason: "flannel and Calico both run on kind; install code is planned",
+			Status: providers.KindSupported,
+			Reason: "Calico v3.28.5 (policy) with flannel (vxlan) from locally built images; the pod MTU is set to the underlay's minus 50, as upstream's veth_mtu 0 gives pods 1500 over flannel's 1450",
 		},
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -14,8 +15,10 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
 	"sigs.k8s.io/yaml"
 
 	"github.com/netconform/netconform/framework/kube"
@@ -231,4 +234,62 @@ func oneLine(s string) string {
 		s = s[:300] + "..."
 	}
 	return s
+}
+
+var crdResource = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
+
+// ApplyCRDs creates or replaces CustomResourceDefinitions (kept as unstructured objects: the
+// apiextensions types are not a dependency), then waits up to establish for each to be
+// Established, so that objects of those kinds can be created next.
+func ApplyCRDs(ctx context.Context, c *kube.Client, crds []*unstructured.Unstructured, establish time.Duration) error {
+	if len(crds) == 0 {
+		return nil
+	}
+	dc, err := dynamic.NewForConfig(c.Config)
+	if err != nil {
+		return fmt.Errorf("dynamic client: %w", err)
+	}
+	api := dc.Resource(crdResource)
+	for _, u := range crds {
+		cctx, cancel := context.WithTimeout(ctx, c.Timeouts.APICall)
+		_, err := api.Create(cctx, u, metav1.CreateOptions{})
+		if apierrors.IsAlreadyExists(err) {
+			var cur *unstructured.Unstructured
+			if cur, err = api.Get(cctx, u.GetName(), metav1.GetOptions{}); err == nil {
+				u.SetResourceVersion(cur.GetResourceVersion())
+				_, err = api.Update(cctx, u, metav1.UpdateOptions{})
+			}
+		}
+		cancel()
+		if err != nil {
+			return fmt.Errorf("apply CRD %s: %w", u.GetName(), err)
+		}
+	}
+	wctx, cancel := context.WithTimeout(ctx, establish)
+	defer cancel()
+	for _, u := range crds {
+		for {
+			cur, err := api.Get(wctx, u.GetName(), metav1.GetOptions{})
+			if err == nil && established(cur) {
+				break
+			}
+			select {
+			case <-wctx.Done():
+				return fmt.Errorf("CRD %s not Established within %s", u.GetName(), establish)
+			case <-time.After(c.Timeouts.PollInterval):
+			}
+		}
+	}
+	return nil
+}
+
+func established(u *unstructured.Unstructured) bool {
+	conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
+	for _, c := range conds {
+		m, _ := c.(map[string]any)
+		if m["type"] == "Established" && m["status"] == "True" {
+			return true
+		}
+	}
+	return false
 }
