@@ -69,13 +69,9 @@ func Deploy(ctx context.Context, c *kube.Client, ns, image string) (*Fleet, erro
 	if err := apply(ctx, c, ns, image); err != nil {
 		return nil, err
 	}
-	// Wait for every DaemonSet to be rolled out, but give up at the bound and report per pod.
-	var waitErr error
-	for _, name := range []string{PodA, PodB, Host} {
-		if err := c.WaitDaemonSet(ctx, ns, name); err != nil {
-			waitErr = errors.Join(waitErr, err)
-		}
-	}
+	// Wait until every Ready node has all its agents Ready, but give up at the bound: agents
+	// that never come up are reported per node by the suites.
+	waitErr := waitAgents(ctx, c, ns, c.Timeouts.AgentsReady)
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
@@ -85,6 +81,56 @@ func Deploy(ctx context.Context, c *kube.Client, ns, image string) (*Fleet, erro
 	}
 	f.waitServiceProgrammed(ctx, serviceProgrammedTimeout)
 	return f, nil
+}
+
+// waitAgents polls until each node the API calls Ready runs a Ready agent of every role. A node
+// that stops answering (NotReady) is not waited for, so one hung node costs the grace period
+// the control plane takes to notice, not the whole bound.
+func waitAgents(ctx context.Context, c *kube.Client, ns string, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var last string
+	for {
+		done, why, err := agentsReady(ctx, c, ns)
+		if err == nil && done {
+			return nil
+		}
+		if err != nil {
+			why = err.Error()
+		}
+		last = why
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("probe agents not Ready within %s: %s", timeout, last)
+		case <-time.After(c.Timeouts.PollInterval):
+		}
+	}
+}
+
+func agentsReady(ctx context.Context, c *kube.Client, ns string) (bool, string, error) {
+	nodes, err := c.Nodes(ctx)
+	if err != nil {
+		return false, "", err
+	}
+	f, err := Discover(ctx, c, ns)
+	if err != nil {
+		return false, "", err
+	}
+	for _, n := range nodes {
+		if !n.Ready {
+			continue
+		}
+		for _, role := range []string{PodA, PodB, Host} {
+			a, ok := f.Agent(role, n.Name)
+			if !ok {
+				return false, fmt.Sprintf("no %s agent on %s yet", role, n.Name), nil
+			}
+			if !a.Ready {
+				return false, fmt.Sprintf("%s on %s: %s", role, n.Name, a.Why), nil
+			}
+		}
+	}
+	return true, "", nil
 }
 
 // serviceProgrammedTimeout bounds the wait for kube-proxy to program the probe Service.

@@ -94,15 +94,25 @@ func Analyze(in Input) []results.Cause {
 		}
 	}
 
-	// Nodes whose network plugin is not ready explain everything on them.
+	// A NotReady node explains the failures that involve it: with its network plugin not
+	// initialized, or gone silent altogether (kubelet stopped posting status).
 	for _, n := range in.Nodes {
-		if !n.Ready && (strings.Contains(strings.ToLower(n.Message), networkPlugin) || strings.Contains(strings.ToLower(n.Message), "cni")) {
-			add(results.Cause{
-				Title:    fmt.Sprintf("node %s is NotReady: its network plugin is not initialized", n.Node),
-				Evidence: []string{fmt.Sprintf("%s Ready=False %s: %s", n.Node, n.Reason, n.Message)},
-				Checks:   failingOn(v, n.Node),
-			})
+		if n.Ready {
+			continue
 		}
+		msg := strings.ToLower(n.Message)
+		title := fmt.Sprintf("node %s is NotReady (%s)", n.Node, n.Reason)
+		switch {
+		case strings.Contains(msg, networkPlugin) || strings.Contains(msg, "cni"):
+			title = fmt.Sprintf("node %s is NotReady: its network plugin is not initialized", n.Node)
+		case strings.Contains(msg, "stopped posting"):
+			title = fmt.Sprintf("node %s is NotReady: its kubelet stopped answering (node hung, down or cut off)", n.Node)
+		}
+		checks := failingOn(v, n.Node)
+		if len(checks) == 0 {
+			continue
+		}
+		add(results.Cause{Title: title, Evidence: []string{fmt.Sprintf("%s Ready=False %s: %s", n.Node, n.Reason, n.Message)}, Checks: checks})
 	}
 
 	// MTU black hole: small packets cross a pair, full-size ones do not.

@@ -95,6 +95,18 @@ func TestNodeNotReady(t *testing.T) {
 	}
 }
 
+func TestHungNode(t *testing.T) {
+	in := Input{
+		Checks: []results.Check{check(podTCP, results.Failed, obs("w2", "w1", "agent-unreachable", false), obs("w1", "w1", "ok", true))},
+		Nodes: []NodeCondition{{Node: "w2", Ready: false, Reason: "NodeStatusUnknown", Message: "Kubelet stopped posting node status."},
+			{Node: "w3", Ready: false, Reason: "NodeStatusUnknown", Message: "Kubelet stopped posting node status."}},
+	}
+	cs := Analyze(in)
+	if len(cs) != 1 || !strings.Contains(cs[0].Title, "node w2 is NotReady: its kubelet stopped answering") {
+		t.Fatalf("causes: %s (a NotReady node no failing check involves is not a cause)", titles(cs))
+	}
+}
+
 func TestUnclearSaysSo(t *testing.T) {
 	cs := Analyze(Input{Checks: []results.Check{check("dns/every-coredns-replica-is-ready", results.Passed), check("connectivity/pod-to-nodeport-on-every-node", results.Failed, obs("a", "b NodePort", "timeout", false))}})
 	if len(cs) != 1 || cs[0].Clear || cs[0].Title != noClearCause {

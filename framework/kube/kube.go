@@ -28,6 +28,7 @@ type Timeouts struct {
 	Reachable      time.Duration // the API server answers at all
 	NodesReady     time.Duration // nodes Ready after networking is installed
 	RolloutReady   time.Duration // a DaemonSet or Deployment rolled out
+	AgentsReady    time.Duration // netconform's probe agents Ready on every Ready node
 	CoreDNSReady   time.Duration // CoreDNS replicas Ready after networking is installed
 	Probe          time.Duration // one probe between agents
 	NamespaceGone  time.Duration // a namespace deletion completes
@@ -42,6 +43,7 @@ func DefaultTimeouts() Timeouts {
 		Reachable:     10 * time.Second,
 		NodesReady:    3 * time.Minute,
 		RolloutReady:  4 * time.Minute,
+		AgentsReady:   2 * time.Minute,
 		CoreDNSReady:  3 * time.Minute,
 		Probe:         5 * time.Second,
 		NamespaceGone: 90 * time.Second,

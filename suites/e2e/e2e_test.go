@@ -326,6 +326,43 @@ func TestKubenet(t *testing.T) {
 		expectPassed(t, "dns")
 	})
 
+	t.Run("a node that hangs does not hang the run", func(t *testing.T) {
+		docker(t, "pause", worker2)
+		unpaused := false
+		unpause := func() {
+			if !unpaused {
+				docker(t, "unpause", worker2)
+				unpaused = true
+			}
+		}
+		defer unpause()
+		dir := t.TempDir()
+		start := time.Now()
+		out, code := netconform(t, 8*time.Minute, "check", "--kubeconfig", kubeconfig, "--probe-image", probeImage, "--provider", "kubenet",
+			"--artifacts", dir, "--namespace", "nc-hang", "--label-filter", "pod-to-pod")
+		took := time.Since(start)
+		t.Log(out)
+		unpause()
+		if code != 1 {
+			t.Errorf("check with a hung node exited %d, want 1 (checks failed)", code)
+		}
+		if took > 6*time.Minute {
+			t.Errorf("check with a hung node took %s", took)
+		}
+		r := loadResult(t, dir)
+		if r.Evidence == "" {
+			t.Fatal("no evidence bundle")
+		}
+		expectCause(t, r, "node "+worker2+" is NotReady", "stopped posting")
+		idx := bundleFile(t, filepath.Join(dir, r.Evidence), "index.json")
+		if !strings.Contains(idx, worker2) || !strings.Contains(idx, "no answer within") {
+			t.Errorf("the index should record that %s did not answer:\n%s", worker2, idx)
+		}
+		// The cluster recovers once the node runs again.
+		kubectl(t, cp, "wait", "--for=condition=Ready", "node", "--all", "--timeout=180s")
+		kubectl(t, cp, "delete", "namespace", "nc-hang", "--ignore-not-found", "--timeout=120s")
+	})
+
 	t.Run("killed in the middle of a suite leaves a partial result that renders", func(t *testing.T) {
 		dir := t.TempDir()
 		cmd := exec.Command(binary, "check", "--kubeconfig", kubeconfig, "--probe-image", probeImage, "--provider", "kubenet",
