@@ -10,6 +10,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/netconform/netconform/framework/kube"
+	"github.com/netconform/netconform/framework/platform"
+	"github.com/netconform/netconform/framework/platform/kind"
 	"github.com/netconform/netconform/framework/results"
 )
 
@@ -18,6 +20,9 @@ type checkOptions struct {
 	kubeconfig string
 	keepAgents bool
 	repeat     int
+	// kindCluster names the kind cluster behind the kubeconfig, if it is one: the evidence
+	// bundle then holds each node's own state (docker exec), not only what the agents see.
+	kindCluster string
 }
 
 func newCheckCmd() *cobra.Command {
@@ -37,6 +42,7 @@ Exit codes: 0 all checks passed, 1 checks failed (listed), 2 netconform could no
 	cmd.Flags().StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig of the cluster to check (required)")
 	cmd.Flags().StringVar(&o.provider, "provider", "", "networking mode the cluster runs, for provider-specific expectations")
 	cmd.Flags().BoolVar(&o.keepAgents, "keep-agents", false, "leave the probe agents' namespace in place")
+	cmd.Flags().StringVar(&o.kindCluster, "kind-cluster", "", "the kind cluster (run id) behind --kubeconfig, for full node state in the evidence bundle")
 	cmd.Flags().IntVar(&o.repeat, "repeat", 1, "run the selected checks N times and report each check's pass rate")
 	return cmd
 }
@@ -96,6 +102,10 @@ func checkExisting(ctx context.Context, o *checkOptions, rec *results.Recorder, 
 			}
 		}()
 	}
-	_, err = verify(ctx, &o.verifyOptions, c, rec, healthyFor(o.provider), "existing", nil, nil)
+	var nodeRunner platform.NodeRunner
+	if o.kindCluster != "" {
+		nodeRunner = kind.New(o.kindCluster, o.artifacts)
+	}
+	_, err = verify(ctx, &o.verifyOptions, c, rec, healthyFor(o.provider), "existing", nil, nodeRunner)
 	return err
 }

@@ -81,5 +81,8 @@ func repeatArgs(o *checkOptions, dir, runID string) []string {
 	if o.collect {
 		args = append(args, "--collect")
 	}
+	if o.kindCluster != "" {
+		args = append(args, "--kind-cluster", o.kindCluster)
+	}
 	return args
 }

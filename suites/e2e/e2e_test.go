@@ -232,9 +232,14 @@ func TestKubenet(t *testing.T) {
 		const stale = "10.244.200.0/24"
 		onNode(t, worker, "ip", "route", "add", stale, "via", nodeIP(t, cp))
 		defer onNode(t, worker, "sh", "-c", "ip route del "+stale+" 2>/dev/null || true")
-		r, code := check(t, "stale-routes")
+		r, code := check(t, "stale-routes", "--kind-cluster", runID)
 		if code != 1 {
 			t.Fatalf("check exited %d, want 1", code)
+		}
+		expectCause(t, r, "stale routes", stale)
+		// With the kind cluster named, the bundle holds the node's own routing table.
+		if routes := bundleFile(t, filepath.Join(lastDir, r.Evidence), "nodes/"+worker+"/routes.txt"); !strings.Contains(routes, stale) {
+			t.Errorf("evidence of %s's routes lacks the stale route:\n%s", worker, routes)
 		}
 		c, _ := checkByID(r, "routes/no-route-to-a-pod-cidr-that-no-node-owns")
 		if c.Status != results.Failed || len(c.Observations) != 1 || c.Observations[0].From != worker || c.Observations[0].To != stale {
