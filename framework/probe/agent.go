@@ -233,16 +233,25 @@ func failure(err error) Result { return Result{Outcome: classify(err), Detail: e
 
 func token() string { return fmt.Sprintf("netconform-%d", time.Now().UnixNano()) }
 
-func probeTCP(ctx context.Context, target string) Result {
+// dial connects and gives the connection the probe's deadline.
+func dial(ctx context.Context, network, target string) (net.Conn, error) {
 	var d net.Dialer
-	c, err := d.DialContext(ctx, "tcp", target)
+	c, err := d.DialContext(ctx, network, target)
+	if err != nil {
+		return nil, err
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		c.SetDeadline(dl)
+	}
+	return c, nil
+}
+
+func probeTCP(ctx context.Context, target string) Result {
+	c, err := dial(ctx, "tcp", target)
 	if err != nil {
 		return failure(err)
 	}
 	defer c.Close()
-	if dl, ok := ctx.Deadline(); ok {
-		c.SetDeadline(dl)
-	}
 	msg := token()
 	if _, err := fmt.Fprintln(c, msg); err != nil {
 		return failure(err)
@@ -258,15 +267,11 @@ func probeTCP(ctx context.Context, target string) Result {
 }
 
 func probeUDP(ctx context.Context, target string) Result {
-	var d net.Dialer
-	c, err := d.DialContext(ctx, "udp", target)
+	c, err := dial(ctx, "udp", target)
 	if err != nil {
 		return failure(err)
 	}
 	defer c.Close()
-	if dl, ok := ctx.Deadline(); ok {
-		c.SetDeadline(dl)
-	}
 	msg := token()
 	if _, err := c.Write([]byte(msg)); err != nil {
 		return failure(err)
@@ -306,16 +311,12 @@ func probeBulk(ctx context.Context, target string, size int) Result {
 	if size <= 0 {
 		size = 4 << 20
 	}
-	var d net.Dialer
 	start := time.Now()
-	c, err := d.DialContext(ctx, "tcp", target)
+	c, err := dial(ctx, "tcp", target)
 	if err != nil {
 		return failure(err)
 	}
 	defer c.Close()
-	if dl, ok := ctx.Deadline(); ok {
-		c.SetDeadline(dl)
-	}
 	var hdr [8]byte
 	binary.BigEndian.PutUint64(hdr[:], uint64(size))
 	if _, err := c.Write(hdr[:]); err != nil {
