@@ -4,10 +4,12 @@ package main
 
 import (
 	"context"
+	"flag"
 	"log"
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/netconform/netconform/framework/probe"
 )
@@ -18,6 +20,19 @@ func main() {
 	logger := log.New(os.Stderr, "netconform-probe: ", log.LstdFlags)
 	a := &probe.Agent{ID: probe.IdentityFromEnv(), Logger: logger}
 	logger.Printf("serving on node %q pod %q (host network %v)", a.ID.Node, a.ID.Pod, a.ID.HostNetwork)
+	// "loop" also probes peers, a Service and DNS continuously (netconform switch).
+	if len(os.Args) > 1 && os.Args[1] == "loop" {
+		cfg := probe.LoopConfig{Self: a.ID.PodIP}
+		fs := flag.NewFlagSet("loop", flag.ExitOnError)
+		fs.StringVar(&cfg.Peers, "peers", "", "headless Service name whose addresses are the peer pods")
+		fs.DurationVar(&cfg.PeerRefresh, "peer-refresh", 2*time.Second, "how often the peers are resolved again")
+		fs.StringVar(&cfg.Service, "service", "", "host:port of a TCP echo Service")
+		fs.StringVar(&cfg.DNSName, "dns-name", "", "name to look up")
+		fs.DurationVar(&cfg.Interval, "interval", 100*time.Millisecond, "time between attempts on each path")
+		fs.DurationVar(&cfg.Timeout, "timeout", time.Second, "timeout of one attempt")
+		_ = fs.Parse(os.Args[2:])
+		go probe.Loop(ctx, cfg, os.Stdout)
+	}
 	if err := a.Serve(ctx); err != nil {
 		logger.Fatal(err)
 	}
