@@ -1,0 +1,167 @@
+package providers
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/netconform/netconform/framework/platform"
+)
+
+// NodeState is what a provider leaves on one node: what switching away from it removes, and
+// then looks for as leftovers.
+type NodeState struct {
+	// Files are CNI configurations and the provider's state directories.
+	Files []string
+	// Links are network interfaces the provider created (bridges, tunnels).
+	Links []string
+	// Routes are routes the provider wrote.
+	Routes []Route
+	// Chains are iptables chains of the provider's own, with the rule that jumps to each.
+	Chains []Chain
+}
+
+// Route is a route to Dst via the gateway Via.
+type Route struct{ Dst, Via string }
+
+// Chain is an iptables chain in Table; Jump is the rule in a built-in chain that jumps to it,
+// as given to iptables -A (e.g. POSTROUTING -s 10.244.0.0/16 -j NAME).
+type Chain struct {
+	Table, Name string
+	Jump        []string
+}
+
+// Item kinds, also the values of the switch's --skip-cleanup (a fault for tests).
+const (
+	ItemFile  = "file"
+	ItemLink  = "link"
+	ItemRoute = "route"
+	ItemChain = "chain"
+)
+
+// CleanupStep is one command removing one owned item; an item already gone is no error.
+type CleanupStep struct {
+	Kind, Item string
+	Argv       []string
+}
+
+// Cleanup lists the commands that remove the state from a node, chains' jumps before the
+// chains and links after the routes through them.
+func (s NodeState) Cleanup() []CleanupStep {
+	var out []CleanupStep
+	for _, f := range s.Files {
+		out = append(out, CleanupStep{ItemFile, f, []string{"rm", "-rf", f}})
+	}
+	for _, r := range s.Routes {
+		out = append(out, CleanupStep{ItemRoute, r.Dst + " via " + r.Via,
+			[]string{"sh", "-c", `ip route del "$0" via "$1" 2>/dev/null || true`, r.Dst, r.Via}})
+	}
+	for _, c := range s.Chains {
+		jump := strings.Join(c.Jump, " ")
+		out = append(out, CleanupStep{ItemChain, c.Table + "/" + c.Name, []string{"sh", "-c",
+			`while iptables -t "$0" -D ` + jump + ` 2>/dev/null; do :; done; ` +
+				`if iptables -t "$0" -S "$1" >/dev/null 2>&1; then iptables -t "$0" -F "$1" && iptables -t "$0" -X "$1"; fi`,
+			c.Table, c.Name}})
+	}
+	for _, l := range s.Links {
+		out = append(out, CleanupStep{ItemLink, l, []string{"sh", "-c", `if ip link show dev "$0" >/dev/null 2>&1; then ip link del "$0"; fi`, l}})
+	}
+	return out
+}
+
+// Leftover is an owned item still present on a node.
+type Leftover struct {
+	Node, Kind, Item, Seen string
+}
+
+func (l Leftover) String() string {
+	s := fmt.Sprintf("%s: %s %s left behind", l.Node, l.Kind, l.Item)
+	if l.Seen != "" {
+		s += " (" + l.Seen + ")"
+	}
+	return s
+}
+
+// Leftovers looks for every owned item on node. skipRoutes leaves routes out, for when the
+// new provider writes the same routes (routed modes: host-gw, kube-router).
+func (s NodeState) Leftovers(ctx context.Context, r platform.NodeRunner, node string, skipRoutes bool) ([]Leftover, error) {
+	var out []Leftover
+	for _, f := range s.Files {
+		if b, err := r.RunOnNode(ctx, node, []string{"sh", "-c", `if [ -e "$0" ]; then ls -ld "$0"; fi`, f}, nil); err != nil {
+			return nil, fmt.Errorf("%s: look for %s: %w", node, f, err)
+		} else if seen := strings.TrimSpace(string(b)); seen != "" {
+			out = append(out, Leftover{node, ItemFile, f, seen})
+		}
+	}
+	links, err := r.RunOnNode(ctx, node, []string{"ip", "-o", "link", "show"}, nil)
+	if err != nil {
+		return nil, fmt.Errorf("%s: list links: %w", node, err)
+	}
+	for _, l := range s.Links {
+		if seen := LinkPresent(string(links), l); seen != "" {
+			out = append(out, Leftover{node, ItemLink, l, seen})
+		}
+	}
+	if !skipRoutes && len(s.Routes) > 0 {
+		routes, err := r.RunOnNode(ctx, node, []string{"ip", "-o", "route", "show"}, nil)
+		if err != nil {
+			return nil, fmt.Errorf("%s: list routes: %w", node, err)
+		}
+		for _, rt := range s.Routes {
+			if seen := RoutePresent(string(routes), rt); seen != "" {
+				out = append(out, Leftover{node, ItemRoute, rt.Dst + " via " + rt.Via, seen})
+			}
+		}
+	}
+	for _, c := range s.Chains {
+		rules, err := r.RunOnNode(ctx, node, []string{"iptables-save", "-t", c.Table}, nil)
+		if err != nil {
+			return nil, fmt.Errorf("%s: iptables-save -t %s: %w", node, c.Table, err)
+		}
+		if seen := ChainPresent(string(rules), c.Name); seen != "" {
+			out = append(out, Leftover{node, ItemChain, c.Table + "/" + c.Name, seen})
+		}
+	}
+	return out, nil
+}
+
+// LinkPresent finds a link by name in `ip -o link show` output and returns its line.
+func LinkPresent(out, name string) string {
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 {
+			continue
+		}
+		n, _, _ := strings.Cut(strings.TrimSuffix(f[1], ":"), "@")
+		if n == name {
+			return strings.Join(f[:3], " ")
+		}
+	}
+	return ""
+}
+
+// RoutePresent finds a route to r.Dst via r.Via in `ip -o route show` output.
+func RoutePresent(out string, r Route) string {
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 3 && f[0] == r.Dst && f[1] == "via" && f[2] == r.Via {
+			return strings.TrimSpace(line)
+		}
+	}
+	return ""
+}
+
+// ChainPresent finds a chain's declaration or a jump to it in iptables-save output.
+func ChainPresent(out, chain string) string {
+	var seen []string
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		for i, w := range f {
+			if (i == 0 && w == ":"+chain) || (i > 0 && f[i-1] == "-j" && w == chain) {
+				seen = append(seen, strings.TrimSpace(line))
+				break
+			}
+		}
+	}
+	return strings.Join(seen, "; ")
+}

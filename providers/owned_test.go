@@ -1,0 +1,87 @@
+package providers
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+)
+
+// fakeNode answers the commands Leftovers runs with canned output.
+type fakeNode map[string]string
+
+func (f fakeNode) RunOnNode(_ context.Context, node string, argv []string, _ io.Reader) ([]byte, error) {
+	key := strings.Join(argv, " ")
+	for prefix, out := range f {
+		if strings.HasPrefix(key, prefix) {
+			return []byte(out), nil
+		}
+	}
+	return nil, fmt.Errorf("unexpected command %q", key)
+}
+
+var kubenetLike = NodeState{
+	Files:  []string{"/etc/cni/net.d/10-k.conflist"},
+	Links:  []string{"cbr0"},
+	Routes: []Route{{Dst: "10.244.1.0/24", Via: "172.18.0.3"}},
+	Chains: []Chain{{Table: "nat", Name: "K-MASQ", Jump: []string{"POSTROUTING", "-s", "10.244.0.0/16", "-j", "K-MASQ"}}},
+}
+
+func TestLeftoversNamesEveryItem(t *testing.T) {
+	node := fakeNode{
+		"sh -c":                "-rw-r--r-- 1 root root 400 Nov 25 21:00 /etc/cni/net.d/10-k.conflist\n",
+		"ip -o link show":      "1: lo: <LOOPBACK,UP> mtu 65536\n5: cbr0: <BROADCAST,UP> mtu 1500 qdisc\n7: vethab@if2: <UP> mtu 1500\n",
+		"ip -o route show":     "default via 172.18.0.1 dev eth0\n10.244.1.0/24 via 172.18.0.3 dev eth0 \n10.244.2.0/24 via 10.244.2.0 dev flannel.1 onlink\n",
+		"iptables-save -t nat": "*nat\n:K-MASQ - [0:0]\n-A POSTROUTING -s 10.244.0.0/16 -j K-MASQ\nCOMMIT\n",
+	}
+	got, err := kubenetLike.Leftovers(context.Background(), node, "w1", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s []string
+	for _, l := range got {
+		s = append(s, l.String())
+	}
+	want := []string{
+		"w1: file /etc/cni/net.d/10-k.conflist left behind",
+		"w1: link cbr0 left behind",
+		"w1: route 10.244.1.0/24 via 172.18.0.3 left behind",
+		"w1: chain nat/K-MASQ left behind",
+	}
+	if len(s) != len(want) {
+		t.Fatalf("leftovers %q, want %d", s, len(want))
+	}
+	for i := range want {
+		if !strings.HasPrefix(s[i], want[i]) {
+			t.Errorf("leftover %d = %q, want prefix %q", i, s[i], want[i])
+		}
+	}
+	got, err = kubenetLike.Leftovers(context.Background(), node, "w1", true)
+	if err != nil || len(got) != 3 {
+		t.Errorf("with routes skipped: %v %v, want 3 leftovers", got, err)
+	}
+}
+
+func TestNoLeftoversOnCleanNode(t *testing.T) {
+	node := fakeNode{
+		"sh -c":                "",
+		"ip -o link show":      "1: lo: <LOOPBACK,UP> mtu 65536\n6: cni0: <UP> mtu 1450\n9: cbr0x: <UP> mtu 1500\n",
+		"ip -o route show":     "10.244.1.0/24 via 10.244.1.0 dev flannel.1 onlink\n",
+		"iptables-save -t nat": "*nat\n:K-MASQ-OTHER - [0:0]\n-A POSTROUTING -j K-MASQ-OTHER\nCOMMIT\n",
+	}
+	got, err := kubenetLike.Leftovers(context.Background(), node, "w1", false)
+	if err != nil || len(got) != 0 {
+		t.Errorf("leftovers %v, %v; want none (similar names are not leftovers)", got, err)
+	}
+}
+
+func TestCleanupOrder(t *testing.T) {
+	var kinds []string
+	for _, s := range kubenetLike.Cleanup() {
+		kinds = append(kinds, s.Kind)
+	}
+	if got := strings.Join(kinds, ","); got != "file,route,chain,link" {
+		t.Errorf("cleanup order %s", got)
+	}
+}
