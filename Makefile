@@ -39,6 +39,14 @@ probe-image: host-setup
 e2e:
 	scripts/e2e.sh
 
+# A rolling switch of networking provider on a real kind cluster: FROM on every node, then node by
+# node to TO under continuous probes; disruption report, leftover check, suites on TO.
+FROM ?= kubenet
+TO ?= flannel
+.PHONY: e2e-switch
+e2e-switch:
+	FROM=$(FROM) TO=$(TO) scripts/e2e-switch.sh
+
 # The compatibility matrix: each provider in PROVIDERS on a fresh kind cluster, one after another,
 # from one node image; writes matrix.md and matrix.json under $(MATRIX_DIR) (default
 # _artifacts/matrix-<time>). Entries may carry options: flannel:backend=host-gw.

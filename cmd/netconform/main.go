@@ -65,6 +65,7 @@ func newRootCmd() *cobra.Command {
 		newSimulateCmd,
 		newCleanupCmd,
 		newReportCmd,
+		newSwitchCmd,
 	} {
 		root.AddCommand(sub())
 	}

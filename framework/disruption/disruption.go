@@ -18,8 +18,8 @@ type Attempt struct {
 	From, Path, To string
 	OK             bool
 	Err            string
-	// Conn numbers long-lived connections of one pair (path "conn"); 0 elsewhere.
-	Conn int
+	// Conn names the long-lived connection an attempt used (path "conn"); "" elsewhere.
+	Conn string
 }
 
 // Window is the time a node was being rolled.
@@ -75,7 +75,7 @@ type NodeReport struct {
 // Connection is one long-lived connection of a pair.
 type Connection struct {
 	From, To string
-	N        int
+	ID       string
 	Opened   time.Time
 	// Last is the last attempt on it; Broke tells whether that attempt failed.
 	Last  time.Time
@@ -145,7 +145,7 @@ func Analyze(attempts []Attempt, windows []Window) Report {
 		nr := NodeReport{Node: w.Node, Start: w.Start, End: w.End, Stats: stats(attempts, rep.Outages, w.Start, w.End)}
 		for _, c := range rep.Connections {
 			if c.Broke && !c.Last.Before(w.Start) && !c.Last.After(w.End) {
-				nr.ConnectionsBroken = append(nr.ConnectionsBroken, fmt.Sprintf("%s -> %s #%d", c.From, c.To, c.N))
+				nr.ConnectionsBroken = append(nr.ConnectionsBroken, fmt.Sprintf("%s -> %s %s", c.From, c.To, c.ID))
 			}
 		}
 		rep.Nodes = append(rep.Nodes, nr)
@@ -187,13 +187,13 @@ func outages(s []Attempt) []Outage {
 // connections splits a pair's conn series into its connections.
 func connections(s []Attempt) []Connection {
 	var out []Connection
-	idx := map[int]int{}
+	idx := map[string]int{}
 	for _, a := range s {
 		i, ok := idx[a.Conn]
 		if !ok {
 			i = len(out)
 			idx[a.Conn] = i
-			out = append(out, Connection{From: a.From, To: a.To, N: a.Conn, Opened: a.Time})
+			out = append(out, Connection{From: a.From, To: a.To, ID: a.Conn, Opened: a.Time})
 		}
 		c := &out[i]
 		c.Last = a.Time

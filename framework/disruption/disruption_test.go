@@ -82,16 +82,16 @@ func TestConnections(t *testing.T) {
 	var as []Attempt
 	// connection 1 a->b breaks at 1200 (during b's roll); connection 2 then works.
 	for ms := 0; ms <= 3000; ms += 100 {
-		n, ok := 1, true
+		n, ok := "#1", true
 		if ms == 1200 {
 			ok = false
 		}
 		if ms > 1200 {
-			n = 2
+			n = "#2"
 		}
 		as = append(as, Attempt{Time: at(ms), From: "a", Path: "conn", To: "b", OK: ok, Conn: n})
 		// c->a survives throughout.
-		as = append(as, Attempt{Time: at(ms), From: "c", Path: "conn", To: "a", OK: true, Conn: 1})
+		as = append(as, Attempt{Time: at(ms), From: "c", Path: "conn", To: "a", OK: true, Conn: "#1"})
 	}
 	rep := Analyze(as, []Window{{Node: "b", Start: at(1000), End: at(2000)}, {Node: "c", Start: at(2100), End: at(3000)}})
 	if rep.ConnectionsOpened != 3 || rep.ConnectionsBroken != 1 || rep.ConnectionsSurvived != 2 {

@@ -89,6 +89,9 @@ type Result struct {
 	Finished          time.Time `json:"finished,omitzero"`
 	// ProviderOptions are the provider settings given for the run (--provider-option).
 	ProviderOptions map[string]string `json:"providerOptions,omitempty"`
+	// SwitchFrom is the provider the cluster ran before netconform switch moved it to Provider
+	// node by node; empty for a cluster installed with Provider directly.
+	SwitchFrom string `json:"switchFrom,omitempty"`
 	// Complete is false while the run goes on, and stays false in a result left by a crash.
 	Complete bool `json:"complete"`
 	// Error says why the run could not run (as opposed to checks that failed).

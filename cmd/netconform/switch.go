@@ -1,0 +1,546 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/netconform/netconform/framework/kube"
+	"github.com/netconform/netconform/framework/platform"
+	"github.com/netconform/netconform/framework/platform/kind"
+	"github.com/netconform/netconform/framework/results"
+	"github.com/netconform/netconform/providers"
+	"github.com/netconform/netconform/providers/kubenet"
+	"github.com/netconform/netconform/suites"
+)
+
+type switchOptions struct {
+	verifyOptions
+	from, to        string
+	nodeImage       string
+	nodes           int
+	keep            bool
+	phases          []string
+	providerImages  []string
+	providerOptions []string
+	// drainTimeout bounds evicting a node's pods; settle is how long the probers run before
+	// the first node and after the last.
+	drainTimeout, settle time.Duration
+	// maxOutage fails the disruption check when an outage lasts longer (0: report only).
+	maxOutage time.Duration
+	// skipCleanup are kinds of the old provider's state left on the nodes: a fault for tests.
+	skipCleanup []string
+}
+
+// Switch timeouts, beside kube.Timeouts.
+const (
+	defaultDrainTimeout = 2 * time.Minute
+	nodeBackTimeout     = 3 * time.Minute // node Ready, new provider and prober Ready after the restart
+	restartTimeout      = 2 * time.Minute // systemctl restart of containerd and kubelet
+	cleanupStepTimeout  = 30 * time.Second
+)
+
+func newSwitchCmd() *cobra.Command {
+	o := &switchOptions{}
+	cmd := &cobra.Command{
+		Use:   "switch --from A --to B",
+		Short: "Create a cluster with provider A, switch it to B node by node under continuous probes, verify B",
+		Long: `switch creates a kind cluster with networking provider A, starts continuous probers on every
+node (pod to pod across nodes on new and on long-lived TCP connections, pod to Service, DNS, every
+100 ms), and then rolls the nodes one at a time: cordon, drain, remove A's state (CNI config,
+interfaces, routes, iptables chains A owns), give the node to B (B's DaemonSets select nodes
+labelled netconform.io/network=B), restart containerd and kubelet, uncordon, wait until the node, B's
+pod and the prober on it are Ready. Afterwards it reports the disruption (per node rolled and
+overall: longest outage, lost probes, broken paths, established connections), looks for anything
+of A left on every node, and runs the suites on B.
+
+Exit codes: 0 all checks passed, 1 checks failed, 2 netconform could not run.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := parseAssignments(args, map[string]*string{"FROM": &o.from, "TO": &o.to}); err != nil {
+				return &exitError{code: exitCouldNotRun, err: err}
+			}
+			return runSwitch(cmd.Context(), o, cmd.OutOrStdout())
+		},
+	}
+	o.addFlags(cmd)
+	f := cmd.Flags()
+	f.StringVar(&o.from, "from", "", "provider the cluster starts with")
+	f.StringVar(&o.to, "to", "", "provider the cluster is switched to")
+	f.StringVar(&o.nodeImage, "node-image", "", "kind node image (make builds netconform/node:<version>-<hash>)")
+	f.IntVar(&o.nodes, "nodes", 3, "number of nodes: one control plane, the rest workers")
+	f.BoolVar(&o.keep, "keep", false, "keep the cluster afterwards (for debugging)")
+	f.StringArrayVar(&o.phases, "phase", nil, "a phase measured before netconform started, as NAME=SECONDS (repeatable)")
+	f.StringArrayVar(&o.providerImages, "provider-image", nil, "image for a component of either provider, as NAME=REF (repeatable)")
+	f.StringArrayVar(&o.providerOptions, "provider-option", nil, "setting of the provider switched to, as KEY=VALUE (repeatable)")
+	f.DurationVar(&o.drainTimeout, "drain-timeout", defaultDrainTimeout, "deadline for evicting a node's pods")
+	f.DurationVar(&o.settle, "settle", 10*time.Second, "probing before the first node and after the last")
+	f.DurationVar(&o.maxOutage, "max-outage", 0, "fail when any outage lasts longer (0: report outages, fail only on connectivity not recovered)")
+	f.StringSliceVar(&o.skipCleanup, "skip-cleanup", nil, "for tests: leave these kinds of A's state on the nodes (file, link, route, chain)")
+	return cmd
+}
+
+// ownedBy says what a provider leaves on a node, for the providers netconform can switch away
+// from.
+func ownedBy(name string) (func(node string, nodes []kube.Node, podSubnet string) providers.NodeState, error) {
+	switch name {
+	case "kubenet":
+		return kubenet.Owned, nil
+	}
+	return nil, fmt.Errorf("switch --from %s: netconform does not yet know what %s leaves on a node (switching from: kubenet)", name, name)
+}
+
+func runSwitch(ctx context.Context, o *switchOptions, out io.Writer) error {
+	now := time.Now()
+	o.complete(now)
+	if o.from == "" || o.to == "" {
+		return &exitError{code: exitCouldNotRun, err: errors.New("--from and --to are required")}
+	}
+	for _, k := range o.skipCleanup {
+		if !slices.Contains([]string{providers.ItemFile, providers.ItemLink, providers.ItemRoute, providers.ItemChain}, k) {
+			return &exitError{code: exitCouldNotRun, err: fmt.Errorf("--skip-cleanup %q: want file, link, route or chain", k)}
+		}
+	}
+	owned, err := ownedBy(o.from)
+	if err != nil {
+		return &exitError{code: exitCouldNotRun, err: err}
+	}
+	opts, err := keyValues("--provider-option", o.providerOptions)
+	if err != nil {
+		return &exitError{code: exitCouldNotRun, err: err}
+	}
+	images, err := keyValues("--provider-image", o.providerImages)
+	if err != nil {
+		return &exitError{code: exitCouldNotRun, err: err}
+	}
+	insA, _, err := installerFor(o.from, o.mtu, nil)
+	if err != nil {
+		return &exitError{code: exitCouldNotRun, err: err}
+	}
+	insB, healthyB, err := installerFor(o.to, o.mtu, opts)
+	if err != nil {
+		return &exitError{code: exitCouldNotRun, err: err}
+	}
+	if o.nodeImage == "" || o.probeImage == "" {
+		return &exitError{code: exitCouldNotRun, err: errors.New("--node-image and --probe-image are required (make e2e-switch builds both)")}
+	}
+	if o.nodes < 2 {
+		return &exitError{code: exitCouldNotRun, err: fmt.Errorf("--nodes %d: a switch needs at least 2 nodes", o.nodes)}
+	}
+	pre, err := phaseFlags(o.phases, now)
+	if err != nil {
+		return &exitError{code: exitCouldNotRun, err: err}
+	}
+	provider := o.to
+	o.provider = o.to
+	rec, err := results.NewRecorder(o.artifacts+"/result.json", results.Result{
+		RunID: o.runID, Provider: provider, SwitchFrom: o.from, ProviderOptions: opts, Platform: "kind", NodeImage: o.nodeImage, Started: now, Phases: pre,
+	})
+	if err != nil {
+		return &exitError{code: exitCouldNotRun, err: err}
+	}
+	rec.SetRedaction(o.red.Bytes)
+	fmt.Fprintf(out, "netconform switch %s: %s -> %s on kind, %d nodes, artifacts %s\n", o.runID, o.from, o.to, o.nodes, o.artifacts)
+	s := &switcher{o: o, rec: rec, out: out, insA: insA, insB: insB, healthyB: healthyB, owned: owned, images: images}
+	runErr := s.run(ctx)
+	return finish(rec, runErr, out, o.red)
+}
+
+// switcher carries one switch run.
+type switcher struct {
+	o          *switchOptions
+	rec        *results.Recorder
+	out        io.Writer
+	insA, insB providers.Installer
+	healthyB   providers.Healthy
+	owned      func(node string, nodes []kube.Node, podSubnet string) providers.NodeState
+	images     map[string]string
+
+	k       *kind.Kind
+	c       *kube.Client
+	cluster providers.Cluster
+	nodes   []kube.Node // as they were under A
+	// logs are the probers' records, collected as their pods leave and at the end; retired
+	// says when each prober pod IP stopped being a target.
+	logs    []proberLog
+	retired map[string]time.Time
+	windows []rollWindow
+}
+
+// rollWindow is one node's roll, with the outcome of each step.
+type rollWindow struct {
+	Node       string
+	Start, End time.Time
+	Err        string
+}
+
+func (s *switcher) run(ctx context.Context) (runErr error) {
+	o := s.o
+	s.k = kind.New(o.runID, o.artifacts, kind.WithNodeImage(o.nodeImage), kind.WithWorkers(o.nodes-1), kind.WithOutput(s.out))
+	s.retired = map[string]time.Time{}
+	defer func() {
+		if o.keep {
+			fmt.Fprintf(s.out, "keeping cluster %s (kubeconfig %s); delete it with: netconform delete --name %s\n", s.k.ClusterName(), s.k.KubeconfigPath(), s.k.ClusterName())
+			return
+		}
+		err := s.rec.Phase("cluster delete", func() error {
+			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+			defer cancel()
+			return s.k.Delete(dctx)
+		})
+		if err != nil && runErr == nil {
+			runErr = fmt.Errorf("cleanup: %w", err)
+		}
+	}()
+	if err := s.rec.Phase("cluster create", func() error { return s.k.Create(ctx) }); err != nil {
+		return err
+	}
+	o.red.AddKubeconfig(s.k.KubeconfigPath())
+	c, err := kube.NewClient(ctx, s.k.KubeconfigPath(), kube.DefaultTimeouts())
+	if err != nil {
+		return err
+	}
+	s.c = c
+	if v, err := c.ServerVersion(); err == nil {
+		_ = s.rec.Update(func(r *results.Result) { r.KubernetesVersion = v })
+	}
+	if err := s.rec.Phase("load images", func() error { return loadImages(ctx, s.k, o.probeImage, s.images) }); err != nil {
+		return err
+	}
+	if o.podSubnet == "" {
+		o.podSubnet = s.k.PodSubnet()
+	}
+	s.cluster = providers.Cluster{Client: c, Nodes: s.k, Images: s.k, PodSubnet: s.k.PodSubnet(), ImageRefs: s.images, Out: s.out}
+	if err := s.rec.Phase("networking install: "+o.from, func() error { return s.insA.Install(ctx, s.cluster) }); err != nil {
+		return err
+	}
+	if err := s.rec.Phase("networking ready: "+o.from, func() error {
+		if err := c.WaitNodesReady(ctx, o.nodes); err != nil {
+			return err
+		}
+		return c.WaitDeployment(ctx, suites.CoreDNSNamespace, suites.CoreDNSDeployment, c.Timeouts.CoreDNSReady)
+	}); err != nil {
+		return err
+	}
+	if s.nodes, err = c.Nodes(ctx); err != nil {
+		return err
+	}
+	_ = s.rec.Update(func(r *results.Result) { r.Nodes, r.Kernel = len(s.nodes), s.nodes[0].Kernel })
+	if err := s.rec.Phase("probers", func() error { return deployProbers(ctx, c, o.probeImage, len(s.nodes)) }); err != nil {
+		return err
+	}
+	if err := sleepCtx(ctx, o.settle); err != nil {
+		return err
+	}
+	bc, view, err := newSwitchClient(c, networkLabel, o.to)
+	if err != nil {
+		return err
+	}
+	clusterB := s.cluster
+	clusterB.Client = bc
+	// kops rolls the control plane first, then the workers.
+	order := slices.Clone(s.nodes)
+	slices.SortStableFunc(order, func(a, b kube.Node) int {
+		if a.ControlPl != b.ControlPl {
+			if a.ControlPl {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
+	var rollErr error
+	for _, n := range order {
+		w := rollWindow{Node: n.Name, Start: time.Now()}
+		err := s.roll(ctx, n, clusterB, view)
+		w.End = time.Now()
+		if err != nil {
+			w.Err = err.Error()
+		}
+		s.windows = append(s.windows, w)
+		if err != nil {
+			rollErr = fmt.Errorf("rolling %s: %w", n.Name, err)
+			break
+		}
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if rollErr == nil {
+		_ = sleepCtx(ctx, o.settle)
+	}
+	_ = s.rec.Phase("collect probe records", func() error { return s.collectAll(ctx) })
+	s.reportRolls()
+	s.reportDisruption(ctx)
+	if rollErr != nil {
+		return rollErr
+	}
+	s.reportLeftovers(ctx)
+	_ = s.rec.Phase("networking ready: "+o.to, func() error {
+		if err := c.WaitNodesReady(ctx, o.nodes); err != nil {
+			return err
+		}
+		return c.WaitDeployment(ctx, suites.CoreDNSNamespace, suites.CoreDNSDeployment, c.Timeouts.CoreDNSReady)
+	})
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	_, err = verify(ctx, &o.verifyOptions, c, s.rec, s.healthyB, "kind", nil, s.k)
+	return err
+}
+
+// roll switches one node from A to B.
+func (s *switcher) roll(ctx context.Context, n kube.Node, clusterB providers.Cluster, view *switchView) error {
+	c, name := s.c, n.Name
+	step := func(what string, f func() error) error {
+		return s.rec.Phase(name+": "+what, f)
+	}
+	if err := step("cordon", func() error { return setUnschedulable(ctx, c, name, true) }); err != nil {
+		return err
+	}
+	if err := step("drain", func() error { return drain(ctx, c, name, s.o.drainTimeout) }); err != nil {
+		return err
+	}
+	if err := step("prober leaves", func() error { return s.proberLeaves(ctx, name) }); err != nil {
+		return err
+	}
+	if err := step("remove "+s.o.from, func() error { return s.removeOld(ctx, name) }); err != nil {
+		return err
+	}
+	if err := step(s.o.to+" takes the node", func() error {
+		if err := labelNode(ctx, c, name, networkLabel, s.o.to); err != nil {
+			return err
+		}
+		// The installer sees only the nodes given to it (this one included) and writes its
+		// DaemonSets with the nodeSelector: it installs here and waits for its own signs of
+		// health on every switched node.
+		return s.insB.Install(ctx, clusterB)
+	}); err != nil {
+		return err
+	}
+	if err := step("restart containerd and kubelet", func() error {
+		rctx, cancel := context.WithTimeout(ctx, restartTimeout)
+		defer cancel()
+		for _, unit := range []string{"containerd", "kubelet"} {
+			if _, err := s.k.RunOnNode(rctx, name, []string{"systemctl", "restart", unit}, nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	if err := step("uncordon", func() error {
+		if err := setUnschedulable(ctx, c, name, false); err != nil {
+			return err
+		}
+		return labelNode(ctx, c, name, switchingLabel, "")
+	}); err != nil {
+		return err
+	}
+	return step("ready", func() error { return s.waitBack(ctx, name, view) })
+}
+
+// proberLeaves collects the node's prober records and takes the prober off the node, so that it
+// comes back on the new network.
+func (s *switcher) proberLeaves(ctx context.Context, node string) error {
+	pods, err := proberPods(ctx, s.c)
+	if err != nil {
+		return err
+	}
+	var mine []corev1.Pod
+	for _, p := range pods {
+		if p.Spec.NodeName == node {
+			mine = append(mine, p)
+			if l, err := collectProberLog(ctx, s.c, p); err == nil {
+				s.logs = append(s.logs, l)
+			} else {
+				fmt.Fprintf(s.out, "switch: %v\n", err)
+			}
+		}
+	}
+	now := time.Now()
+	for _, p := range mine {
+		if p.Status.PodIP != "" {
+			s.retired[p.Status.PodIP] = now
+		}
+	}
+	if err := labelNode(ctx, s.c, node, switchingLabel, "true"); err != nil {
+		return err
+	}
+	return waitPods(ctx, s.c, s.o.drainTimeout, "prober gone from "+node, func(ctx context.Context) (bool, string, error) {
+		pods, err := proberPods(ctx, s.c)
+		if err != nil {
+			return false, "", err
+		}
+		for _, p := range pods {
+			if p.Spec.NodeName == node {
+				return false, "pod " + p.Name + " still there", nil
+			}
+		}
+		return true, "", nil
+	})
+}
+
+// removeOld runs the old provider's cleanup on the node, leaving out the kinds --skip-cleanup
+// names.
+func (s *switcher) removeOld(ctx context.Context, node string) error {
+	state := s.owned(node, s.nodes, s.o.podSubnet)
+	for _, st := range state.Cleanup() {
+		if slices.Contains(s.o.skipCleanup, st.Kind) {
+			fmt.Fprintf(s.out, "switch: %s: leaving %s %s (--skip-cleanup)\n", node, st.Kind, st.Item)
+			continue
+		}
+		cctx, cancel := context.WithTimeout(ctx, cleanupStepTimeout)
+		_, err := s.k.RunOnNode(cctx, node, st.Argv, nil)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("remove %s %s: %w", st.Kind, st.Item, err)
+		}
+	}
+	return nil
+}
+
+// waitBack waits until the node is Ready and schedulable, and the new provider's pods and the
+// prober on it are Ready.
+func (s *switcher) waitBack(ctx context.Context, node string, view *switchView) error {
+	return waitPods(ctx, s.c, nodeBackTimeout, node+" back", func(ctx context.Context) (bool, string, error) {
+		cctx, cancel := context.WithTimeout(ctx, s.c.Timeouts.APICall)
+		defer cancel()
+		n, err := s.c.CoreV1().Nodes().Get(cctx, node, metav1.GetOptions{})
+		if err != nil {
+			return false, "", err
+		}
+		if kn := kube.NodeFrom(n); !kn.Ready {
+			return false, "node not Ready", nil
+		}
+		pods, err := s.c.CoreV1().Pods("").List(cctx, metav1.ListOptions{FieldSelector: "spec.nodeName=" + node})
+		if err != nil {
+			return false, "", err
+		}
+		want := map[string]bool{proberNamespace + "/" + proberName: false}
+		for _, ds := range view.DaemonSets() {
+			want[ds] = false
+		}
+		for _, p := range pods.Items {
+			for _, ref := range p.OwnerReferences {
+				id := p.Namespace + "/" + ref.Name
+				if _, ok := want[id]; ok && ref.Kind == "DaemonSet" && kube.PodReady(&p) && p.DeletionTimestamp == nil {
+					want[id] = true
+				}
+			}
+		}
+		for id, ok := range want {
+			if !ok {
+				return false, "no Ready pod of DaemonSet " + id, nil
+			}
+		}
+		return true, "", nil
+	})
+}
+
+// collectAll reads the records of every prober still running.
+func (s *switcher) collectAll(ctx context.Context) error {
+	pods, err := proberPods(ctx, s.c)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, p := range pods {
+		l, err := collectProberLog(ctx, s.c, p)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		s.logs = append(s.logs, l)
+	}
+	return errors.Join(errs...)
+}
+
+func setUnschedulable(ctx context.Context, c *kube.Client, node string, on bool) error {
+	patch := fmt.Sprintf(`{"spec":{"unschedulable":%v}}`, on)
+	return patchNode(ctx, c, node, patch)
+}
+
+// labelNode sets a label, or removes it when value is "".
+func labelNode(ctx context.Context, c *kube.Client, node, key, value string) error {
+	v := `null`
+	if value != "" {
+		v = fmt.Sprintf("%q", value)
+	}
+	return patchNode(ctx, c, node, fmt.Sprintf(`{"metadata":{"labels":{%q:%s}}}`, key, v))
+}
+
+func patchNode(ctx context.Context, c *kube.Client, node, patch string) error {
+	return waitPods(ctx, c, c.Timeouts.APICall*4, "patch node "+node, func(ctx context.Context) (bool, string, error) {
+		cctx, cancel := context.WithTimeout(ctx, c.Timeouts.APICall)
+		defer cancel()
+		_, err := c.CoreV1().Nodes().Patch(cctx, node, types.MergePatchType, []byte(patch), metav1.PatchOptions{})
+		return err == nil, "", err
+	})
+}
+
+// drain evicts every pod on the node except DaemonSet and static pods, and waits until they
+// are gone, within timeout.
+func drain(ctx context.Context, c *kube.Client, node string, timeout time.Duration) error {
+	return waitPods(ctx, c, timeout, "drain "+node, func(ctx context.Context) (bool, string, error) {
+		cctx, cancel := context.WithTimeout(ctx, c.Timeouts.APICall)
+		defer cancel()
+		pods, err := c.CoreV1().Pods("").List(cctx, metav1.ListOptions{FieldSelector: "spec.nodeName=" + node})
+		if err != nil {
+			return false, "", err
+		}
+		var left []string
+		for _, p := range pods.Items {
+			if !evictable(&p) {
+				continue
+			}
+			left = append(left, p.Namespace+"/"+p.Name)
+			if p.DeletionTimestamp != nil {
+				continue
+			}
+			ev := &policyv1.Eviction{ObjectMeta: metav1.ObjectMeta{Name: p.Name, Namespace: p.Namespace}}
+			if err := c.CoreV1().Pods(p.Namespace).EvictV1(cctx, ev); err != nil && !apierrors.IsNotFound(err) {
+				left[len(left)-1] += " (" + err.Error() + ")"
+			}
+		}
+		return len(left) == 0, "left: " + strings.Join(left, ", "), nil
+	})
+}
+
+// evictable: not owned by a DaemonSet, not a static (mirror) pod, not finished.
+func evictable(p *corev1.Pod) bool {
+	if _, mirror := p.Annotations[corev1.MirrorPodAnnotationKey]; mirror {
+		return false
+	}
+	if p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed {
+		return false
+	}
+	for _, ref := range p.OwnerReferences {
+		if ref.Kind == "DaemonSet" {
+			return false
+		}
+	}
+	return true
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(d):
+		return nil
+	}
+}
+
+var _ platform.NodeRunner = (*kind.Kind)(nil)
