@@ -1,0 +1,111 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/netconform/netconform/framework/disruption"
+	"github.com/netconform/netconform/framework/kube"
+	"github.com/netconform/netconform/framework/probe"
+)
+
+type recordingTransport struct{ reqs []*http.Request }
+
+func (r *recordingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	r.reqs = append(r.reqs, req)
+	return &http.Response{StatusCode: 200, Body: io.NopCloser(strings.NewReader("{}")), Request: req}, nil
+}
+
+func TestSwitchViewRestrictsDaemonSetsAndNodes(t *testing.T) {
+	next := &recordingTransport{}
+	v := &switchView{next: next, label: networkLabel, value: "flannel"}
+	body := `{"metadata":{"name":"kube-flannel-ds","namespace":"kube-flannel"},"spec":{"template":{"spec":{"nodeSelector":{"kubernetes.io/os":"linux"}}}}}`
+	req, _ := http.NewRequest(http.MethodPost, "https://api/apis/apps/v1/namespaces/kube-flannel/daemonsets", strings.NewReader(body))
+	if _, err := v.RoundTrip(req); err != nil {
+		t.Fatal(err)
+	}
+	sent, _ := io.ReadAll(next.reqs[0].Body)
+	var ds struct {
+		Spec struct {
+			Template struct {
+				Spec struct {
+					NodeSelector map[string]string `json:"nodeSelector"`
+				} `json:"spec"`
+			} `json:"template"`
+		} `json:"spec"`
+	}
+	if err := json.Unmarshal(sent, &ds); err != nil {
+		t.Fatal(err)
+	}
+	sel := ds.Spec.Template.Spec.NodeSelector
+	if sel[networkLabel] != "flannel" || sel["kubernetes.io/os"] != "linux" {
+		t.Errorf("nodeSelector sent = %v, want the switch label added to the provider's own", sel)
+	}
+	if got := v.DaemonSets(); len(got) != 1 || got[0] != "kube-flannel/kube-flannel-ds" {
+		t.Errorf("DaemonSets() = %v", got)
+	}
+
+	req, _ = http.NewRequest(http.MethodGet, "https://api/api/v1/nodes?labelSelector=a%3Db", nil)
+	if _, err := v.RoundTrip(req); err != nil {
+		t.Fatal(err)
+	}
+	if got := next.reqs[1].URL.Query().Get("labelSelector"); got != "a=b,"+networkLabel+"=flannel" {
+		t.Errorf("node list selector = %q", got)
+	}
+	// Other requests pass untouched.
+	req, _ = http.NewRequest(http.MethodGet, "https://api/api/v1/nodes/n1", nil)
+	v.RoundTrip(req)
+	if next.reqs[2].URL.RawQuery != "" {
+		t.Errorf("single node get was changed: %q", next.reqs[2].URL.RawQuery)
+	}
+}
+
+func TestAttemptsLeaveOutRetiredTargetsAndMapNodes(t *testing.T) {
+	nodes := []kube.Node{{Name: "cp", PodCIDR: "10.244.0.0/24"}, {Name: "w1", PodCIDR: "10.244.1.0/24"}}
+	t0 := time.UnixMilli(1_000_000)
+	logs := []proberLog{{Pod: "p0", Node: "cp", Records: []probe.Record{
+		{Time: t0.UnixMilli(), Path: probe.LoopPod, To: "10.244.1.5", OK: true},
+		{Time: t0.UnixMilli() + 100, Path: probe.LoopPod, To: "10.244.1.5", OK: false, Err: "timeout"}, // after w1's prober left
+		{Time: t0.UnixMilli() + 200, Path: probe.LoopPod, To: "10.244.1.9", OK: true},
+		{Time: t0.UnixMilli() + 300, Path: probe.LoopService, To: "10.96.0.20:29081", OK: true},
+		{Time: t0.UnixMilli() + 300, Path: probe.LoopConn, To: "10.244.1.9", OK: true, Conn: 1},
+	}}}
+	as := attempts(logs, nodes, map[string]time.Time{"10.244.1.5": t0.Add(50 * time.Millisecond)})
+	if len(as) != 4 {
+		t.Fatalf("attempts = %+v, want 4 (the one to the retired pod left out)", as)
+	}
+	if as[0].To != "w1" || as[1].To != "w1" || as[2].To != "service" {
+		t.Errorf("targets %q %q %q", as[0].To, as[1].To, as[2].To)
+	}
+	if as[3].Conn != "p0->10.244.1.9#1" {
+		t.Errorf("conn id %q", as[3].Conn)
+	}
+}
+
+func TestMixedModesByProviderOfEachEnd(t *testing.T) {
+	t0 := time.UnixMilli(0)
+	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
+	windows := []rollWindow{{Node: "cp", Start: at(10), End: at(20)}, {Node: "w1", Start: at(30), End: at(40)}}
+	as := []disruption.Attempt{
+		{Time: at(5), From: "cp", To: "w1", Path: probe.LoopPod, OK: true},   // both A
+		{Time: at(15), From: "w1", To: "cp", Path: probe.LoopPod, OK: false}, // cp rolling: left out
+		{Time: at(25), From: "cp", To: "w1", Path: probe.LoopPod, OK: false}, // B -> A
+		{Time: at(25), From: "w1", To: "cp", Path: probe.LoopPod, OK: true},  // A -> B
+		{Time: at(45), From: "w1", To: "cp", Path: probe.LoopPod, OK: true},  // B -> B
+		{Time: at(45), From: "w1", To: "dns", Path: probe.LoopDNS, OK: true}, // not pod to pod
+	}
+	got := mixedModes(as, windows, "kubenet", "flannel")
+	want := []mixedMode{{"flannel -> flannel", 1, 1}, {"flannel -> kubenet", 1, 0}, {"kubenet -> flannel", 1, 1}, {"kubenet -> kubenet", 1, 1}}
+	if len(got) != len(want) {
+		t.Fatalf("mixed = %+v", got)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("mixed[%d] = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+}
