@@ -25,6 +25,7 @@ func main() {
 		cfg := probe.LoopConfig{Self: a.ID.PodIP}
 		fs := flag.NewFlagSet("loop", flag.ExitOnError)
 		fs.StringVar(&cfg.Peers, "peers", "", "headless Service name whose addresses are the peer pods")
+		fs.StringVar(&cfg.PeersFile, "peers-file", "", "file of peer pod IPs, one a line (instead of --peers)")
 		fs.DurationVar(&cfg.PeerRefresh, "peer-refresh", 2*time.Second, "how often the peers are resolved again")
 		fs.StringVar(&cfg.Service, "service", "", "host:port of a TCP echo Service")
 		fs.StringVar(&cfg.DNSName, "dns-name", "", "name to look up")

@@ -41,6 +41,9 @@ type switchOptions struct {
 	maxOutage time.Duration
 	// skipCleanup are kinds of the old provider's state left on the nodes: a fault for tests.
 	skipCleanup []string
+	// keepOldRoutes keeps, on a switched node, the old provider's routes to nodes not switched
+	// yet, until those switch: the old routes then join the two networks during the migration.
+	keepOldRoutes bool
 }
 
 // Switch timeouts, beside kube.Timeouts.
@@ -86,6 +89,7 @@ Exit codes: 0 all checks passed, 1 checks failed, 2 netconform could not run.`,
 	f.DurationVar(&o.drainTimeout, "drain-timeout", defaultDrainTimeout, "deadline for evicting a node's pods")
 	f.DurationVar(&o.settle, "settle", 10*time.Second, "probing before the first node and after the last")
 	f.DurationVar(&o.maxOutage, "max-outage", 0, "fail when any outage lasts longer (0: report outages, fail only on connectivity not recovered)")
+	f.BoolVar(&o.keepOldRoutes, "keep-old-routes", false, "keep A's routes to nodes not switched yet on switched nodes until those switch (joins A's and B's nodes during the migration)")
 	f.StringSliceVar(&o.skipCleanup, "skip-cleanup", nil, "for tests: leave these kinds of A's state on the nodes (file, link, route, chain)")
 	return cmd
 }
@@ -175,6 +179,8 @@ type switcher struct {
 	logs    []proberLog
 	retired map[string]time.Time
 	windows []rollWindow
+	// switched are the nodes given to B so far.
+	switched map[string]bool
 }
 
 // rollWindow is one node's roll, with the outcome of each step.
@@ -188,6 +194,7 @@ func (s *switcher) run(ctx context.Context) (runErr error) {
 	o := s.o
 	s.k = kind.New(o.runID, o.artifacts, kind.WithNodeImage(o.nodeImage), kind.WithWorkers(o.nodes-1), kind.WithOutput(s.out))
 	s.retired = map[string]time.Time{}
+	s.switched = map[string]bool{}
 	defer func() {
 		if o.keep {
 			fmt.Fprintf(s.out, "keeping cluster %s (kubeconfig %s); delete it with: netconform delete --name %s\n", s.k.ClusterName(), s.k.KubeconfigPath(), s.k.ClusterName())
@@ -236,7 +243,12 @@ func (s *switcher) run(ctx context.Context) (runErr error) {
 		return err
 	}
 	_ = s.rec.Update(func(r *results.Result) { r.Nodes, r.Kernel = len(s.nodes), s.nodes[0].Kernel })
-	if err := s.rec.Phase("probers", func() error { return deployProbers(ctx, c, o.probeImage, len(s.nodes)) }); err != nil {
+	if err := s.rec.Phase("probers", func() error {
+		if err := deployProbers(ctx, c, o.probeImage, len(s.nodes)); err != nil {
+			return err
+		}
+		return s.publishPeers(ctx)
+	}); err != nil {
 		return err
 	}
 	if err := sleepCtx(ctx, o.settle); err != nil {
@@ -276,6 +288,17 @@ func (s *switcher) run(ctx context.Context) (runErr error) {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
+	if rollErr == nil && o.keepOldRoutes && !s.healthyB.NodeRoutes && !slices.Contains(o.skipCleanup, providers.ItemRoute) {
+		// Routes kept for the migration whose peer switched: B has replaced them (flannel
+		// does) or they go now. A B that routes via the peers itself keeps its own.
+		_ = s.rec.Phase("remove kept "+o.from+" routes", func() error {
+			var errs []error
+			for _, n := range s.nodes {
+				errs = append(errs, s.runCleanup(ctx, n.Name, func(st providers.CleanupStep) bool { return st.Kind == providers.ItemRoute }))
+			}
+			return errors.Join(errs...)
+		})
+	}
 	if rollErr == nil {
 		_ = sleepCtx(ctx, o.settle)
 	}
@@ -311,7 +334,12 @@ func (s *switcher) roll(ctx context.Context, n kube.Node, clusterB providers.Clu
 	if err := step("drain", func() error { return drain(ctx, c, name, s.o.drainTimeout) }); err != nil {
 		return err
 	}
-	if err := step("prober leaves", func() error { return s.proberLeaves(ctx, name) }); err != nil {
+	if err := step("prober leaves", func() error {
+		if err := s.proberLeaves(ctx, name); err != nil {
+			return err
+		}
+		return s.publishPeers(ctx)
+	}); err != nil {
 		return err
 	}
 	if err := step("remove "+s.o.from, func() error { return s.removeOld(ctx, name) }); err != nil {
@@ -321,6 +349,7 @@ func (s *switcher) roll(ctx context.Context, n kube.Node, clusterB providers.Clu
 		if err := labelNode(ctx, c, name, networkLabel, s.o.to); err != nil {
 			return err
 		}
+		s.switched[name] = true
 		// The installer sees only the nodes given to it (this one included) and writes its
 		// DaemonSets with the nodeSelector: it installs here and waits for its own signs of
 		// health on every switched node.
@@ -348,7 +377,20 @@ func (s *switcher) roll(ctx context.Context, n kube.Node, clusterB providers.Clu
 	}); err != nil {
 		return err
 	}
-	return step("ready", func() error { return s.waitBack(ctx, name, view) })
+	return step("ready", func() error {
+		if err := s.waitBack(ctx, name, view); err != nil {
+			return err
+		}
+		return s.publishPeers(ctx)
+	})
+}
+
+func (s *switcher) publishPeers(ctx context.Context) error {
+	names := make([]string, 0, len(s.nodes))
+	for _, n := range s.nodes {
+		names = append(names, n.Name)
+	}
+	return publishPeers(ctx, s.c, s.k, names)
 }
 
 // proberLeaves collects the node's prober records and takes the prober off the node, so that it
@@ -395,10 +437,32 @@ func (s *switcher) proberLeaves(ctx context.Context, node string) error {
 // removeOld runs the old provider's cleanup on the node, leaving out the kinds --skip-cleanup
 // names.
 func (s *switcher) removeOld(ctx context.Context, node string) error {
-	state := s.owned(node, s.nodes, s.o.podSubnet)
-	for _, st := range state.Cleanup() {
+	viaUnswitched := map[string]bool{}
+	for _, n := range s.nodes {
+		if n.Name != node && !s.switched[n.Name] {
+			viaUnswitched[n.InternalIP] = true
+		}
+	}
+	return s.runCleanup(ctx, node, func(st providers.CleanupStep) bool {
 		if slices.Contains(s.o.skipCleanup, st.Kind) {
 			fmt.Fprintf(s.out, "switch: %s: leaving %s %s (--skip-cleanup)\n", node, st.Kind, st.Item)
+			return false
+		}
+		if s.o.keepOldRoutes && st.Kind == providers.ItemRoute {
+			if _, via, _ := strings.Cut(st.Item, " via "); viaUnswitched[via] {
+				fmt.Fprintf(s.out, "switch: %s: keeping route %s until its peer switches (--keep-old-routes)\n", node, st.Item)
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// runCleanup runs the old provider's cleanup steps on node that want selects.
+func (s *switcher) runCleanup(ctx context.Context, node string, want func(providers.CleanupStep) bool) error {
+	state := s.owned(node, s.nodes, s.o.podSubnet)
+	for _, st := range state.Cleanup() {
+		if !want(st) {
 			continue
 		}
 		cctx, cancel := context.WithTimeout(ctx, cleanupStepTimeout)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -15,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/netconform/netconform/framework/kube"
+	"github.com/netconform/netconform/framework/platform"
 	"github.com/netconform/netconform/framework/probe"
 )
 
@@ -33,6 +35,10 @@ const (
 	networkLabel   = "netconform.io/network"
 	proberDNSName  = "kubernetes.default.svc.cluster.local"
 	proberAppLabel = "netconform.io/app"
+	// proberPeersDir holds, on every node, the file of prober pod IPs the probers read: finding
+	// peers must not depend on the DNS under test.
+	proberPeersDir  = "/run/netconform-switch"
+	proberPeersFile = proberPeersDir + "/peers"
 )
 
 // deployProbers creates the probers and waits until one is Ready on every node.
@@ -61,7 +67,7 @@ func deployProbers(ctx context.Context, c *kube.Client, image string, nodes int)
 		return fmt.Errorf("probers: %w", err)
 	}
 	args := []string{"loop",
-		"--peers", proberPeers + "." + proberNamespace + ".svc.cluster.local",
+		"--peers-file", proberPeersFile, "--peer-refresh", "1s",
 		"--service", fmt.Sprintf("%s:%d", got.Spec.ClusterIP, probe.TCPEchoPort),
 		"--dns-name", proberDNSName,
 		"--interval", "100ms", "--timeout", "1s"}
@@ -104,12 +110,15 @@ func proberDaemonSet(image string, args []string) *appsv1.DaemonSet {
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{Labels: labels},
 				Spec: corev1.PodSpec{
-					Affinity:                      away,
+					Affinity: away,
+					Volumes: []corev1.Volume{{Name: "peers", VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{
+						Path: proberPeersDir, Type: ptrTo(corev1.HostPathDirectoryOrCreate)}}}},
 					TerminationGracePeriodSeconds: &grace,
 					Tolerations:                   []corev1.Toleration{{Operator: corev1.TolerationOpExists}},
 					Containers: []corev1.Container{{
 						Name: "prober", Image: image, ImagePullPolicy: corev1.PullIfNotPresent,
 						Args: args, Env: env,
+						VolumeMounts: []corev1.VolumeMount{{Name: "peers", MountPath: proberPeersDir, ReadOnly: true}},
 						ReadinessProbe: &corev1.Probe{
 							ProbeHandler:  corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/healthz", Port: intstr.FromInt32(probe.ControlPort)}},
 							PeriodSeconds: 1,
@@ -119,6 +128,32 @@ func proberDaemonSet(image string, args []string) *appsv1.DaemonSet {
 			},
 		},
 	}
+}
+
+func ptrTo[T any](v T) *T { return &v }
+
+// publishPeers writes the IPs of the prober pods that are Ready on every node's peers file.
+func publishPeers(ctx context.Context, c *kube.Client, nodes platform.NodeRunner, names []string) error {
+	pods, err := proberPods(ctx, c)
+	if err != nil {
+		return fmt.Errorf("probers: %w", err)
+	}
+	var ips []string
+	for _, p := range pods {
+		if p.Status.PodIP != "" && p.DeletionTimestamp == nil && kube.PodReady(&p) {
+			ips = append(ips, p.Status.PodIP)
+		}
+	}
+	content := strings.Join(ips, "\n") + "\n"
+	for _, n := range names {
+		cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		_, err := nodes.RunOnNode(cctx, n, []string{"sh", "-c", `mkdir -p "$0" && cat > "$1.tmp" && mv "$1.tmp" "$1"`, proberPeersDir, proberPeersFile}, strings.NewReader(content))
+		cancel()
+		if err != nil {
+			return fmt.Errorf("probers: peers file on %s: %w", n, err)
+		}
+	}
+	return nil
 }
 
 func proberPods(ctx context.Context, c *kube.Client) ([]corev1.Pod, error) {

@@ -56,7 +56,8 @@ type Stats struct {
 	Attempts      int           `json:"attempts"`
 	Lost          int           `json:"lost"`
 	LongestOutage time.Duration `json:"longestOutageNS"`
-	// Longest is the series and times of the longest outage.
+	// Longest is the series and times of the longest outage; over a node's roll, the
+	// outage's part inside the roll counts (LongestOutage), its full times are in Longest.
 	Longest *Outage `json:"longest,omitempty"`
 	// Broken are the series with an outage in the span, sorted.
 	Broken []string `json:"broken,omitempty"`
@@ -223,8 +224,20 @@ func stats(attempts []Attempt, outs []Outage, from, to time.Time) Stats {
 		if (!from.IsZero() && o.End.Before(from)) || (!to.IsZero() && o.Start.After(to)) {
 			continue
 		}
+		// Within a span, an outage counts for the part inside it, and a series is broken in
+		// the span only when one of its attempts failed inside it.
+		start, end := o.Start, o.End
+		if !from.IsZero() && start.Before(from) {
+			start = from
+		}
+		if !to.IsZero() && end.After(to) {
+			end = to
+		}
+		if !failedIn(attempts, o, start, end) {
+			continue
+		}
 		broken[o.Key()] = true
-		if d := o.Duration(); st.Longest == nil || d > st.LongestOutage {
+		if d := end.Sub(start); st.Longest == nil || d > st.LongestOutage {
 			o := o
 			st.LongestOutage, st.Longest = d, &o
 		}
@@ -234,4 +247,14 @@ func stats(attempts []Attempt, outs []Outage, from, to time.Time) Stats {
 	}
 	sort.Strings(st.Broken)
 	return st
+}
+
+// failedIn reports whether o's series has a failed attempt within [from, to].
+func failedIn(attempts []Attempt, o Outage, from, to time.Time) bool {
+	for _, a := range attempts {
+		if !a.OK && a.From == o.From && a.Path == o.Path && a.To == o.To && !a.Time.Before(from) && !a.Time.After(to) {
+			return true
+		}
+	}
+	return false
 }

@@ -101,3 +101,20 @@ func TestConnections(t *testing.T) {
 		t.Errorf("per node broken: %v / %v", rep.Nodes[0].ConnectionsBroken, rep.Nodes[1].ConnectionsBroken)
 	}
 }
+
+func TestOutageSpanningRollsCountsPerRollForItsPart(t *testing.T) {
+	// a -> b fails from 1000 to 2900 (back at 3000), across the rolls of b (0-1500) and c (1500-4000).
+	as := series("a", "pod", "b", 0, 4000, func(ms int) bool { return ms >= 1000 && ms < 3000 })
+	as = append(as, series("a", "dns", "dns", 0, 4000, func(ms int) bool { return ms == 3500 })...)
+	rep := Analyze(as, []Window{{Node: "b", Start: at(0), End: at(1500)}, {Node: "c", Start: at(1500), End: at(4000)}, {Node: "d", Start: at(4000), End: at(5000)}})
+	if rep.Overall.LongestOutage != 2*time.Second {
+		t.Errorf("overall longest %s, want 2s", rep.Overall.LongestOutage)
+	}
+	b, c, d := rep.Nodes[0], rep.Nodes[1], rep.Nodes[2]
+	if b.LongestOutage != 500*time.Millisecond || c.LongestOutage != 1500*time.Millisecond {
+		t.Errorf("per roll longest: b %s c %s, want 500ms and 1.5s", b.LongestOutage, c.LongestOutage)
+	}
+	if len(d.Broken) != 0 || d.LongestOutage != 0 {
+		t.Errorf("d's roll: broken %v longest %s; the dns outage ended before it", d.Broken, d.LongestOutage)
+	}
+}

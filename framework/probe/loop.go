@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -48,6 +49,9 @@ type LoopConfig struct {
 	// again every PeerRefresh, and the last good answer kept when resolution fails.
 	Peers       string
 	PeerRefresh time.Duration
+	// PeersFile, when set, replaces Peers: a file of peer pod IPs (one a line, read again every
+	// PeerRefresh), so that finding peers does not depend on the DNS under test.
+	PeersFile string
 	// Service is host:port of a TCP echo Service; DNSName the name looked up.
 	Service string
 	DNSName string
@@ -61,7 +65,7 @@ type LoopConfig struct {
 func Loop(ctx context.Context, cfg LoopConfig, out io.Writer) {
 	w := &recordWriter{w: bufio.NewWriter(out)}
 	var wg sync.WaitGroup
-	run := func(path, to string, attempt func(ctx context.Context) (Record, bool)) {
+	run := func(attempt func(ctx context.Context) (Record, bool)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -69,13 +73,13 @@ func Loop(ctx context.Context, cfg LoopConfig, out io.Writer) {
 		}()
 	}
 	if cfg.Service != "" {
-		run(LoopService, cfg.Service, func(ctx context.Context) (Record, bool) {
+		run(func(ctx context.Context) (Record, bool) {
 			r := probeTCP(ctx, cfg.Service)
 			return outcomeRecord(LoopService, cfg.Service, r), true
 		})
 	}
 	if cfg.DNSName != "" {
-		run(LoopDNS, cfg.DNSName, func(ctx context.Context) (Record, bool) {
+		run(func(ctx context.Context) (Record, bool) {
 			_, err := net.DefaultResolver.LookupHost(ctx, cfg.DNSName)
 			r := Result{Outcome: OK}
 			if err != nil {
@@ -86,9 +90,7 @@ func Loop(ctx context.Context, cfg LoopConfig, out io.Writer) {
 	}
 	peers := map[string]context.CancelFunc{}
 	refresh := func() {
-		rctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
-		ips, err := net.DefaultResolver.LookupHost(rctx, cfg.Peers)
-		cancel()
+		ips, err := cfg.lookupPeers(ctx)
 		if err != nil {
 			return // keep probing the peers known so far
 		}
@@ -124,7 +126,7 @@ func Loop(ctx context.Context, cfg LoopConfig, out io.Writer) {
 			}()
 		}
 	}
-	if cfg.Peers != "" {
+	if cfg.Peers != "" || cfg.PeersFile != "" {
 		refresh()
 		t := time.NewTicker(cfg.PeerRefresh)
 	loop:
@@ -140,6 +142,25 @@ func Loop(ctx context.Context, cfg LoopConfig, out io.Writer) {
 	}
 	wg.Wait()
 	w.flush()
+}
+
+func (cfg LoopConfig) lookupPeers(ctx context.Context) ([]string, error) {
+	if cfg.PeersFile != "" {
+		b, err := os.ReadFile(cfg.PeersFile)
+		if err != nil {
+			return nil, err
+		}
+		var ips []string
+		for _, f := range strings.Fields(string(b)) {
+			if net.ParseIP(f) != nil {
+				ips = append(ips, f)
+			}
+		}
+		return ips, nil
+	}
+	rctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
+	defer cancel()
+	return net.DefaultResolver.LookupHost(rctx, cfg.Peers)
 }
 
 func sortedKeys(m map[string]bool) []string {
