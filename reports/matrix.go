@@ -28,10 +28,11 @@ type Matrix struct {
 // Run is one column: what ran where, and how it ended.
 type Run struct {
 	// Label names the column: the provider, its options, and "#2" when the same provider and
-	// options ran more than once.
+	// options ran more than once; "A -> B" for a cluster switched from A to B.
 	Label             string            `json:"label"`
 	Provider          string            `json:"provider"`
 	ProviderOptions   map[string]string `json:"providerOptions,omitempty"`
+	SwitchFrom        string            `json:"switchFrom,omitempty"`
 	RunID             string            `json:"runID"`
 	Platform          string            `json:"platform"`
 	KubernetesVersion string            `json:"kubernetesVersion,omitempty"`
@@ -80,13 +81,16 @@ func BuildMatrix(srcs []Source, now time.Time) *Matrix {
 	for i, s := range srcs {
 		r := s.Result
 		label := RunLabel(r.Provider, r.ProviderOptions)
+		if r.SwitchFrom != "" {
+			label = r.SwitchFrom + " -> " + label
+		}
 		seen[label]++
 		if seen[label] > 1 {
 			label = fmt.Sprintf("%s #%d", label, seen[label])
 		}
 		p, f, sk := r.Counts()
 		m.Runs = append(m.Runs, Run{
-			Label: label, Provider: r.Provider, ProviderOptions: r.ProviderOptions, RunID: r.RunID, Platform: r.Platform,
+			Label: label, Provider: r.Provider, ProviderOptions: r.ProviderOptions, SwitchFrom: r.SwitchFrom, RunID: r.RunID, Platform: r.Platform,
 			KubernetesVersion: r.KubernetesVersion, NodeImage: r.NodeImage, Kernel: r.Kernel, Nodes: r.Nodes, Started: r.Started,
 			Verdict: verdictOf(r), Error: r.Error, Passed: p, Failed: f, Skipped: sk, Source: s.Path,
 		})
