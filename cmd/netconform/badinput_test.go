@@ -122,3 +122,36 @@ func TestRunAWSDryRunPrintsKopsPlan(t *testing.T) {
 		}
 	}
 }
+
+// TestPlantedProviderSecretStaysOut: a secret provider option (weave's encryption password) is
+// in no output file and not in what is printed, also when the run ends before any cluster exists.
+func TestPlantedProviderSecretStaysOut(t *testing.T) {
+	const planted = "PLANTED-WEAVE-PASSWORD-4242"
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "PLANTED-AWS-SECRET-4242")
+	art := t.TempDir()
+	out, code, err := runCLI(t, "run", "--provider", "weave", "--provider-option", "password="+planted,
+		"--node-image", "x", "--probe-image", "y", "--artifacts", art)
+	if code != exitCouldNotRun {
+		t.Fatalf("weave cannot be installed here: want exit 2, got %d (%v)", code, err)
+	}
+	if strings.Contains(out, planted) || (err != nil && strings.Contains(err.Error(), planted)) {
+		t.Error("the password was printed")
+	}
+	files := 0
+	filepath.Walk(art, func(path string, info os.FileInfo, _ error) error {
+		if info == nil || info.IsDir() {
+			return nil
+		}
+		files++
+		b, _ := os.ReadFile(path)
+		for _, s := range []string{planted, "PLANTED-AWS-SECRET-4242"} {
+			if strings.Contains(string(b), s) {
+				t.Errorf("%s contains planted secret %s", path, s)
+			}
+		}
+		return nil
+	})
+	if files == 0 {
+		t.Error("no result was written for the refused provider")
+	}
+}

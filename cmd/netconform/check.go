@@ -62,11 +62,11 @@ func runCheck(ctx context.Context, o *checkOptions, out io.Writer) error {
 	if o.repeat > 1 {
 		return runRepeated(ctx, o, o.repeat, out)
 	}
-	rec, err := results.NewRecorder(o.artifacts+"/result.json", results.Result{RunID: o.runID, Provider: o.provider, Platform: "existing", Started: now})
+	rec, err := results.NewRecorder(o.artifacts+"/result.json", results.Result{RunID: o.runID, Provider: o.provider, Platform: "existing", Started: now},
+		results.WithRedaction(o.red.Bytes))
 	if err != nil {
 		return &exitError{code: exitCouldNotRun, err: err}
 	}
-	rec.SetRedaction(o.red.Bytes)
 	return finish(rec, checkExisting(ctx, o, rec, out), out, o.red)
 }
 

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/netconform/netconform/framework/redact"
 	"github.com/netconform/netconform/framework/results"
 	"github.com/netconform/netconform/providers"
 	"github.com/netconform/netconform/providers/calico"
@@ -96,12 +97,27 @@ func healthyFor(name string) providers.Healthy {
 
 // writeNotInstallable leaves a result saying why a provider could not be installed, so that a
 // matrix of runs shows the provider with its reason instead of leaving it out.
-func writeNotInstallable(artifacts string, r results.Result, why error) {
-	rec, err := results.NewRecorder(filepath.Join(artifacts, "result.json"), r)
+func writeNotInstallable(artifacts string, r results.Result, why error, red *redact.Redactor) {
+	// Redacted from the first write on: the options may hold a secret.
+	rec, err := results.NewRecorder(filepath.Join(artifacts, "result.json"), r, results.WithRedaction(red.Bytes))
 	if err == nil {
 		err = rec.Finish(why)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "netconform: could not write result:", err)
+	}
+}
+
+// redactSecretOptions registers the values of the provider's secret options (the weave
+// encryption password) so that they appear in no output.
+func redactSecretOptions(red *redact.Redactor, provider string, opts map[string]string) {
+	p, err := catalog.Lookup(provider)
+	if err != nil {
+		return
+	}
+	for _, opt := range p.Descriptor().Options {
+		if v, ok := opts[opt.Name]; ok && opt.Secret {
+			red.Add(v)
+		}
 	}
 }

@@ -120,13 +120,14 @@ func runRun(ctx context.Context, o *runOptions, out io.Writer) error {
 	if err != nil {
 		return &exitError{code: exitCouldNotRun, err: err}
 	}
+	redactSecretOptions(o.red, o.provider, providerOpts)
 	if _, err := keyValues("--provider-image", o.providerImages); err != nil {
 		return &exitError{code: exitCouldNotRun, err: err}
 	}
 	installer, healthy, err := installerFor(o.provider, o.mtu, providerOpts)
 	if err != nil {
 		if !o.preflight {
-			writeNotInstallable(o.artifacts, results.Result{RunID: o.runID, Provider: o.provider, ProviderOptions: providerOpts, Platform: o.platform, NodeImage: o.nodeImage, Started: now}, err)
+			writeNotInstallable(o.artifacts, results.Result{RunID: o.runID, Provider: o.provider, ProviderOptions: providerOpts, Platform: o.platform, NodeImage: o.nodeImage, Started: now}, err, o.red)
 		}
 		return &exitError{code: exitCouldNotRun, err: err}
 	}
@@ -143,12 +144,11 @@ func runRun(ctx context.Context, o *runOptions, out io.Writer) error {
 	}
 	rec, err := results.NewRecorder(o.artifacts+"/result.json", results.Result{
 		RunID: o.runID, Provider: o.provider, ProviderOptions: providerOpts, Platform: o.platform, NodeImage: o.nodeImage, Started: now, Phases: pre,
-	})
+	}, results.WithRedaction(o.red.Bytes))
 	if err != nil {
 		return &exitError{code: exitCouldNotRun, err: err}
 	}
 	fmt.Fprintf(out, "netconform run %s: provider %s on %s, %d nodes, artifacts %s\n", o.runID, o.provider, o.platform, o.nodes, o.artifacts)
-	rec.SetRedaction(o.red.Bytes)
 	runErr := runOnKind(ctx, o, rec, installer, healthy, out)
 	return finish(rec, runErr, out, o.red)
 }

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +14,7 @@ import (
 	"github.com/netconform/netconform/framework/disruption"
 	"github.com/netconform/netconform/framework/kube"
 	"github.com/netconform/netconform/framework/probe"
+	"github.com/netconform/netconform/framework/results"
 )
 
 type recordingTransport struct{ reqs []*http.Request }
@@ -107,5 +111,50 @@ func TestMixedModesByProviderOfEachEnd(t *testing.T) {
 		if got[i] != want[i] {
 			t.Errorf("mixed[%d] = %+v, want %+v", i, got[i], want[i])
 		}
+	}
+}
+
+// A path that still fails after the last node came back is connectivity lost for good: the
+// disruption check fails and names it; outages that recovered only show in the figures.
+func TestDisruptionCheckFailsOnLossForGood(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		failFrom int // ms from which w1 -> cp fails (0: never)
+		failTo   int // ms at which it answers again (0: never)
+		want     results.Status
+	}{
+		{"recovered", 1000, 2000, results.Passed},
+		{"lost for good", 1000, 0, results.Failed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			rec, err := results.NewRecorder(filepath.Join(dir, "result.json"), results.Result{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			nodes := []kube.Node{{Name: "cp", PodCIDR: "10.244.0.0/24"}, {Name: "w1", PodCIDR: "10.244.1.0/24"}}
+			var recs []probe.Record
+			for ms := 0; ms <= 5000; ms += 100 {
+				ok := ms < tc.failFrom || (tc.failTo > 0 && ms >= tc.failTo)
+				recs = append(recs, probe.Record{Time: int64(ms), Path: probe.LoopPod, To: "10.244.0.7", OK: ok, Err: map[bool]string{false: "timeout"}[ok]})
+			}
+			s := &switcher{
+				o:   &switchOptions{verifyOptions: verifyOptions{artifacts: dir}, from: "kubenet", to: "flannel"},
+				rec: rec, out: io.Discard, nodes: nodes,
+				logs:    []proberLog{{Pod: "p1", Node: "w1", Records: recs}},
+				windows: []rollWindow{{Node: "cp", Start: time.UnixMilli(500), End: time.UnixMilli(3000)}},
+			}
+			s.reportDisruption(context.Background())
+			r := rec.Snapshot()
+			if len(r.Checks) != 1 || r.Checks[0].Status != tc.want {
+				t.Fatalf("checks %+v, want one %s", r.Checks, tc.want)
+			}
+			if tc.want == results.Failed && !strings.Contains(r.Checks[0].Reason, "pod w1 -> cp lost for good") {
+				t.Errorf("reason %q does not name the path", r.Checks[0].Reason)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "disruption.md")); err != nil {
+				t.Error(err)
+			}
+		})
 	}
 }

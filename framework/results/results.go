@@ -161,15 +161,25 @@ type Recorder struct {
 	redact func([]byte) []byte
 }
 
-// SetRedaction makes every save pass through f.
+// SetRedaction makes every later save pass through f; prefer WithRedaction, which also covers
+// the first save.
 func (rec *Recorder) SetRedaction(f func([]byte) []byte) {
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	rec.redact = f
 }
 
+// RecorderOption configures a Recorder.
+type RecorderOption func(*Recorder)
+
+// WithRedaction makes every save, the first included, pass through f (secrets never reach the
+// file).
+func WithRedaction(f func([]byte) []byte) RecorderOption {
+	return func(rec *Recorder) { rec.redact = f }
+}
+
 // NewRecorder starts a result saved at path.
-func NewRecorder(path string, r Result) (*Recorder, error) {
+func NewRecorder(path string, r Result, opts ...RecorderOption) (*Recorder, error) {
 	r.SchemaVersion = SchemaVersion
 	if r.Started.IsZero() {
 		r.Started = time.Now()
@@ -181,6 +191,9 @@ func NewRecorder(path string, r Result) (*Recorder, error) {
 		r.Checks = []Check{}
 	}
 	rec := &Recorder{path: path, r: r, now: time.Now}
+	for _, o := range opts {
+		o(rec)
+	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("result directory: %w", err)
 	}

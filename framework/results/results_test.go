@@ -11,11 +11,11 @@ import (
 
 func TestRecorderRewritesAfterEveryCheckAndRedacts(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "result.json")
-	rec, err := NewRecorder(path, Result{RunID: "r1", Provider: "weave"})
+	rec, err := NewRecorder(path, Result{RunID: "r1", Provider: "weave", ProviderOptions: map[string]string{"password": "PLANTED-WEAVE-PASSWORD"}},
+		WithRedaction(redact.New("PLANTED-WEAVE-PASSWORD").Bytes))
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec.SetRedaction(redact.New("PLANTED-WEAVE-PASSWORD").Bytes)
 	if err := rec.AddCheck(Check{ID: "a/b", Status: Failed, Reason: "password PLANTED-WEAVE-PASSWORD rejected"}); err != nil {
 		t.Fatal(err)
 	}
