@@ -69,7 +69,7 @@ func Loop(ctx context.Context, cfg LoopConfig, out io.Writer) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			loopPath(ctx, cfg, w, attempt)
+			loopPath(ctx, cfg, w, true, attempt)
 		}()
 	}
 	if cfg.Service != "" {
@@ -116,7 +116,7 @@ func Loop(ctx context.Context, cfg LoopConfig, out io.Writer) {
 			wg.Add(2)
 			go func() {
 				defer wg.Done()
-				loopPath(pctx, cfg, w, func(ctx context.Context) (Record, bool) {
+				loopPath(pctx, cfg, w, true, func(ctx context.Context) (Record, bool) {
 					return outcomeRecord(LoopPod, ip, probeTCP(ctx, target)), true
 				})
 			}()
@@ -172,11 +172,15 @@ func sortedKeys(m map[string]bool) []string {
 	return out
 }
 
-// loopPath runs attempt every cfg.Interval (or right after a slower attempt ends).
-func loopPath(ctx context.Context, cfg LoopConfig, w *recordWriter, attempt func(ctx context.Context) (Record, bool)) {
+// loopPath runs attempt every cfg.Interval. With overlap, an attempt starts every interval even
+// while earlier ones wait for their timeout, so that a path that does not answer loses one
+// attempt per interval (not one per timeout); without it, the next attempt waits for the last.
+func loopPath(ctx context.Context, cfg LoopConfig, w *recordWriter, overlap bool, attempt func(ctx context.Context) (Record, bool)) {
 	t := time.NewTicker(cfg.Interval)
 	defer t.Stop()
-	for {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	one := func() {
 		start := time.Now()
 		actx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 		rec, keep := attempt(actx)
@@ -188,6 +192,17 @@ func loopPath(ctx context.Context, cfg LoopConfig, w *recordWriter, attempt func
 			rec.Time = start.UnixMilli()
 			rec.MS = float64(time.Since(start).Microseconds()) / 1000
 			w.write(rec)
+		}
+	}
+	for {
+		if overlap {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				one()
+			}()
+		} else {
+			one()
 		}
 		select {
 		case <-ctx.Done():
@@ -211,7 +226,7 @@ func keepConnection(ctx context.Context, cfg LoopConfig, w *recordWriter, ip, ta
 		}
 	}()
 	seq := 0
-	loopPath(ctx, cfg, w, func(actx context.Context) (Record, bool) {
+	loopPath(ctx, cfg, w, false, func(actx context.Context) (Record, bool) {
 		if conn == nil {
 			c, err := dial(actx, "tcp", target)
 			if err != nil {

@@ -1,11 +1,15 @@
 package probe
 
 import (
+	"bytes"
 	"context"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 func TestLoopPeersFromFile(t *testing.T) {
@@ -28,4 +32,57 @@ func TestParseRecordsSkipsOtherLines(t *testing.T) {
 	if err != nil || len(recs) != 1 || recs[0].Path != LoopPod || recs[0].OK || recs[0].Err != "timeout" {
 		t.Errorf("records %+v, %v", recs, err)
 	}
+}
+
+// A Service that stops answering shows up as failed records, one per interval.
+func TestLoopRecordsEveryAttempt(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go serveStream(l, echoConn)
+	ctx, cancel := context.WithCancel(context.Background())
+	var out bytes.Buffer
+	done := make(chan struct{})
+	go func() {
+		Loop(ctx, LoopConfig{Service: l.Addr().String(), Interval: 20 * time.Millisecond, Timeout: 200 * time.Millisecond}, &lockedWriter{w: &out})
+		close(done)
+	}()
+	time.Sleep(300 * time.Millisecond)
+	l.Close()
+	time.Sleep(300 * time.Millisecond)
+	cancel()
+	<-done
+	recs, err := ParseRecords(&out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ok, failed int
+	for _, r := range recs {
+		if r.Path != LoopService {
+			t.Errorf("record on path %q", r.Path)
+		}
+		if r.OK {
+			ok++
+		} else {
+			failed++
+			if !strings.HasPrefix(r.Err, "refused") {
+				t.Errorf("failure %q, want refused", r.Err)
+			}
+		}
+	}
+	if ok < 5 || failed < 5 {
+		t.Errorf("%d ok and %d failed records, want at least 5 of each at 20 ms over 300 ms each", ok, failed)
+	}
+}
+
+type lockedWriter struct {
+	mu sync.Mutex
+	w  *bytes.Buffer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
