@@ -30,7 +30,11 @@ func Markdown(w io.Writer, r *results.Result) error {
 	}
 	fmt.Fprintf(&b, "# netconform: %s\n\n", verdict)
 	fmt.Fprintf(&b, "| provider | platform | Kubernetes | nodes | node image | kernel |\n|---|---|---|---|---|---|\n")
-	fmt.Fprintf(&b, "| %s | %s | %s | %d | %s | %s |\n\n", cell(r.Provider), cell(r.Platform), cell(r.KubernetesVersion), r.Nodes, cell(r.NodeImage), cell(r.Kernel))
+	provider := r.Provider
+	if r.SwitchFrom != "" {
+		provider = r.SwitchFrom + " -> " + r.Provider + " (switched node by node)"
+	}
+	fmt.Fprintf(&b, "| %s | %s | %s | %d | %s | %s |\n\n", cell(provider), cell(r.Platform), cell(r.KubernetesVersion), r.Nodes, cell(r.NodeImage), cell(r.Kernel))
 	fmt.Fprintf(&b, "%d passed, %d failed, %d skipped", passed, failed, skipped)
 	if !r.Complete {
 		b.WriteString(" (partial result: the run did not finish)")
