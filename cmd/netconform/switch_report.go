@@ -54,6 +54,11 @@ func (s *switcher) reportRolls() {
 	}
 	if len(missing) > 0 {
 		ch.Status, ch.Reason = results.Failed, "not switched: "+strings.Join(missing, ", ")
+		for _, w := range s.windows {
+			if w.Err != "" {
+				ch.Reason += "; " + w.Node + ": " + w.Err
+			}
+		}
 	}
 	_ = s.rec.AddCheck(ch)
 }

@@ -158,3 +158,18 @@ func TestDisruptionCheckFailsOnLossForGood(t *testing.T) {
 		})
 	}
 }
+
+func TestRollCheckNamesNodeAndStep(t *testing.T) {
+	rec, err := results.NewRecorder(filepath.Join(t.TempDir(), "result.json"), results.Result{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &switcher{o: &switchOptions{from: "kubenet", to: "flannel"}, rec: rec,
+		nodes:   []kube.Node{{Name: "cp"}, {Name: "w1"}, {Name: "w2"}},
+		windows: []rollWindow{{Node: "cp"}, {Node: "w1", Err: "drain w1: not done within 2m0s: left: default/web"}}}
+	s.reportRolls()
+	c := rec.Snapshot().Checks[0]
+	if c.Status != results.Failed || !strings.Contains(c.Reason, "not switched: w1, w2") || !strings.Contains(c.Reason, "w1: drain w1") {
+		t.Errorf("check %s: %q", c.Status, c.Reason)
+	}
+}
