@@ -76,6 +76,12 @@ apply_patches() {
 }
 
 ROOTFS=$CACHE/rootfs/provider-$(echo "$DEBIAN_SUITE $PROVIDER_PACKAGES" | hash_of).tar
+CILIUM_VERSION=v1.15.19
+HELM_VERSION=v3.14.4
+# The cilium agent compiles its BPF programs at run time with clang (Debian's is 14) and probes
+# the kernel with bpftool.
+CILIUM_PACKAGES=$PROVIDER_PACKAGES,clang,bpftool
+CILIUM_ROOTFS=$CACHE/rootfs/cilium-$(echo "$DEBIAN_SUITE $CILIUM_PACKAGES" | hash_of).tar
 # calico-node runs its daemons under runit, as its own image does.
 CALICO_PACKAGES=$PROVIDER_PACKAGES,runit
 CALICO_ROOTFS=$CACHE/rootfs/calico-$(echo "$DEBIAN_SUITE $CALICO_PACKAGES" | hash_of).tar
@@ -271,10 +277,83 @@ calico_image() {
   rm -rf "$d"
 }
 
+# --- cilium ----------------------------------------------------------------------------------
+cilium_images() {
+  local hash agent operator bin
+  hash=$( { common_inputs; cat "$here"/scripts/patches/cilium-"$CILIUM_VERSION"*.patch; echo "$CILIUM_VERSION $HELM_VERSION $CILIUM_PACKAGES"; } | hash_of)
+  agent=netconform/cilium:$CILIUM_VERSION-$hash
+  operator=netconform/cilium-operator-generic:$CILIUM_VERSION-$hash
+  bin=$CACHE/bin/cilium-$CILIUM_VERSION-$hash
+  if ! docker image inspect "$agent" >/dev/null 2>&1 || ! docker image inspect "$operator" >/dev/null 2>&1; then
+    [ -x "$bin/cilium-agent" ] || step cilium-binaries build_cilium "$bin"
+    mkdir -p "$CACHE/rootfs"
+    [ -f "$CILIUM_ROOTFS" ] || step cilium-rootfs debootstrap_tar "$CILIUM_ROOTFS" "$CILIUM_PACKAGES"
+    step cilium-images cilium_image "$agent" "$operator" "$bin"
+    log "built $agent and $operator"
+  else
+    log "reusing cached $agent and $operator"
+  fi
+  echo "cilium=$agent"
+  echo "cilium-operator=$operator"
+  # Cilium ships as a Helm chart only: rendered here, by helm built from the module proxy, from
+  # the chart in the cilium module; the installer sets the images and checks the settings.
+  echo "cilium-manifest=$bin/cilium.yaml"
+}
+
+build_cilium() {
+  local out=$1 src=$CACHE/src/cilium-$CILIUM_VERSION
+  module_copy "github.com/cilium/cilium@$CILIUM_VERSION" "$src"
+  # The zip carries vendor/ without everything -mod=vendor wants; build from the module cache.
+  rm -rf "$src/vendor"
+  apply_patches "$src" "cilium-$CILIUM_VERSION"
+  mkdir -p "$out.tmp"
+  local ld="-s -w"
+  (cd "$src" && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -ldflags "$ld" -o "$out.tmp/cilium-agent" ./daemon)
+  (cd "$src" && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -ldflags "$ld" -o "$out.tmp/cilium-dbg" ./cilium-dbg)
+  (cd "$src" && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -ldflags "$ld" -o "$out.tmp/cilium-cni" ./plugins/cilium-cni)
+  (cd "$src" && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -tags ipam_provider_operator -ldflags "$ld" -o "$out.tmp/cilium-operator-generic" ./operator)
+  GOBIN="$out.tmp" CGO_ENABLED=0 go install -trimpath -ldflags "$ld" "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
+  mkdir -p "$out.tmp/bpf" "$out.tmp/scripts"
+  cp -r "$src/bpf/." "$out.tmp/bpf/"
+  cp "$src/images/cilium/init-container.sh" "$src/plugins/cilium-cni/install-plugin.sh" "$src/plugins/cilium-cni/cni-uninstall.sh" "$out.tmp/scripts/"
+  # The chart's settings for kind here: VXLAN tunnel with kubernetes IPAM (node podCIDRs),
+  # kube-proxy kept, no L7 proxy (no envoy built), no Hubble, no cgroup or sysctl helpers,
+  # no health endpoints (no cilium-health built).
+  "$out.tmp/helm" template cilium "$src/install/kubernetes/cilium" --namespace kube-system \
+    --set kubeProxyReplacement=false --set routingMode=tunnel --set tunnelProtocol=vxlan \
+    --set ipam.mode=kubernetes --set operator.replicas=1 --set hubble.enabled=false \
+    --set l7Proxy=false --set envoy.enabled=false --set cgroup.autoMount.enabled=false \
+    --set cgroup.hostRoot=/sys/fs/cgroup --set sysctlfix.enabled=false --set healthChecking=false \
+    --set endpointHealthChecking.enabled=false --set image.useDigest=false \
+    --set operator.image.useDigest=false >"$out.tmp/cilium.yaml"
+  rm -rf "$out"; mv "$out.tmp" "$out"
+}
+
+cilium_image() {
+  local agent=$1 operator=$2 bin=$3 d
+  d=$(mktemp -d "$CACHE/img.XXXX")
+  tar -C "$d" -xf "$CILIUM_ROOTFS"
+  install -m 0755 "$bin/cilium-agent" "$bin/cilium-dbg" "$d/usr/bin/"
+  mkdir -p "$d/opt/cni/bin" "$d/var/lib/cilium" "$d/var/run/cilium"
+  install -m 0755 "$bin/cilium-cni" "$d/opt/cni/bin/cilium-cni"
+  cp -r "$bin/bpf" "$d/var/lib/cilium/bpf"
+  install -m 0755 "$bin"/scripts/*.sh "$d/"
+  # install-plugin.sh copies /opt/cni/bin/cilium-cni (its image's layout).
+  install_iptables_wrapper "$d"
+  image_from_dir "$agent" "$d" '["/usr/bin/cilium-agent"]'
+  rm -rf "$d"
+  d=$(mktemp -d "$CACHE/img.XXXX")
+  mkdir -p "$d/usr/bin" "$d/tmp"
+  install -m 0755 "$bin/cilium-operator-generic" "$d/usr/bin/cilium-operator-generic"
+  image_from_dir "$operator" "$d" '["/usr/bin/cilium-operator-generic"]'
+  rm -rf "$d"
+}
+
 case "$PROVIDER" in
   flannel | flannel-vxlan | flannel-udp) flannel_images ;;
   kube-router | kuberouter) kuberouter_images ;;
   calico) calico_images ;;
   canal) calico_images; flannel_images ;;
+  cilium) cilium_images ;;
   *) log "$PROVIDER: no provider images to build" ;;
 esac

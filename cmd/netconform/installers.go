@@ -12,13 +12,14 @@ import (
 	"github.com/netconform/netconform/providers"
 	"github.com/netconform/netconform/providers/calico"
 	"github.com/netconform/netconform/providers/catalog"
+	"github.com/netconform/netconform/providers/cilium"
 	"github.com/netconform/netconform/providers/flannel"
 	"github.com/netconform/netconform/providers/kubenet"
 	"github.com/netconform/netconform/providers/kuberouter"
 )
 
 // installable are the providers netconform installs on kind, by catalog name.
-var installable = []string{"kubenet", "flannel", "kuberouter", "calico", "canal"}
+var installable = []string{"kubenet", "flannel", "kuberouter", "calico", "canal", "cilium"}
 
 // lookupInstaller maps a provider name (a netconform name or a kops --networking value, whose
 // presets apply: flannel-udp is flannel with backend=udp) to the code that installs it on kind,
@@ -61,6 +62,14 @@ func lookupInstaller(name string, mtu int, opts map[string]string) (providers.In
 		}
 		o.MTU = mtu
 		in := calico.Installer{Options: o}
+		return in, in.Healthy(), nil
+	case "cilium":
+		o, err := cilium.OptionsFrom(settings)
+		if err != nil {
+			return nil, providers.Healthy{}, err
+		}
+		o.MTU = mtu
+		in := cilium.Installer{Options: o}
 		return in, in.Healthy(), nil
 	case "kuberouter":
 		o, err := kuberouter.OptionsFrom(settings)

@@ -20,6 +20,7 @@ func TestLookupInstallerAppliesKopsPresetsAndOptions(t *testing.T) {
 		{"calico", nil, 50, false},
 		{"calico", map[string]string{"crossSubnet": "true"}, 50, false},
 		{"canal", nil, 50, false},
+		{"cilium", nil, 50, false},
 		{"kubenet", nil, 0, true},
 	} {
 		_, h, err := lookupInstaller(tc.name, 0, tc.opts)

@@ -145,6 +145,51 @@ func Trim(process map[string]any, bounding Set, floor int) bool {
 	return changed
 }
 
+// GrantPrivileged completes the capabilities of a privileged container (one without masked or
+// read-only paths that holds CAP_SYS_ADMIN) with every capability in bounding it lacks. Engines
+// older than a capability leave it out of "all capabilities": docker 20.10 grants privileged
+// containers nothing above CAP_AUDIT_READ, so kind nodes, and every privileged pod in them, lack
+// CAP_PERFMON and CAP_BPF, which tools such as bpftool require. It reports whether it changed
+// anything.
+func GrantPrivileged(config map[string]any, bounding Set) bool {
+	linux, _ := config["linux"].(map[string]any)
+	process, _ := config["process"].(map[string]any)
+	if linux == nil || process == nil {
+		return false
+	}
+	for _, key := range []string{"maskedPaths", "readonlyPaths"} {
+		if paths, _ := linux[key].([]any); len(paths) > 0 {
+			return false
+		}
+	}
+	caps, _ := process["capabilities"].(map[string]any)
+	if caps == nil || !contains(caps["bounding"], "CAP_SYS_ADMIN") {
+		return false
+	}
+	changed := false
+	for _, kind := range []string{"bounding", "effective", "permitted"} {
+		list, _ := caps[kind].([]any)
+		for name, bit := range capNames {
+			if bounding&(1<<bit) != 0 && !contains(list, name) {
+				list = append(list, name)
+				changed = true
+			}
+		}
+		caps[kind] = list
+	}
+	return changed
+}
+
+func contains(list any, name string) bool {
+	l, _ := list.([]any)
+	for _, v := range l {
+		if s, ok := v.(string); ok && strings.EqualFold(s, name) {
+			return true
+		}
+	}
+	return false
+}
+
 // PatchFile trims the process in an OCI file in place: a whole config.json when isConfig, else
 // a process JSON as given to runc exec --process. The file is rewritten only when it changes.
 func PatchFile(path string, isConfig bool, bounding Set, floor int) error {
@@ -164,7 +209,11 @@ func PatchFile(path string, isConfig bool, bounding Set, floor int) error {
 		}
 		process = p
 	}
-	if !Trim(process, bounding, floor) {
+	changed := Trim(process, bounding, floor)
+	if isConfig && GrantPrivileged(doc, bounding) {
+		changed = true
+	}
+	if !changed {
 		return nil
 	}
 	out, err := json.Marshal(doc)

@@ -90,3 +90,43 @@ func TestPatchUnchangedKeepsFile(t *testing.T) {
 		t.Errorf("file rewritten although nothing changed: %s", b)
 	}
 }
+
+func TestGrantPrivilegedCompletesOnlyPrivilegedConfigs(t *testing.T) {
+	bounding := Set(0x1fffeffffff) // the host here: everything up to CAP_CHECKPOINT_RESTORE but CAP_SYS_RESOURCE
+	privileged := func() map[string]any {
+		return map[string]any{
+			"linux": map[string]any{},
+			"process": map[string]any{"capabilities": map[string]any{
+				"bounding":  []any{"CAP_SYS_ADMIN", "CAP_NET_ADMIN"},
+				"effective": []any{"CAP_SYS_ADMIN", "CAP_NET_ADMIN"},
+				"permitted": []any{"CAP_SYS_ADMIN", "CAP_NET_ADMIN"},
+			}},
+		}
+	}
+	cfg := privileged()
+	if !GrantPrivileged(cfg, bounding) {
+		t.Fatal("a privileged config was left as it was")
+	}
+	caps := cfg["process"].(map[string]any)["capabilities"].(map[string]any)
+	for _, kind := range []string{"bounding", "effective", "permitted"} {
+		if !contains(caps[kind], "CAP_BPF") || !contains(caps[kind], "CAP_PERFMON") {
+			t.Errorf("%s lacks CAP_BPF or CAP_PERFMON: %v", kind, caps[kind])
+		}
+		if contains(caps[kind], "CAP_SYS_RESOURCE") {
+			t.Errorf("%s got CAP_SYS_RESOURCE, which the host cannot grant", kind)
+		}
+	}
+	if GrantPrivileged(cfg, bounding) {
+		t.Error("a second pass changed it again")
+	}
+	masked := privileged()
+	masked["linux"].(map[string]any)["maskedPaths"] = []any{"/proc/kcore"}
+	if GrantPrivileged(masked, bounding) {
+		t.Error("a container with masked paths is not privileged")
+	}
+	plain := privileged()
+	plain["process"].(map[string]any)["capabilities"].(map[string]any)["bounding"] = []any{"CAP_NET_ADMIN"}
+	if GrantPrivileged(plain, bounding) {
+		t.Error("a container without CAP_SYS_ADMIN is not privileged")
+	}
+}

@@ -293,7 +293,7 @@ func TestPolicyAndKindFacts(t *testing.T) {
 	}
 	for name, want := range map[string]providers.KindStatus{
 		"flannel": providers.KindSupported, "kuberouter": providers.KindSupported, "calico": providers.KindSupported,
-		"canal": providers.KindSupported, "cilium": providers.KindPlanned, "kubenet": providers.KindSupported,
+		"canal": providers.KindSupported, "cilium": providers.KindSupported, "kubenet": providers.KindSupported,
 		"weave": providers.KindUnavailable, "kopeio": providers.KindUnavailable, "kindnet": providers.KindUnavailable,
 		"amazonvpc": providers.KindNotApplicable, "lyftvpc": providers.KindNotApplicable,
 	} {

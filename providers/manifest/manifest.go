@@ -94,6 +94,24 @@ func applyOne(ctx context.Context, c *kube.Client, o runtime.Object) error {
 				_, err = api.Update(ctx, v, opts)
 			}
 		}
+	case *rbacv1.Role:
+		api := c.RbacV1().Roles(v.Namespace)
+		if _, err = api.Create(ctx, v, create); apierrors.IsAlreadyExists(err) {
+			var cur *rbacv1.Role
+			if cur, err = api.Get(ctx, v.Name, metav1.GetOptions{}); err == nil {
+				v.ResourceVersion = cur.ResourceVersion
+				_, err = api.Update(ctx, v, opts)
+			}
+		}
+	case *rbacv1.RoleBinding:
+		api := c.RbacV1().RoleBindings(v.Namespace)
+		if _, err = api.Create(ctx, v, create); apierrors.IsAlreadyExists(err) {
+			var cur *rbacv1.RoleBinding
+			if cur, err = api.Get(ctx, v.Name, metav1.GetOptions{}); err == nil {
+				v.ResourceVersion = cur.ResourceVersion
+				_, err = api.Update(ctx, v, opts)
+			}
+		}
 	case *appsv1.DaemonSet:
 		api := c.AppsV1().DaemonSets(v.Namespace)
 		if _, err = api.Create(ctx, v, create); apierrors.IsAlreadyExists(err) {
@@ -150,6 +168,10 @@ func Typed(objs ...runtime.Object) []runtime.Object {
 			gvk = rbacv1.SchemeGroupVersion.WithKind("ClusterRole")
 		case *rbacv1.ClusterRoleBinding:
 			gvk = rbacv1.SchemeGroupVersion.WithKind("ClusterRoleBinding")
+		case *rbacv1.Role:
+			gvk = rbacv1.SchemeGroupVersion.WithKind("Role")
+		case *rbacv1.RoleBinding:
+			gvk = rbacv1.SchemeGroupVersion.WithKind("RoleBinding")
 		case *appsv1.DaemonSet:
 			gvk = appsv1.SchemeGroupVersion.WithKind("DaemonSet")
 		case *appsv1.Deployment:
