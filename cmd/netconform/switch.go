@@ -17,7 +17,6 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/netconform/netconform/framework/kube"
-	"github.com/netconform/netconform/framework/platform"
 	"github.com/netconform/netconform/framework/platform/kind"
 	"github.com/netconform/netconform/framework/results"
 	"github.com/netconform/netconform/providers"
@@ -304,7 +303,7 @@ func (s *switcher) run(ctx context.Context) (runErr error) {
 	}
 	_ = s.rec.Phase("collect probe records", func() error { return s.collectAll(ctx) })
 	s.reportRolls()
-	s.reportDisruption(ctx)
+	s.reportDisruption()
 	if rollErr != nil {
 		// The every-node-rolled check fails naming the node and step; a half-switched cluster
 		// is not worth looking for leftovers in or running the suites on.
@@ -609,5 +608,3 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 		return nil
 	}
 }
-
-var _ platform.NodeRunner = (*kind.Kind)(nil)

@@ -26,7 +26,6 @@ import (
 const (
 	proberNamespace = "netconform-switch"
 	proberName      = "prober"
-	proberPeers     = "prober-peers" // headless: resolves to every Ready prober pod
 	proberService   = "prober-echo"
 	// switchingLabel marks a node being rolled: the prober leaves it until the node is back.
 	switchingLabel = "netconform.io/switching"
@@ -53,14 +52,10 @@ func deployProbers(ctx context.Context, c *kube.Client, image string, nodes int)
 	port := func(name string, p int32) corev1.ServicePort {
 		return corev1.ServicePort{Name: name, Protocol: corev1.ProtocolTCP, Port: p, TargetPort: intstr.FromInt32(p)}
 	}
-	headless := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: proberPeers, Namespace: proberNamespace},
-		Spec: corev1.ServiceSpec{ClusterIP: corev1.ClusterIPNone, Selector: sel, Ports: []corev1.ServicePort{port("tcp-echo", probe.TCPEchoPort)}}}
 	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: proberService, Namespace: proberNamespace},
 		Spec: corev1.ServiceSpec{Selector: sel, Ports: []corev1.ServicePort{port("tcp-echo", probe.TCPEchoPort)}}}
-	for _, s := range []*corev1.Service{headless, svc} {
-		if _, err := c.CoreV1().Services(proberNamespace).Create(cctx, s, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
-			return fmt.Errorf("probers: service %s: %w", s.Name, err)
-		}
+	if _, err := c.CoreV1().Services(proberNamespace).Create(cctx, svc, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("probers: service %s: %w", svc.Name, err)
 	}
 	got, err := c.CoreV1().Services(proberNamespace).Get(cctx, proberService, metav1.GetOptions{})
 	if err != nil {

@@ -165,7 +165,7 @@ type switchDisruption struct {
 
 // reportDisruption analyses the records and records the disruption check, disruption.json and
 // disruption.md.
-func (s *switcher) reportDisruption(ctx context.Context) {
+func (s *switcher) reportDisruption() {
 	started := time.Now()
 	as := attempts(s.logs, s.nodes, s.retired)
 	var ws []disruption.Window

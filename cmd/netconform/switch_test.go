@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -144,7 +143,7 @@ func TestDisruptionCheckFailsOnLossForGood(t *testing.T) {
 				logs:    []proberLog{{Pod: "p1", Node: "w1", Records: recs}},
 				windows: []rollWindow{{Node: "cp", Start: time.UnixMilli(500), End: time.UnixMilli(3000)}},
 			}
-			s.reportDisruption(context.Background())
+			s.reportDisruption()
 			r := rec.Snapshot()
 			if len(r.Checks) != 1 || r.Checks[0].Status != tc.want {
 				t.Fatalf("checks %+v, want one %s", r.Checks, tc.want)
