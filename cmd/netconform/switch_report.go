@@ -67,6 +67,14 @@ func (s *switcher) reportRolls() {
 // after it was taken off its node are left out: the pod was gone, not the network.
 func attempts(logs []proberLog, nodes []kube.Node, retired map[string]time.Time) []disruption.Attempt {
 	var out []disruption.Attempt
+	// Prober IPs map to their nodes; a target no collected prober had falls back to the node
+	// pod CIDRs (providers with their own IPAM, such as calico, do not use them).
+	byIP := map[string]string{}
+	for _, l := range logs {
+		if l.IP != "" {
+			byIP[l.IP] = l.Node
+		}
+	}
 	for _, l := range logs {
 		for _, r := range l.Records {
 			t := time.UnixMilli(r.Time)
@@ -76,7 +84,11 @@ func attempts(logs []proberLog, nodes []kube.Node, retired map[string]time.Time)
 				if rt, ok := retired[r.To]; ok && !t.Before(rt) {
 					continue
 				}
-				a.To = nodeOfIP(nodes, r.To)
+				if n, ok := byIP[r.To]; ok {
+					a.To = n
+				} else {
+					a.To = nodeOfIP(nodes, r.To)
+				}
 				if r.Path == probe.LoopConn {
 					a.Conn = fmt.Sprintf("%s->%s#%d", l.Pod, r.To, r.Conn)
 				}

@@ -77,9 +77,15 @@ func TestAttemptsLeaveOutRetiredTargetsAndMapNodes(t *testing.T) {
 		{Time: t0.UnixMilli() + 300, Path: probe.LoopService, To: "10.96.0.20:29081", OK: true},
 		{Time: t0.UnixMilli() + 300, Path: probe.LoopConn, To: "10.244.1.9", OK: true, Conn: 1},
 	}}}
+	// A prober whose IP is outside every node pod CIDR (its own IPAM) maps by its log.
+	logs = append(logs, proberLog{Pod: "p1", Node: "w1", IP: "192.168.7.9"})
+	logs[0].Records = append(logs[0].Records, probe.Record{Time: t0.UnixMilli() + 400, Path: probe.LoopPod, To: "192.168.7.9", OK: true})
 	as := attempts(logs, nodes, map[string]time.Time{"10.244.1.5": t0.Add(50 * time.Millisecond)})
-	if len(as) != 4 {
-		t.Fatalf("attempts = %+v, want 4 (the one to the retired pod left out)", as)
+	if len(as) != 5 {
+		t.Fatalf("attempts = %+v, want 5 (the one to the retired pod left out)", as)
+	}
+	if as[4].To != "w1" {
+		t.Errorf("target by prober IP = %q, want w1", as[4].To)
 	}
 	if as[0].To != "w1" || as[1].To != "w1" || as[2].To != "service" {
 		t.Errorf("targets %q %q %q", as[0].To, as[1].To, as[2].To)
