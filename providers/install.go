@@ -41,6 +41,9 @@ type Healthy struct {
 	Devices []string
 	// EncapOverhead is subtracted from the underlay MTU to give the pod MTU.
 	EncapOverhead int
+	// MTUOnRoutes: the provider keeps devices (pods' eth0, veths) at the underlay MTU and puts
+	// the encapsulation's limit on the pods' routes instead (cilium).
+	MTUOnRoutes bool
 }
 
 // PodMTU is the MTU pods must have: the configured MTU when the user set one, else the

@@ -41,13 +41,25 @@ var _ = ginkgo.Describe("mtu", ginkgo.Label("mtu"), func() {
 			// The pod's own interface.
 			o := results.Observation{From: n, To: "pod " + s.Pod.Pod, Protocol: "mtu", Expected: fmt.Sprint(want)}
 			if l := podLink(s.Pod.Links); s.PodErr == nil && l != nil {
-				o.Observed, o.OK = fmt.Sprint(l.MTU), l.MTU == want
-				o.Detail = fmt.Sprintf("underlay %s MTU %d, overhead %d", s.Underlay.Name, s.Underlay.MTU, env.Healthy.EncapOverhead)
+				// What the pod can send across nodes: its link's MTU, or less where the provider
+				// puts the limit on the route (cilium keeps eth0 at 1500, routes at 1450).
+				eff := l.MTU
+				o.Detail = fmt.Sprintf("underlay %s MTU %d, overhead %d; pod %s MTU %d", s.Underlay.Name, s.Underlay.MTU, env.Healthy.EncapOverhead, l.Name, l.MTU)
+				if s.Pod.PathMTU > 0 && s.Pod.PathMTU < eff {
+					eff = s.Pod.PathMTU
+					o.Detail += fmt.Sprintf(", route toward %s MTU %d", s.Pod.PathMTUTo, s.Pod.PathMTU)
+				}
+				o.Observed, o.OK = fmt.Sprint(eff), eff == want
 			} else {
 				o.Observed, o.Detail = "unknown", errText(s.PodErr, "pod has no eth0")
 			}
 			obs = append(obs, o)
-			// The provider's devices (bridge, vxlan) and every pod veth on the node.
+			// The provider's devices (bridge, vxlan) and every pod veth on the node carry the pod
+			// MTU, or the underlay's where the provider puts the limit on routes.
+			wantDev := want
+			if env.Healthy.MTUOnRoutes && env.ConfiguredMTU == 0 {
+				wantDev = s.Underlay.MTU
+			}
 			for _, l := range s.Host.Links {
 				wanted := l.Kind == "veth" && l.Name != s.Underlay.Name
 				for _, d := range env.Healthy.Devices {
@@ -56,11 +68,11 @@ var _ = ginkgo.Describe("mtu", ginkgo.Label("mtu"), func() {
 				if !wanted {
 					continue
 				}
-				obs = append(obs, results.Observation{From: n, To: l.Name, Protocol: "mtu", Expected: fmt.Sprint(want), Observed: fmt.Sprint(l.MTU), OK: l.MTU == want})
+				obs = append(obs, results.Observation{From: n, To: l.Name, Protocol: "mtu", Expected: fmt.Sprint(wantDev), Observed: fmt.Sprint(l.MTU), OK: l.MTU == wantDev})
 			}
 			for _, d := range env.Healthy.Devices {
 				if !hasLink(s.Host.Links, d) {
-					obs = append(obs, results.Observation{From: n, To: d, Protocol: "mtu", Expected: fmt.Sprint(want), Observed: "missing", Detail: "device " + d + " does not exist"})
+					obs = append(obs, results.Observation{From: n, To: d, Protocol: "mtu", Expected: fmt.Sprint(wantDev), Observed: "missing", Detail: "device " + d + " does not exist"})
 				}
 			}
 		}
@@ -154,6 +166,9 @@ func expectedPodMTUs(ctx context.Context) map[string]int {
 		if l := podLink(s.Pod.Links); l != nil && l.MTU < out[s.Node.Name] {
 			// A pod cannot send more than its own MTU; test what it can send.
 			out[s.Node.Name] = l.MTU
+		}
+		if s.Pod.PathMTU > 0 && s.Pod.PathMTU < out[s.Node.Name] {
+			out[s.Node.Name] = s.Pod.PathMTU
 		}
 	}
 	return out

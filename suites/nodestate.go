@@ -44,7 +44,7 @@ func collectNodeState(ctx context.Context) ([]nodeState, error) {
 				s.HostErr = fmt.Errorf("no Ready host agent on %s", n.Name)
 			}
 			if p, ok := env.Fleet.Agent(agents.PodA, n.Name); ok && p.Ready {
-				s.Pod, s.PodErr = env.Fleet.Info(ctx, p)
+				s.Pod, s.PodErr = env.Fleet.InfoWithPathMTU(ctx, p, remotePodIP(n.Name))
 			} else {
 				s.PodErr = fmt.Errorf("no Ready pod agent on %s", n.Name)
 			}
@@ -55,6 +55,20 @@ func collectNodeState(ctx context.Context) ([]nodeState, error) {
 	}
 	wg.Wait()
 	return states, nil
+}
+
+// remotePodIP is a pod agent's address on another node, to ask for the path MTU toward pods
+// across nodes; empty on a single-node cluster.
+func remotePodIP(node string) string {
+	for _, other := range env.Fleet.Nodes() {
+		if other == node {
+			continue
+		}
+		if b, ok := env.Fleet.Agent(agents.PodB, other); ok && b.IP != "" {
+			return b.IP
+		}
+	}
+	return ""
 }
 
 // linkWithIP finds the link that has ip among its addresses.

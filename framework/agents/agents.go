@@ -398,6 +398,11 @@ func (f *Fleet) askOnce(ctx context.Context, host Agent, body []byte, timeoutMS 
 
 // Info asks an agent for its links and routes (through the node's host agent, like Probe).
 func (f *Fleet) Info(ctx context.Context, a Agent) (probe.Info, error) {
+	return f.InfoWithPathMTU(ctx, a, "")
+}
+
+// InfoWithPathMTU is Info plus the MTU the agent's kernel uses toward pathMTUTo.
+func (f *Fleet) InfoWithPathMTU(ctx context.Context, a Agent, pathMTUTo string) (probe.Info, error) {
 	host, ok := f.Agent(Host, a.Node)
 	if !ok || !host.Ready {
 		return probe.Info{}, fmt.Errorf("no Ready host agent on %s", a.Node)
@@ -408,6 +413,9 @@ func (f *Fleet) Info(ctx context.Context, a Agent) (probe.Info, error) {
 		Name(fmt.Sprintf("%s:%d", host.Pod, probe.ControlPort)).SubResource("proxy").Suffix("info")
 	if !a.HostNetwork {
 		req = req.Param("via", a.Addr())
+	}
+	if pathMTUTo != "" {
+		req = req.Param("mtuTo", pathMTUTo)
 	}
 	raw, err := req.Do(cctx).Raw()
 	if err != nil {

@@ -86,14 +86,22 @@ func (a *Agent) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
 	mux.HandleFunc("GET /info", func(w http.ResponseWriter, r *http.Request) {
-		if via := r.URL.Query().Get("via"); via != "" {
-			relayInfo(r.Context(), w, via)
+		q := r.URL.Query()
+		if via := q.Get("via"); via != "" {
+			q.Del("via")
+			relayInfo(r.Context(), w, via, q.Encode())
 			return
 		}
 		info, err := a.Info()
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
+		}
+		if to := q.Get("mtuTo"); to != "" {
+			info.PathMTUTo = to
+			if info.PathMTU, err = PathMTU(to); err != nil {
+				info.PathMTUError = err.Error()
+			}
 		}
 		writeJSON(w, info)
 	})
@@ -174,10 +182,14 @@ func send(ctx context.Context, req Request) Result {
 }
 
 // relayInfo fetches another agent's /info (a host agent asking the pod agent of its node).
-func relayInfo(ctx context.Context, w http.ResponseWriter, via string) {
+func relayInfo(ctx context.Context, w http.ResponseWriter, via, query string) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+via+"/info", nil)
+	url := "http://" + via + "/info"
+	if query != "" {
+		url += "?" + query
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return

@@ -18,8 +18,7 @@ const (
 
 // probeICMP sends one ICMP echo of size bytes (whole IP packet) to target and waits for the
 // reply, a "fragmentation needed" for it, or the deadline. It uses a raw socket (CAP_NET_RAW),
-// with IP_PMTUDISC_PROBE when dontFragment is set: DF on the wire, and the kernel neither
-// fragments nor consults a path MTU it learned earlier, so each probe tests the path afresh.
+// with IP_PMTUDISC_DO when dontFragment is set.
 func probeICMP(ctx context.Context, target string, size int, dontFragment bool) Result {
 	dst := net.ParseIP(target).To4()
 	if dst == nil {
@@ -38,7 +37,9 @@ func probeICMP(ctx context.Context, target string, size int, dontFragment bool) 
 	defer syscall.Close(fd)
 	pmtu := syscall.IP_PMTUDISC_DONT
 	if dontFragment {
-		pmtu = syscall.IP_PMTUDISC_PROBE
+		// DO, as applications doing path MTU discovery: DF on the wire, and the kernel refuses
+		// locally what exceeds the route's MTU or a path MTU it learned.
+		pmtu = syscall.IP_PMTUDISC_DO
 	}
 	if err := syscall.SetsockoptInt(fd, syscall.IPPROTO_IP, syscall.IP_MTU_DISCOVER, pmtu); err != nil {
 		return Result{Outcome: Error, Detail: fmt.Sprintf("IP_MTU_DISCOVER: %v", err)}

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 // Links lists the namespace's interfaces with MTU, addresses and kind.
@@ -102,4 +103,28 @@ func hexIP(s string) (net.IP, error) {
 	ip := make(net.IP, 4)
 	binary.LittleEndian.PutUint32(ip, uint32(v))
 	return ip, nil
+}
+
+// PathMTU asks the kernel for the MTU it uses toward ip: a connected UDP socket's IP_MTU.
+// Nothing is sent.
+func PathMTU(ip string) (int, error) {
+	dst := net.ParseIP(ip).To4()
+	if dst == nil {
+		return 0, fmt.Errorf("path MTU: %q is not an IPv4 address", ip)
+	}
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_DGRAM, 0)
+	if err != nil {
+		return 0, fmt.Errorf("path MTU: %w", err)
+	}
+	defer syscall.Close(fd)
+	sa := &syscall.SockaddrInet4{Port: 9}
+	copy(sa.Addr[:], dst)
+	if err := syscall.Connect(fd, sa); err != nil {
+		return 0, fmt.Errorf("path MTU toward %s: %w", ip, err)
+	}
+	mtu, err := syscall.GetsockoptInt(fd, syscall.IPPROTO_IP, syscall.IP_MTU)
+	if err != nil {
+		return 0, fmt.Errorf("path MTU toward %s: %w", ip, err)
+	}
+	return mtu, nil
 }

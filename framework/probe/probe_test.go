@@ -155,3 +155,25 @@ func waitListening(t *testing.T, addr string) {
 	}
 	t.Fatalf("%s not listening", addr)
 }
+
+func TestPathMTU(t *testing.T) {
+	mtu, err := PathMTU("127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lo int
+	if links, err := Links(); err == nil {
+		for _, l := range links {
+			if l.Name == "lo" {
+				lo = l.MTU
+			}
+		}
+	}
+	// An IPv4 packet is at most 65535 bytes, whatever the link allows.
+	if mtu <= 0 || (lo > 0 && mtu != min(lo, 65535)) {
+		t.Errorf("path MTU toward loopback = %d, loopback MTU %d", mtu, lo)
+	}
+	if _, err := PathMTU("not-an-ip"); err == nil {
+		t.Error("a bad address must be an error")
+	}
+}

@@ -67,7 +67,7 @@ func OptionsFrom(kv map[string]string) (Options, error) {
 // minus 50. Cilium's own devices (cilium_host, cilium_net, cilium_vxlan) are not listed: they
 // keep the underlay MTU by design, and Cilium accounts for the tunnel in the pods instead.
 func Healthy() providers.Healthy {
-	return providers.Healthy{EncapOverhead: providers.OverheadVXLAN}
+	return providers.Healthy{EncapOverhead: providers.OverheadVXLAN, MTUOnRoutes: true}
 }
 
 // Objects decodes the rendered chart and sets the images and the MTU.
