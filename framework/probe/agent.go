@@ -233,6 +233,8 @@ func classify(err error) Outcome {
 		return Timeout
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return Refused
+	case errors.Is(err, syscall.ECONNRESET):
+		return Reset
 	case errors.Is(err, syscall.EMSGSIZE):
 		return MessageTooLong
 	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):

@@ -139,7 +139,7 @@ func TestAgentLoopback(t *testing.T) {
 }
 
 func TestClassify(t *testing.T) {
-	if classify(syscall.EMSGSIZE) != MessageTooLong || classify(syscall.ECONNREFUSED) != Refused || classify(context.DeadlineExceeded) != Timeout {
+	if classify(syscall.EMSGSIZE) != MessageTooLong || classify(syscall.ECONNREFUSED) != Refused || classify(context.DeadlineExceeded) != Timeout || classify(syscall.ECONNRESET) != Reset {
 		t.Error("classify maps errors wrongly")
 	}
 }

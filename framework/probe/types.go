@@ -56,6 +56,7 @@ const (
 	OK               Outcome = "ok"
 	Timeout          Outcome = "timeout"           // nothing came back in time
 	Refused          Outcome = "refused"           // connection refused or port unreachable
+	Reset            Outcome = "reset"             // the connection was reset (e.g. its listener went away mid-handshake)
 	FragNeeded       Outcome = "frag-needed"       // ICMP fragmentation needed came back
 	MessageTooLong   Outcome = "message-too-long"  // the local stack refused to send (EMSGSIZE)
 	WrongAnswer      Outcome = "wrong-answer"      // an answer that does not match what was sent
