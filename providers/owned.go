@@ -5,8 +5,15 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/netconform/netconform/framework/kube"
 	"github.com/netconform/netconform/framework/platform"
 )
+
+// Owner is an installer that can say what its provider leaves on a node, so that a cluster
+// can be switched away from it.
+type Owner interface {
+	Owned(node string, nodes []kube.Node, podSubnet string) NodeState
+}
 
 // NodeState is what a provider leaves on one node: what switching away from it removes, and
 // then looks for as leftovers.
@@ -24,12 +31,31 @@ type NodeState struct {
 // Route is a route to Dst via the gateway Via.
 type Route struct{ Dst, Via string }
 
-// Chain is an iptables chain in Table; Jump is the rule in a built-in chain that jumps to it,
-// as given to iptables -A (e.g. POSTROUTING -s 10.244.0.0/16 -j NAME).
+// Chain is an iptables chain in Table, or every chain whose name starts with a prefix when
+// Name ends in "*" (Calico's cali-*). Rules elsewhere that jump to it are the provider's too.
 type Chain struct {
 	Table, Name string
-	Jump        []string
 }
+
+// matches says whether the chain name is this one or one of its prefix.
+func (c Chain) matches(name string) bool {
+	if p, ok := strings.CutSuffix(c.Name, "*"); ok {
+		return strings.HasPrefix(name, p)
+	}
+	return name == c.Name
+}
+
+// chainCleanup removes the chains of table $0 matching the shell pattern $1: first the rules of
+// other chains that jump or go to them (found in iptables-save, however they were written),
+// then their rules, then the chains.
+const chainCleanup = `t=$0 p=$1
+mine=$(iptables-save -t "$t" | sed -n 's/^:\([^ ]*\) .*/\1/p' | while read -r c; do case "$c" in $p) echo "$c";; esac; done)
+[ -n "$mine" ] || exit 0
+iptables-save -t "$t" | awk -v mine=" $(echo $mine) " '$1 == "-A" && index(mine, " " $2 " ") == 0 {
+  for (i = 3; i < NF; i++) if (($i == "-j" || $i == "-g") && index(mine, " " $(i+1) " ") > 0) { sub(/^-A /, "-D "); print; break }
+}' | while IFS= read -r rule; do eval "iptables -t \"\$t\" $rule" || exit 1; done || exit 1
+for c in $mine; do iptables -t "$t" -F "$c" || exit 1; done
+for c in $mine; do iptables -t "$t" -X "$c" || exit 1; done`
 
 // Item kinds, also the values of the switch's --skip-cleanup (a fault for tests).
 const (
@@ -57,11 +83,7 @@ func (s NodeState) Cleanup() []CleanupStep {
 			[]string{"sh", "-c", `ip route del "$0" via "$1" 2>/dev/null || true`, r.Dst, r.Via}})
 	}
 	for _, c := range s.Chains {
-		jump := strings.Join(c.Jump, " ")
-		out = append(out, CleanupStep{ItemChain, c.Table + "/" + c.Name, []string{"sh", "-c",
-			`while iptables -t "$0" -D ` + jump + ` 2>/dev/null; do :; done; ` +
-				`if iptables -t "$0" -S "$1" >/dev/null 2>&1; then iptables -t "$0" -F "$1" && iptables -t "$0" -X "$1"; fi`,
-			c.Table, c.Name}})
+		out = append(out, CleanupStep{ItemChain, c.Table + "/" + c.Name, []string{"sh", "-c", chainCleanup, c.Table, c.Name}})
 	}
 	for _, l := range s.Links {
 		out = append(out, CleanupStep{ItemLink, l, []string{"sh", "-c", `if ip link show dev "$0" >/dev/null 2>&1; then ip link del "$0"; fi`, l}})
@@ -118,7 +140,7 @@ func (s NodeState) Leftovers(ctx context.Context, r platform.NodeRunner, node st
 		if err != nil {
 			return nil, fmt.Errorf("%s: iptables-save -t %s: %w", node, c.Table, err)
 		}
-		if seen := ChainPresent(string(rules), c.Name); seen != "" {
+		if seen := chainPresent(string(rules), c); seen != "" {
 			out = append(out, Leftover{node, ItemChain, c.Table + "/" + c.Name, seen})
 		}
 	}
@@ -151,17 +173,21 @@ func RoutePresent(out string, r Route) string {
 	return ""
 }
 
-// ChainPresent finds a chain's declaration or a jump to it in iptables-save output.
-func ChainPresent(out, chain string) string {
+// chainPresent finds the chains' declarations and the jumps to them in iptables-save output.
+func chainPresent(out string, c Chain) string {
 	var seen []string
 	for _, line := range strings.Split(out, "\n") {
 		f := strings.Fields(line)
 		for i, w := range f {
-			if (i == 0 && w == ":"+chain) || (i > 0 && f[i-1] == "-j" && w == chain) {
+			if (i == 0 && strings.HasPrefix(w, ":") && c.matches(w[1:])) || (i > 0 && (f[i-1] == "-j" || f[i-1] == "-g") && c.matches(w)) {
 				seen = append(seen, strings.TrimSpace(line))
 				break
 			}
 		}
+	}
+	// Calico has hundreds of rules: the first few locate it well enough.
+	if len(seen) > 3 {
+		return fmt.Sprintf("%s; and %d more lines", strings.Join(seen[:3], "; "), len(seen)-3)
 	}
 	return strings.Join(seen, "; ")
 }

@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -25,7 +28,7 @@ var kubenetLike = NodeState{
 	Files:  []string{"/etc/cni/net.d/10-k.conflist"},
 	Links:  []string{"cbr0"},
 	Routes: []Route{{Dst: "10.244.1.0/24", Via: "172.18.0.3"}},
-	Chains: []Chain{{Table: "nat", Name: "K-MASQ", Jump: []string{"POSTROUTING", "-s", "10.244.0.0/16", "-j", "K-MASQ"}}},
+	Chains: []Chain{{Table: "nat", Name: "K-MASQ"}},
 }
 
 func TestLeftoversNamesEveryItem(t *testing.T) {
@@ -83,5 +86,65 @@ func TestCleanupOrder(t *testing.T) {
 	}
 	if got := strings.Join(kinds, ","); got != "file,route,chain,link" {
 		t.Errorf("cleanup order %s", got)
+	}
+}
+
+// The chain cleanup runs against stand-in iptables-save and iptables that print a saved table
+// and log what they are asked: the jumps from built-in chains are deleted as saved (comment
+// quoting included), the provider's chains flushed and deleted, and nothing else touched.
+func TestChainCleanupScript(t *testing.T) {
+	if _, err := exec.LookPath("awk"); err != nil {
+		t.Skip("no awk on this host")
+	}
+	dir := t.TempDir()
+	saved := `*nat
+:PREROUTING ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+:cali-nat-outgoing - [0:0]
+:cali-POSTROUTING - [0:0]
+:calico-other - [0:0]
+:KUBE-POSTROUTING - [0:0]
+-A PREROUTING -m comment --comment "cali:6gwbT8clXdHdC1b1" -j cali-PREROUTING-missing
+-A POSTROUTING -m comment --comment "cali:O3lYWMrLQYEMJtB5" -j cali-POSTROUTING
+-A POSTROUTING -m comment --comment "kubernetes postrouting rules" -j KUBE-POSTROUTING
+-A cali-POSTROUTING -j cali-nat-outgoing
+-A calico-other -g cali-nat-outgoing
+COMMIT
+`
+	if err := os.WriteFile(filepath.Join(dir, "saved"), []byte(saved), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	log := filepath.Join(dir, "log")
+	writeExe(t, filepath.Join(dir, "iptables-save"), "#!/bin/sh\ncat "+filepath.Join(dir, "saved")+"\n")
+	writeExe(t, filepath.Join(dir, "iptables"), "#!/bin/sh\nfor a in \"$@\"; do printf '[%s]' \"$a\"; done >>"+log+"\necho >>"+log+"\n")
+	steps := NodeState{Chains: []Chain{{Table: "nat", Name: "cali-*"}}}.Cleanup()
+	if len(steps) != 1 {
+		t.Fatalf("steps %+v", steps)
+	}
+	cmd := exec.Command(steps[0].Argv[0], steps[0].Argv[1:]...)
+	cmd.Env = append(os.Environ(), "PATH="+dir+":"+os.Getenv("PATH"))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("cleanup: %v: %s", err, out)
+	}
+	b, err := os.ReadFile(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "[-t][nat][-D][POSTROUTING][-m][comment][--comment][cali:O3lYWMrLQYEMJtB5][-j][cali-POSTROUTING]\n" +
+		"[-t][nat][-D][calico-other][-g][cali-nat-outgoing]\n" +
+		"[-t][nat][-F][cali-nat-outgoing]\n[-t][nat][-F][cali-POSTROUTING]\n" +
+		"[-t][nat][-X][cali-nat-outgoing]\n[-t][nat][-X][cali-POSTROUTING]\n"
+	if string(b) != want {
+		t.Errorf("iptables calls:\n%s\nwant:\n%s", b, want)
+	}
+	if seen := chainPresent(saved, Chain{Table: "nat", Name: "cali-*"}); !strings.Contains(seen, ":cali-nat-outgoing") || strings.Contains(seen, "KUBE-POSTROUTING") {
+		t.Errorf("chainPresent = %q", seen)
+	}
+}
+
+func writeExe(t *testing.T, path, body string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(body), 0o755); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -130,3 +130,17 @@ func redactSecretOptions(red *redact.Redactor, provider string, opts map[string]
 		}
 	}
 }
+
+// switchableFrom are the installable providers whose node state netconform knows, so that a
+// cluster can be switched away from them.
+func switchableFrom() []string {
+	var out []string
+	for _, name := range installable {
+		if in, _, err := lookupInstaller(name, 0, nil); err == nil {
+			if _, ok := in.(providers.Owner); ok {
+				out = append(out, name)
+			}
+		}
+	}
+	return out
+}

@@ -20,7 +20,6 @@ import (
 	"github.com/netconform/netconform/framework/platform/kind"
 	"github.com/netconform/netconform/framework/results"
 	"github.com/netconform/netconform/providers"
-	"github.com/netconform/netconform/providers/kubenet"
 	"github.com/netconform/netconform/suites"
 )
 
@@ -93,16 +92,6 @@ Exit codes: 0 all checks passed, 1 checks failed, 2 netconform could not run.`,
 	return cmd
 }
 
-// ownedBy says what a provider leaves on a node, for the providers netconform can switch away
-// from.
-func ownedBy(name string) (func(node string, nodes []kube.Node, podSubnet string) providers.NodeState, error) {
-	switch name {
-	case "kubenet":
-		return kubenet.Owned, nil
-	}
-	return nil, fmt.Errorf("switch --from %s: netconform does not yet know what %s leaves on a node (switching from: kubenet)", name, name)
-}
-
 func runSwitch(ctx context.Context, o *switchOptions, out io.Writer) error {
 	now := time.Now()
 	o.complete(now)
@@ -113,10 +102,6 @@ func runSwitch(ctx context.Context, o *switchOptions, out io.Writer) error {
 		if !slices.Contains([]string{providers.ItemFile, providers.ItemLink, providers.ItemRoute, providers.ItemChain}, k) {
 			return &exitError{code: exitCouldNotRun, err: fmt.Errorf("--skip-cleanup %q: want file, link, route or chain", k)}
 		}
-	}
-	owned, err := ownedBy(o.from)
-	if err != nil {
-		return &exitError{code: exitCouldNotRun, err: err}
 	}
 	opts, err := keyValues("--provider-option", o.providerOptions)
 	if err != nil {
@@ -129,6 +114,13 @@ func runSwitch(ctx context.Context, o *switchOptions, out io.Writer) error {
 	insA, _, err := installerFor(o.from, o.mtu, nil)
 	if err != nil {
 		return &exitError{code: exitCouldNotRun, err: err}
+	}
+	ownerA, ok := insA.(providers.Owner)
+	if !ok {
+		return &exitError{code: exitCouldNotRun, err: fmt.Errorf("switch --from %s: netconform does not yet know what %s leaves on a node (switching from: %s)", o.from, o.from, strings.Join(switchableFrom(), ", "))}
+	}
+	if o.from == o.to {
+		return &exitError{code: exitCouldNotRun, err: fmt.Errorf("--from and --to are both %s", o.from)}
 	}
 	insB, healthyB, err := installerFor(o.to, o.mtu, opts)
 	if err != nil {
@@ -154,7 +146,7 @@ func runSwitch(ctx context.Context, o *switchOptions, out io.Writer) error {
 	}
 	rec.SetRedaction(o.red.Bytes)
 	fmt.Fprintf(out, "netconform switch %s: %s -> %s on kind, %d nodes, artifacts %s\n", o.runID, o.from, o.to, o.nodes, o.artifacts)
-	s := &switcher{o: o, rec: rec, out: out, insA: insA, insB: insB, healthyB: healthyB, owned: owned, images: images}
+	s := &switcher{o: o, rec: rec, out: out, insA: insA, insB: insB, healthyB: healthyB, owned: ownerA.Owned, images: images}
 	runErr := s.run(ctx)
 	return finish(rec, runErr, out, o.red)
 }
@@ -168,6 +160,8 @@ type switcher struct {
 	healthyB   providers.Healthy
 	owned      func(node string, nodes []kube.Node, podSubnet string) providers.NodeState
 	images     map[string]string
+	// viewA saw what A's installer wrote: its DaemonSets run on nodes labelled for A only.
+	viewA *switchView
 
 	k       *kind.Kind
 	c       *kube.Client
@@ -227,7 +221,27 @@ func (s *switcher) run(ctx context.Context) (runErr error) {
 		o.podSubnet = s.k.PodSubnet()
 	}
 	s.cluster = providers.Cluster{Client: c, Nodes: s.k, Images: s.k, PodSubnet: s.k.PodSubnet(), ImageRefs: s.images, Out: s.out}
-	if err := s.rec.Phase("networking install: "+o.from, func() error { return s.insA.Install(ctx, s.cluster) }); err != nil {
+	// Every node starts labelled for A, whose DaemonSets select that label: taking the label
+	// off a node takes A's pods off it, the way per-node CNI migrations are done.
+	ac, viewA, err := newSwitchClient(c, networkLabel, o.from)
+	if err != nil {
+		return err
+	}
+	s.viewA = viewA
+	clusterA := s.cluster
+	clusterA.Client = ac
+	if err := s.rec.Phase("networking install: "+o.from, func() error {
+		all, err := c.Nodes(ctx)
+		if err != nil {
+			return err
+		}
+		for _, n := range all {
+			if err := labelNode(ctx, c, n.Name, networkLabel, o.from); err != nil {
+				return err
+			}
+		}
+		return s.insA.Install(ctx, clusterA)
+	}); err != nil {
 		return err
 	}
 	if err := s.rec.Phase("networking ready: "+o.from, func() error {
@@ -299,6 +313,7 @@ func (s *switcher) run(ctx context.Context) (runErr error) {
 		})
 	}
 	if rollErr == nil {
+		_ = s.rec.Phase("remove "+o.from+" workloads", func() error { return s.removeOldWorkloads(ctx) })
 		_ = sleepCtx(ctx, o.settle)
 	}
 	_ = s.rec.Phase("collect probe records", func() error { return s.collectAll(ctx) })
@@ -342,6 +357,9 @@ func (s *switcher) roll(ctx context.Context, n kube.Node, clusterB providers.Clu
 		}
 		return s.publishPeers(ctx)
 	}); err != nil {
+		return err
+	}
+	if err := step(s.o.from+" leaves the node", func() error { return s.oldLeaves(ctx, name) }); err != nil {
 		return err
 	}
 	if err := step("remove "+s.o.from, func() error { return s.removeOld(ctx, name) }); err != nil {
@@ -434,6 +452,59 @@ func (s *switcher) proberLeaves(ctx context.Context, node string) error {
 		}
 		return true, "", nil
 	})
+}
+
+// oldLeaves takes the node's A label off, and waits until no pod of A's DaemonSets is left on
+// it: only then can A's state be removed without A writing it again.
+func (s *switcher) oldLeaves(ctx context.Context, node string) error {
+	if err := labelNode(ctx, s.c, node, networkLabel, ""); err != nil {
+		return err
+	}
+	ds := s.viewA.DaemonSets()
+	if len(ds) == 0 {
+		return nil
+	}
+	return waitPods(ctx, s.c, s.o.drainTimeout, s.o.from+" pods gone from "+node, func(ctx context.Context) (bool, string, error) {
+		cctx, cancel := context.WithTimeout(ctx, s.c.Timeouts.APICall)
+		defer cancel()
+		pods, err := s.c.CoreV1().Pods("").List(cctx, metav1.ListOptions{FieldSelector: "spec.nodeName=" + node})
+		if err != nil {
+			return false, "", err
+		}
+		for _, p := range pods.Items {
+			for _, ref := range p.OwnerReferences {
+				if ref.Kind == "DaemonSet" && slices.Contains(ds, p.Namespace+"/"+ref.Name) {
+					return false, "pod " + p.Namespace + "/" + p.Name + " still there", nil
+				}
+			}
+		}
+		return true, "", nil
+	})
+}
+
+// removeOldWorkloads deletes A's DaemonSets (no node selects them any more) and Deployments
+// once every node is B's: what would otherwise keep running A's code in the cluster.
+func (s *switcher) removeOldWorkloads(ctx context.Context) error {
+	var errs []error
+	del := func(kind, id string, f func(ctx context.Context, ns, name string) error) {
+		ns, name, _ := strings.Cut(id, "/")
+		cctx, cancel := context.WithTimeout(ctx, s.c.Timeouts.APICall)
+		defer cancel()
+		if err := f(cctx, ns, name); err != nil && !apierrors.IsNotFound(err) {
+			errs = append(errs, fmt.Errorf("delete %s %s: %w", kind, id, err))
+		}
+	}
+	for _, id := range s.viewA.DaemonSets() {
+		del("DaemonSet", id, func(ctx context.Context, ns, name string) error {
+			return s.c.AppsV1().DaemonSets(ns).Delete(ctx, name, metav1.DeleteOptions{})
+		})
+	}
+	for _, id := range s.viewA.Deployments() {
+		del("Deployment", id, func(ctx context.Context, ns, name string) error {
+			return s.c.AppsV1().Deployments(ns).Delete(ctx, name, metav1.DeleteOptions{})
+		})
+	}
+	return errors.Join(errs...)
 }
 
 // removeOld runs the old provider's cleanup on the node, leaving out the kinds --skip-cleanup

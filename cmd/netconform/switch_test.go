@@ -59,6 +59,19 @@ func TestSwitchViewRestrictsDaemonSetsAndNodes(t *testing.T) {
 	if got := next.reqs[1].URL.Query().Get("labelSelector"); got != "a=b,"+networkLabel+"=flannel" {
 		t.Errorf("node list selector = %q", got)
 	}
+	// Deployments are remembered, not restricted: they may run on any node.
+	dep := `{"metadata":{"name":"calico-kube-controllers"},"spec":{"template":{"spec":{}}}}`
+	req, _ = http.NewRequest(http.MethodPost, "https://api/apis/apps/v1/namespaces/kube-system/deployments", strings.NewReader(dep))
+	if _, err := v.RoundTrip(req); err != nil {
+		t.Fatal(err)
+	}
+	if sent, _ := io.ReadAll(next.reqs[2].Body); string(sent) != dep {
+		t.Errorf("Deployment body changed: %s", sent)
+	}
+	if got := v.Deployments(); len(got) != 1 || got[0] != "kube-system/calico-kube-controllers" {
+		t.Errorf("Deployments() = %v", got)
+	}
+	next.reqs = next.reqs[:2]
 	// Other requests pass untouched.
 	req, _ = http.NewRequest(http.MethodGet, "https://api/api/v1/nodes/n1", nil)
 	v.RoundTrip(req)

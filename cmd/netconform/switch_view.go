@@ -26,9 +26,13 @@ type switchView struct {
 	label, value string
 	mu           sync.Mutex
 	daemonSets   []string // namespace/name of every DaemonSet the installer wrote
+	deployments  []string // and of every Deployment, left as written
 }
 
-var daemonSetPath = regexp.MustCompile(`^/apis/apps/v1/namespaces/([^/]+)/daemonsets(?:/([^/]+))?$`)
+var (
+	daemonSetPath  = regexp.MustCompile(`^/apis/apps/v1/namespaces/([^/]+)/daemonsets(?:/([^/]+))?$`)
+	deploymentPath = regexp.MustCompile(`^/apis/apps/v1/namespaces/([^/]+)/deployments(?:/([^/]+))?$`)
+)
 
 // newSwitchClient returns a client for the installer of the provider taking over: its
 // DaemonSets run only on nodes labelled label=value.
@@ -55,6 +59,21 @@ func (v *switchView) DaemonSets() []string {
 	return slices.Clone(v.daemonSets)
 }
 
+// Deployments are the Deployments the installer wrote, as namespace/name.
+func (v *switchView) Deployments() []string {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return slices.Clone(v.deployments)
+}
+
+func (v *switchView) remember(list *[]string, id string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if !slices.Contains(*list, id) {
+		*list = append(*list, id)
+	}
+}
+
 func (v *switchView) RoundTrip(req *http.Request) (*http.Response, error) {
 	p := req.URL.Path
 	switch {
@@ -77,16 +96,25 @@ func (v *switchView) RoundTrip(req *http.Request) (*http.Response, error) {
 		if err != nil {
 			return nil, fmt.Errorf("switch: DaemonSet request to %s: %w", p, err)
 		}
-		ns := daemonSetPath.FindStringSubmatch(p)[1]
-		v.mu.Lock()
-		if id := ns + "/" + name; !slices.Contains(v.daemonSets, id) {
-			v.daemonSets = append(v.daemonSets, id)
-		}
-		v.mu.Unlock()
+		v.remember(&v.daemonSets, daemonSetPath.FindStringSubmatch(p)[1]+"/"+name)
 		req = req.Clone(req.Context())
 		req.Body = io.NopCloser(bytes.NewReader(out))
 		req.ContentLength = int64(len(out))
 		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(out)), nil }
+	case req.Method == http.MethodPost && deploymentPath.MatchString(p) && req.GetBody != nil:
+		// Only remembered (to be removed with the provider): a Deployment may run anywhere.
+		body, err := req.GetBody()
+		if err != nil {
+			return nil, err
+		}
+		var d struct {
+			Metadata struct{ Name string } `json:"metadata"`
+		}
+		err = json.NewDecoder(body).Decode(&d)
+		body.Close()
+		if err == nil && d.Metadata.Name != "" {
+			v.remember(&v.deployments, deploymentPath.FindStringSubmatch(p)[1]+"/"+d.Metadata.Name)
+		}
 	}
 	return v.next.RoundTrip(req)
 }

@@ -5,11 +5,14 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
 
+	"github.com/netconform/netconform/framework/kube"
+	"github.com/netconform/netconform/providers"
 	"github.com/netconform/netconform/providers/manifest"
 )
 
@@ -180,5 +183,23 @@ func TestCheckSubnetEnv(t *testing.T) {
 	}
 	if err := CheckSubnetEnv(ParseSubnetEnv("FLANNEL_SUBNET=10.244.1.1/24\n"), "10.244.1.0/24"); err == nil {
 		t.Error("subnet.env without an MTU passed")
+	}
+}
+
+func TestOwnedFollowsTheBackend(t *testing.T) {
+	nodes := []kube.Node{{Name: "a", PodCIDR: "10.244.0.0/24", InternalIP: "172.18.0.2"}, {Name: "b", PodCIDR: "10.244.1.0/24", InternalIP: "172.18.0.3"}}
+	vx := Installer{Options: Options{Backend: BackendVXLAN}}.Owned("a", nodes, "10.244.0.0/16")
+	if !slices.Contains(vx.Links, VXLANDevice) || !slices.Contains(vx.Links, Bridge) || len(vx.Routes) != 0 || !slices.Contains(vx.Files, CNIConfigPath) {
+		t.Errorf("vxlan: %+v", vx)
+	}
+	gw := Installer{Options: Options{Backend: BackendHostGW}}.Owned("a", nodes, "10.244.0.0/16")
+	if slices.Contains(gw.Links, VXLANDevice) || len(gw.Routes) != 1 || gw.Routes[0] != (providers.Route{Dst: "10.244.1.0/24", Via: "172.18.0.3"}) {
+		t.Errorf("host-gw: %+v", gw)
+	}
+	// The conflist Install writes names the network whose host-local directory Owned removes.
+	b, err := CNIConf()
+	var conf struct{ Name string }
+	if err != nil || json.Unmarshal(b, &conf) != nil || "/var/lib/cni/networks/"+conf.Name != IPAMDir {
+		t.Errorf("conflist network %q does not match %s (%v)", conf.Name, IPAMDir, err)
 	}
 }

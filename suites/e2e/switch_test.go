@@ -1,0 +1,116 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/netconform/netconform/framework/results"
+	"github.com/netconform/netconform/providers/kubenet"
+)
+
+// TestSwitchFaults switches a two-node cluster from kubenet to flannel with two faults: the
+// switch leaves kubenet's masquerade chain behind (--skip-cleanup chain), and once the last
+// node is back, traffic to and from the worker's prober is dropped for good. Each must fail its
+// check with the cause and location; the cluster must be gone afterwards.
+func TestSwitchFaults(t *testing.T) {
+	flannelImages := strings.Fields(os.Getenv("NETCONFORM_FLANNEL_IMAGES"))
+	if len(flannelImages) == 0 {
+		t.Fatal("NETCONFORM_FLANNEL_IMAGES must be set (make e2e-test sets it)")
+	}
+	runID := fmt.Sprintf("ncsw-%d", time.Now().Unix()%100000)
+	art := t.TempDir()
+	args := []string{"switch", "--from", "kubenet", "--to", "flannel", "--nodes", "2", "--run-id", runID,
+		"--node-image", nodeImage, "--probe-image", probeImage, "--artifacts", art,
+		"--skip-cleanup", "chain", "--settle", "20s"}
+	for _, ref := range flannelImages {
+		args = append(args, "--provider-image", ref)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, args...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		if left := leftovers(t, runID); len(left) > 0 {
+			t.Errorf("switch left behind: %v", left)
+			netconform(t, 5*time.Minute, "delete", "--name", runID)
+		}
+	})
+
+	cp, worker := runID+"-control-plane", runID+"-worker"
+	var proberIP string
+	// The fault goes in once the last node is back, inside the settle period.
+wait:
+	for {
+		select {
+		case <-done:
+			break wait
+		case <-time.After(300 * time.Millisecond):
+		}
+		if proberIP != "" {
+			continue
+		}
+		r, err := results.Load(filepath.Join(art, "result.json"))
+		if err != nil {
+			continue
+		}
+		for _, p := range r.Phases {
+			if p.Name == "remove kubenet workloads" {
+				proberIP = kubectl(t, cp, "-n", "netconform-switch", "get", "pods", "--field-selector", "spec.nodeName="+worker,
+					"-l", "netconform.io/app=prober", "-o", "jsonpath={.items[0].status.podIP}")
+				for _, dir := range []string{"-s", "-d"} {
+					onNode(t, worker, "iptables", "-I", "FORWARD", dir, proberIP, "-j", "DROP")
+				}
+				t.Logf("dropping traffic of prober %s on %s", proberIP, worker)
+			}
+		}
+	}
+	t.Log(out.String())
+	if proberIP == "" {
+		t.Fatal("the switch ended before its last node was back: no fault injected")
+	}
+	if code := cmd.ProcessState.ExitCode(); code != 1 {
+		t.Fatalf("switch with faults exited %d, want 1 (checks failed)", code)
+	}
+	r := loadResult(t, art)
+	rolled, _ := checkByID(r, "switch/every-node-rolled")
+	if rolled.Status != results.Passed {
+		t.Errorf("every node rolled: %s %s", rolled.Status, rolled.Reason)
+	}
+	left, _ := checkByID(r, "switch/no-leftovers")
+	for _, node := range []string{cp, worker} {
+		if want := node + ": chain nat/" + kubenet.MasqChain + " left behind"; left.Status != results.Failed || !strings.Contains(left.Reason, want) {
+			t.Errorf("leftovers check %s %q, want failed naming %q", left.Status, left.Reason, want)
+		}
+	}
+	dis, _ := checkByID(r, "switch/disruption")
+	if dis.Status != results.Failed || !strings.Contains(dis.Reason, "lost for good") || !strings.Contains(dis.Reason, worker) {
+		t.Errorf("disruption check %s %q, want failed: traffic with %s lost for good", dis.Status, dis.Reason, worker)
+	}
+	for _, c := range r.Checks {
+		if strings.HasPrefix(c.ID, "switch/") {
+			continue
+		}
+		// The suites still ran on flannel; the dropped prober is not one of their agents.
+		if c.Status == results.Failed {
+			t.Errorf("suite check %s failed after the switch: %s", c.ID, c.Reason)
+		}
+	}
+	if left := leftovers(t, runID); len(left) > 0 {
+		t.Errorf("switch left behind: %v", left)
+	}
+}
