@@ -42,6 +42,9 @@ type switchOptions struct {
 	// keepOldRoutes keeps, on a switched node, the old provider's routes to nodes not switched
 	// yet, until those switch: the old routes then join the two networks during the migration.
 	keepOldRoutes bool
+	// platform is kind or aws; aws plans the kops flow (switch_aws.go).
+	platform string
+	aws      switchAWSOptions
 }
 
 // Switch timeouts, beside kube.Timeouts.
@@ -89,12 +92,17 @@ Exit codes: 0 all checks passed, 1 checks failed, 2 netconform could not run.`,
 	f.DurationVar(&o.maxOutage, "max-outage", 0, "fail when any outage lasts longer (0: report outages, fail only on connectivity not recovered)")
 	f.BoolVar(&o.keepOldRoutes, "keep-old-routes", false, "keep A's routes to nodes not switched yet on switched nodes until those switch (joins A's and B's nodes during the migration)")
 	f.StringSliceVar(&o.skipCleanup, "skip-cleanup", nil, "for tests: leave these kinds of A's state on the nodes (file, link, route, chain)")
+	f.StringVar(&o.platform, "platform", "kind", "where the cluster runs: kind, or aws (with --dry-run: prints the kops plan)")
+	o.aws.addFlags(f)
 	return cmd
 }
 
 func runSwitch(ctx context.Context, o *switchOptions, out io.Writer) error {
 	now := time.Now()
 	o.complete(now)
+	if o.platform != "kind" || o.aws.dryRun {
+		return runSwitchAWS(o, out)
+	}
 	if o.from == "" || o.to == "" {
 		return &exitError{code: exitCouldNotRun, err: errors.New("--from and --to are required")}
 	}

@@ -42,12 +42,22 @@ type Timeouts struct {
 	Validate time.Duration // kops validate cluster --wait: until nodes and system pods are ready
 	Export   time.Duration // kops export kubecfg
 	Delete   time.Duration // kops delete cluster --yes
+	// Switch's rolling update (kops rolling-update cluster --yes) as a whole. Zero: a budget
+	// per instance (control plane and nodes) of Drain, PostDrainDelay, RollValidation and
+	// rollLaunch, so it grows with the cluster.
+	Roll time.Duration
+	// RollValidation is kops rolling-update's --validation-timeout: how long kops waits for
+	// the cluster to validate after each instance it replaces.
+	RollValidation time.Duration
+	// Drain is kops rolling-update's --drain-timeout: how long kops waits for a node to drain.
+	Drain time.Duration
 }
 
 // DefaultTimeouts are the timeouts used when Config.Timeouts leaves one at zero.
 func DefaultTimeouts() Timeouts {
 	return Timeouts{Create: 5 * time.Minute, Spec: 2 * time.Minute, Update: 30 * time.Minute,
-		Validate: 20 * time.Minute, Export: 2 * time.Minute, Delete: 30 * time.Minute}
+		Validate: 20 * time.Minute, Export: 2 * time.Minute, Delete: 30 * time.Minute,
+		RollValidation: 15 * time.Minute, Drain: 5 * time.Minute}
 }
 
 // validateMargin lets kops report its own --wait timeout before netconform's deadline hits.
@@ -84,6 +94,8 @@ type Config struct {
 	Env []string
 	// Timeouts for each step; zero fields take DefaultTimeouts'.
 	Timeouts Timeouts
+	// PostDrainDelay is kops rolling-update's --post-drain-delay (zero: kops' default).
+	PostDrainDelay time.Duration
 }
 
 // Defaults.
@@ -167,7 +179,13 @@ func New(cfg Config, opts ...Option) (*AWS, error) {
 	if cfg.ArtifactsDir == "" {
 		cfg.ArtifactsDir = filepath.Join("_artifacts", cfg.RunID)
 	}
+	if cfg.PostDrainDelay < 0 {
+		return nil, fmt.Errorf("aws: post-drain delay %s is negative", cfg.PostDrainDelay)
+	}
 	cfg.Timeouts = withDefaults(cfg.Timeouts)
+	if cfg.Timeouts.Roll <= 0 {
+		cfg.Timeouts.Roll = rollBudget(cfg)
+	}
 	a := &AWS{cfg: cfg, networking: n.WithOptions(cfg.Options, cfg.NodeCount), out: io.Discard}
 	a.kops = &kops.CLI{Bin: cfg.Kops, State: cfg.StateStore, Env: cfg.Env}
 	for _, o := range opts {
@@ -181,6 +199,7 @@ func withDefaults(t Timeouts) Timeouts {
 	for _, p := range []struct{ v, def *time.Duration }{
 		{&t.Create, &d.Create}, {&t.Spec, &d.Spec}, {&t.Update, &d.Update},
 		{&t.Validate, &d.Validate}, {&t.Export, &d.Export}, {&t.Delete, &d.Delete},
+		{&t.RollValidation, &d.RollValidation}, {&t.Drain, &d.Drain},
 	} {
 		if *p.v <= 0 {
 			*p.v = *p.def

@@ -36,6 +36,14 @@ func specPatch(clusterName string, n Networking) ([]byte, error) {
 // (kops get cluster -o yaml), keeping everything else as kops wrote it. It refuses a document
 // for another cluster, or one whose spec.networking selects a different provider.
 func mergeSpec(generated []byte, clusterName string, n Networking) ([]byte, error) {
+	return editCluster(generated, clusterName, func(spec map[string]any) error {
+		return mergeCluster(spec, clusterName, n)
+	})
+}
+
+// editCluster applies edit to the spec of the one Cluster document for clusterName in what
+// kops printed, and renders every document back, the others unchanged.
+func editCluster(generated []byte, clusterName string, edit func(spec map[string]any) error) ([]byte, error) {
 	var out [][]byte
 	clusters := 0
 	for _, raw := range splitDocuments(generated) {
@@ -51,7 +59,15 @@ func mergeSpec(generated []byte, clusterName string, n Networking) ([]byte, erro
 		}
 		if doc["kind"] == "Cluster" {
 			clusters++
-			if err := mergeCluster(doc, clusterName, n); err != nil {
+			md, _ := doc["metadata"].(map[string]any)
+			if name, _ := md["name"].(string); name != clusterName {
+				return nil, fmt.Errorf("kops printed the spec of cluster %q, want %q", name, clusterName)
+			}
+			spec, ok := doc["spec"].(map[string]any)
+			if !ok {
+				return nil, fmt.Errorf("cluster %s: spec is missing or not a mapping", clusterName)
+			}
+			if err := edit(spec); err != nil {
 				return nil, err
 			}
 		}
@@ -71,28 +87,33 @@ func mergeSpec(generated []byte, clusterName string, n Networking) ([]byte, erro
 	return bytes.Join(out, []byte("---\n")), nil
 }
 
-func mergeCluster(doc map[string]any, clusterName string, n Networking) error {
-	md, _ := doc["metadata"].(map[string]any)
-	if name, _ := md["name"].(string); name != clusterName {
-		return fmt.Errorf("kops printed the spec of cluster %q, want %q", name, clusterName)
-	}
-	spec, ok := doc["spec"].(map[string]any)
-	if !ok {
-		return fmt.Errorf("cluster %s: spec is missing or not a mapping", clusterName)
-	}
+// selectedProviders are the provider keys set under spec.networking, sorted; it creates an
+// empty spec.networking when there is none.
+func selectedProviders(spec map[string]any) (map[string]any, []string) {
 	nw, ok := spec["networking"].(map[string]any)
 	if !ok {
 		nw = map[string]any{}
 		spec["networking"] = nw
 	}
-	var others []string
+	var set []string
 	for _, k := range networkingKeys() {
-		if _, set := nw[k]; set && k != n.SpecKey {
+		if _, ok := nw[k]; ok {
+			set = append(set, k)
+		}
+	}
+	sort.Strings(set)
+	return nw, set
+}
+
+func mergeCluster(spec map[string]any, clusterName string, n Networking) error {
+	nw, set := selectedProviders(spec)
+	var others []string
+	for _, k := range set {
+		if k != n.SpecKey {
 			others = append(others, k)
 		}
 	}
 	if len(others) > 0 {
-		sort.Strings(others)
 		return fmt.Errorf("cluster %s: spec.networking selects %s, not %s: was the cluster created with another --networking?", clusterName, strings.Join(others, ", "), n.SpecKey)
 	}
 	block, _ := nw[n.SpecKey].(map[string]any)
