@@ -24,6 +24,9 @@ type NodeState struct {
 	Links []string
 	// Routes are routes the provider wrote.
 	Routes []Route
+	// RouteProtocols are routing protocol numbers the provider marks its routes with (ip route
+	// ... proto N): every route with one is the provider's.
+	RouteProtocols []string
 	// Chains are iptables chains of the provider's own, with the rule that jumps to each.
 	Chains []Chain
 }
@@ -32,9 +35,24 @@ type NodeState struct {
 type Route struct{ Dst, Via string }
 
 // Chain is an iptables chain in Table, or every chain whose name starts with a prefix when
-// Name ends in "*" (Calico's cali-*). Rules elsewhere that jump to it are the provider's too.
+// Name ends in "*" (Calico's cali-*). Rules elsewhere that jump to it are the provider's too,
+// and so are rules in other chains whose comment starts with Comment, when set (Calico marks
+// the rules it adds to built-in chains "cali:...").
 type Chain struct {
-	Table, Name string
+	Table, Name, Comment string
+}
+
+// commented says whether the rule's fields carry a comment starting with the chain's Comment.
+func (c Chain) commented(f []string) bool {
+	if c.Comment == "" {
+		return false
+	}
+	for i := 0; i+1 < len(f); i++ {
+		if f[i] == "--comment" && strings.HasPrefix(strings.TrimPrefix(f[i+1], `"`), c.Comment) {
+			return true
+		}
+	}
+	return false
 }
 
 // matches says whether the chain name is this one or one of its prefix.
@@ -46,13 +64,15 @@ func (c Chain) matches(name string) bool {
 }
 
 // chainCleanup removes the chains of table $0 matching the shell pattern $1: first the rules of
-// other chains that jump or go to them (found in iptables-save, however they were written),
-// then their rules, then the chains.
-const chainCleanup = `t=$0 p=$1
+// other chains that jump or go to them, or whose comment starts with $2 when given (found in
+// iptables-save, however they were written), then their rules, then the chains.
+const chainCleanup = `t=$0 p=$1 cm=$2
 mine=$(iptables-save -t "$t" | sed -n 's/^:\([^ ]*\) .*/\1/p' | while read -r c; do case "$c" in $p) echo "$c";; esac; done)
-[ -n "$mine" ] || exit 0
-iptables-save -t "$t" | awk -v mine=" $(echo $mine) " '$1 == "-A" && index(mine, " " $2 " ") == 0 {
-  for (i = 3; i < NF; i++) if (($i == "-j" || $i == "-g") && index(mine, " " $(i+1) " ") > 0) { sub(/^-A /, "-D "); print; break }
+iptables-save -t "$t" | awk -v mine=" $(echo $mine) " -v cm="$cm" '$1 == "-A" && index(mine, " " $2 " ") == 0 {
+  for (i = 3; i < NF; i++) {
+    c = $(i+1); sub(/^"/, "", c)
+    if ((($i == "-j" || $i == "-g") && index(mine, " " $(i+1) " ") > 0) || ($i == "--comment" && cm != "" && index(c, cm) == 1)) { sub(/^-A /, "-D "); print; break }
+  }
 }' | while IFS= read -r rule; do eval "iptables -t \"\$t\" $rule" || exit 1; done || exit 1
 for c in $mine; do iptables -t "$t" -F "$c" || exit 1; done
 for c in $mine; do iptables -t "$t" -X "$c" || exit 1; done`
@@ -82,8 +102,11 @@ func (s NodeState) Cleanup() []CleanupStep {
 		out = append(out, CleanupStep{ItemRoute, r.Dst + " via " + r.Via,
 			[]string{"sh", "-c", `ip route del "$0" via "$1" 2>/dev/null || true`, r.Dst, r.Via}})
 	}
+	for _, p := range s.RouteProtocols {
+		out = append(out, CleanupStep{ItemRoute, "proto " + p, []string{"ip", "route", "flush", "proto", p}})
+	}
 	for _, c := range s.Chains {
-		out = append(out, CleanupStep{ItemChain, c.Table + "/" + c.Name, []string{"sh", "-c", chainCleanup, c.Table, c.Name}})
+		out = append(out, CleanupStep{ItemChain, c.Table + "/" + c.Name, []string{"sh", "-c", chainCleanup, c.Table, c.Name, c.Comment}})
 	}
 	for _, l := range s.Links {
 		out = append(out, CleanupStep{ItemLink, l, []string{"sh", "-c", `if ip link show dev "$0" >/dev/null 2>&1; then ip link del "$0"; fi`, l}})
@@ -122,6 +145,15 @@ func (s NodeState) Leftovers(ctx context.Context, r platform.NodeRunner, node st
 	for _, l := range s.Links {
 		if seen := LinkPresent(string(links), l); seen != "" {
 			out = append(out, Leftover{node, ItemLink, l, seen})
+		}
+	}
+	for _, p := range s.RouteProtocols {
+		b, err := r.RunOnNode(ctx, node, []string{"ip", "-o", "route", "show", "proto", p}, nil)
+		if err != nil {
+			return nil, fmt.Errorf("%s: list routes of proto %s: %w", node, p, err)
+		}
+		if seen := strings.TrimSpace(string(b)); seen != "" {
+			out = append(out, Leftover{node, ItemRoute, "proto " + p, strings.ReplaceAll(seen, "\n", "; ")})
 		}
 	}
 	if !skipRoutes && len(s.Routes) > 0 {
@@ -179,7 +211,7 @@ func chainPresent(out string, c Chain) string {
 	for _, line := range strings.Split(out, "\n") {
 		f := strings.Fields(line)
 		for i, w := range f {
-			if (i == 0 && strings.HasPrefix(w, ":") && c.matches(w[1:])) || (i > 0 && (f[i-1] == "-j" || f[i-1] == "-g") && c.matches(w)) {
+			if (i == 0 && strings.HasPrefix(w, ":") && c.matches(w[1:])) || (i > 0 && (f[i-1] == "-j" || f[i-1] == "-g") && c.matches(w)) || (i == 0 && w == "-A" && c.commented(f)) {
 				seen = append(seen, strings.TrimSpace(line))
 				break
 			}

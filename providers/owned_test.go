@@ -104,11 +104,13 @@ func TestChainCleanupScript(t *testing.T) {
 :cali-POSTROUTING - [0:0]
 :calico-other - [0:0]
 :KUBE-POSTROUTING - [0:0]
--A PREROUTING -m comment --comment "cali:6gwbT8clXdHdC1b1" -j cali-PREROUTING-missing
+-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-POSTROUTING
 -A POSTROUTING -m comment --comment "cali:O3lYWMrLQYEMJtB5" -j cali-POSTROUTING
 -A POSTROUTING -m comment --comment "kubernetes postrouting rules" -j KUBE-POSTROUTING
 -A cali-POSTROUTING -j cali-nat-outgoing
 -A calico-other -g cali-nat-outgoing
+-A POSTROUTING -m comment --comment "cali:S93hcgKJrXEqnTfs" -m mark --mark 0x10000/0x10000 -j ACCEPT
+-A POSTROUTING -m comment --comment "other:cali:x" -j ACCEPT
 COMMIT
 `
 	if err := os.WriteFile(filepath.Join(dir, "saved"), []byte(saved), 0o644); err != nil {
@@ -117,7 +119,7 @@ COMMIT
 	log := filepath.Join(dir, "log")
 	writeExe(t, filepath.Join(dir, "iptables-save"), "#!/bin/sh\ncat "+filepath.Join(dir, "saved")+"\n")
 	writeExe(t, filepath.Join(dir, "iptables"), "#!/bin/sh\nfor a in \"$@\"; do printf '[%s]' \"$a\"; done >>"+log+"\necho >>"+log+"\n")
-	steps := NodeState{Chains: []Chain{{Table: "nat", Name: "cali-*"}}}.Cleanup()
+	steps := NodeState{Chains: []Chain{{Table: "nat", Name: "cali-*", Comment: "cali:"}}}.Cleanup()
 	if len(steps) != 1 {
 		t.Fatalf("steps %+v", steps)
 	}
@@ -132,12 +134,17 @@ COMMIT
 	}
 	want := "[-t][nat][-D][POSTROUTING][-m][comment][--comment][cali:O3lYWMrLQYEMJtB5][-j][cali-POSTROUTING]\n" +
 		"[-t][nat][-D][calico-other][-g][cali-nat-outgoing]\n" +
+		"[-t][nat][-D][POSTROUTING][-m][comment][--comment][cali:S93hcgKJrXEqnTfs][-m][mark][--mark][0x10000/0x10000][-j][ACCEPT]\n" +
 		"[-t][nat][-F][cali-nat-outgoing]\n[-t][nat][-F][cali-POSTROUTING]\n" +
 		"[-t][nat][-X][cali-nat-outgoing]\n[-t][nat][-X][cali-POSTROUTING]\n"
 	if string(b) != want {
 		t.Errorf("iptables calls:\n%s\nwant:\n%s", b, want)
 	}
-	if seen := chainPresent(saved, Chain{Table: "nat", Name: "cali-*"}); !strings.Contains(seen, ":cali-nat-outgoing") || strings.Contains(seen, "KUBE-POSTROUTING") {
+	if seen := chainPresent(saved, Chain{Table: "nat", Name: "cali-*", Comment: "cali:"}); !strings.Contains(seen, ":cali-nat-outgoing") || strings.Contains(seen, "KUBE-POSTROUTING") {
+		t.Errorf("chainPresent = %q", seen)
+	}
+	// Only the comment is left: still a leftover.
+	if seen := chainPresent("-A FORWARD -m comment --comment \"cali:mp77cMpurHhyjLrM\" -j MARK --set-xmark 0x10000/0x10000\n", Chain{Table: "filter", Name: "cali-*", Comment: "cali:"}); !strings.Contains(seen, "cali:mp77") {
 		t.Errorf("chainPresent = %q", seen)
 	}
 }

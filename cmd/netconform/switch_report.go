@@ -349,7 +349,7 @@ func (s *switcher) reportLeftovers(ctx context.Context) {
 }
 
 func itemCount(s providers.NodeState, skipRoutes bool) int {
-	n := len(s.Files) + len(s.Links) + len(s.Chains)
+	n := len(s.Files) + len(s.Links) + len(s.Chains) + len(s.RouteProtocols)
 	if !skipRoutes {
 		n += len(s.Routes)
 	}

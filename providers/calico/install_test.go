@@ -167,3 +167,27 @@ func TestOptionsRefuseWhatCannotRunHere(t *testing.T) {
 		t.Error("canal accepted an option")
 	}
 }
+
+// The CNI config Owned removes is the one the rendered install-cni writes (CNI_CONF_NAME).
+func TestOwnedNamesTheRenderedConfig(t *testing.T) {
+	for _, canal := range []bool{false, true} {
+		o := Options{EncapsulationMode: EncapVXLAN, PodCIDR: "10.244.0.0/16", Canal: canal}
+		_, objs := render(t, o)
+		ds := find[*appsv1.DaemonSet](t, objs)
+		var name string
+		for _, c := range ds.Spec.Template.Spec.InitContainers {
+			for _, e := range c.Env {
+				if e.Name == "CNI_CONF_NAME" {
+					name = e.Value
+				}
+			}
+		}
+		s := Installer{Options: o}.Owned("n", nil, "10.244.0.0/16")
+		if name == "" || s.Files[0] != "/etc/cni/net.d/"+name {
+			t.Errorf("canal=%v: install-cni writes %q, Owned removes %v", canal, name, s.Files)
+		}
+		if len(s.Chains) < 4 || len(s.RouteProtocols) != 1 {
+			t.Errorf("canal=%v: chains %v, route protocols %v", canal, s.Chains, s.RouteProtocols)
+		}
+	}
+}
