@@ -49,11 +49,13 @@ e2e-switch:
 
 # The compatibility matrix: each provider in PROVIDERS on a fresh kind cluster, one after another,
 # from one node image; writes matrix.md and matrix.json under $(MATRIX_DIR) (default
-# _artifacts/matrix-<time>). Entries may carry options: flannel:backend=host-gw.
+# _artifacts/matrix-<time>). Entries may carry options: flannel:backend=host-gw. SWITCHES are
+# rolling provider switches (FROM->TO), the matrix's "switch from" dimension.
 PROVIDERS ?= kubenet flannel kube-router calico canal cilium
+SWITCHES ?= kubenet->flannel flannel->calico calico->cilium
 .PHONY: matrix
 matrix:
-	PROVIDERS="$(PROVIDERS)" scripts/matrix.sh
+	PROVIDERS="$(PROVIDERS)" SWITCHES="$(SWITCHES)" scripts/matrix.sh
 
 # The cluster end-to-end tests: a full kubenet run, broken-cluster tests, interrupts, a switch
 # with faults (kubenet to flannel).

@@ -7,12 +7,15 @@
 # An entry is a provider name or kops --networking value, optionally followed by
 # :KEY=VALUE[,KEY=VALUE] provider options. Results go to $MATRIX_DIR (default
 # _artifacts/matrix-<time>), one directory per entry, with matrix.md and matrix.json beside them.
+# SWITCHES are provider switches, FROM->TO[:KEY=VALUE,...] (options of TO), each a rolling
+# `netconform switch` on a fresh cluster: the matrix's "switch from" dimension (column FROM -> TO).
 # A provider that cannot be installed here still gets a column saying why. Exit status: 0 when
 # every run passed, 1 when any failed or could not run (the matrix is written either way).
 set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 PROVIDERS=${PROVIDERS:-kubenet flannel kube-router calico canal cilium}
+SWITCHES=${SWITCHES:-}
 K8S_VERSION=${K8S_VERSION:-v1.34.4}
 NODES=${NODES:-3}
 out=${MATRIX_DIR:-_artifacts/matrix-$(date -u +%Y%m%d-%H%M%S)}
@@ -28,21 +31,44 @@ set +e
 
 rc=0
 results=()
-for entry in $PROVIDERS; do
+# entries are PROVIDERS, then SWITCHES marked with a leading '>'.
+entries=$PROVIDERS
+for sw in $SWITCHES; do entries="$entries >$sw"; done
+for entry in $entries; do
+  from=""
+  case "$entry" in
+  '>'*)
+    entry=${entry#>}
+    from=${entry%%->*}
+    entry=${entry#*->}
+    ;;
+  esac
   provider=${entry%%:*}
-  dir=$out/$(echo "$entry" | tr ':=,/' '_-__')
-  args=(run --provider "$provider" --nodes "$NODES" --node-image "$node_image" --probe-image "$probe_image" --artifacts "$dir")
+  name=$entry
+  [ -n "$from" ] && name="$from-to-$entry"
+  dir=$out/$(echo "$name" | tr ':=,/' '_-__')
+  if [ -n "$from" ]; then
+    args=(switch --from "$from" --to "$provider" --nodes "$NODES" --node-image "$node_image" --probe-image "$probe_image" --artifacts "$dir")
+  else
+    args=(run --provider "$provider" --nodes "$NODES" --node-image "$node_image" --probe-image "$probe_image" --artifacts "$dir")
+  fi
   if [ "$entry" != "$provider" ]; then
     IFS=, read -ra opts <<<"${entry#*:}"
     for kv in "${opts[@]}"; do args+=(--provider-option "$kv"); done
   fi
-  log "$entry: start"
+  log "$name: start"
   start=$SECONDS
-  if ! images=$(scripts/provider-images.sh "$provider"); then
+  images=""
+  failed_images=""
+  for p in $from $provider; do
+    if ! more=$(scripts/provider-images.sh "$p"); then failed_images=$p; break; fi
+    images="$images $more"
+  done
+  if [ -n "$failed_images" ]; then
     # No image, no run: leave a result that says so, for the matrix.
     mkdir -p "$dir"
-    jq -n --arg p "$provider" --arg img "$node_image" --arg e "building the provider images failed (scripts/provider-images.sh $provider; logs under /var/cache/netconform/logs)" \
-      '{schemaVersion: 1, runID: "images-failed", provider: $p, platform: "kind", nodeImage: $img, started: (now | todate), complete: true, error: $e, phases: [], checks: []}' >"$dir/result.json"
+    jq -n --arg p "$provider" --arg from "$from" --arg img "$node_image" --arg e "building the provider images failed (scripts/provider-images.sh $failed_images; logs under /var/cache/netconform/logs)" \
+      '{schemaVersion: 1, runID: "images-failed", provider: $p, platform: "kind", nodeImage: $img, started: (now | todate), complete: true, error: $e, phases: [], checks: []} + (if $from != "" then {switchFrom: $from} else {} end)' >"$dir/result.json"
     results+=("$dir/result.json")
     rc=1
     continue
@@ -52,7 +78,7 @@ for entry in $PROVIDERS; do
   code=$?
   [ "$code" -ne 0 ] && rc=1
   summary=$(jq -r '"\(.checks | map(select(.status == "passed")) | length) passed, \(.checks | map(select(.status == "failed")) | length) failed, \(.checks | map(select(.status == "skipped")) | length) skipped" + (if .error then "; could not run: " + .error else "" end)' "$dir/result.json" 2>/dev/null || echo "no result")
-  log "$entry: exit $code in $((SECONDS - start)) s: $summary (log $dir.log)"
+  log "$name: exit $code in $((SECONDS - start)) s: $summary (log $dir.log)"
   [ -f "$dir/result.json" ] && results+=("$dir/result.json")
 done
 
