@@ -44,6 +44,9 @@ type Healthy struct {
 	// MTUOnRoutes: the provider keeps devices (pods' eth0, veths) at the underlay MTU and puts
 	// the encapsulation's limit on the pods' routes instead (cilium).
 	MTUOnRoutes bool
+	// PolicyOff, when set, says why this configuration does not enforce NetworkPolicy although
+	// the provider can (kube-router with its firewall off).
+	PolicyOff string
 }
 
 // PodMTU is the MTU pods must have: the configured MTU when the user set one, else the

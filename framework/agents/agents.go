@@ -33,7 +33,8 @@ const (
 	Host             = "probe-host"
 	ServiceName      = "probe"
 	appLabel         = "app.kubernetes.io/name"
-	roleLabel        = "netconform.io/agent"
+	// RoleLabel carries an agent pod's role (PodA, PodB, Host): policies select agents by it.
+	RoleLabel = "netconform.io/agent"
 )
 
 // Agent is one running probe agent.
@@ -212,7 +213,7 @@ func createOrReplaceDaemonSet(ctx context.Context, c *kube.Client, ds *appsv1.Da
 }
 
 func daemonSet(ns, name, image string, hostNetwork bool) *appsv1.DaemonSet {
-	labels := map[string]string{appLabel: "netconform-probe", roleLabel: name, "netconform.io/pod-network": strconv.FormatBool(!hostNetwork)}
+	labels := map[string]string{appLabel: "netconform-probe", RoleLabel: name, "netconform.io/pod-network": strconv.FormatBool(!hostNetwork)}
 	env := []corev1.EnvVar{
 		{Name: "NODE_NAME", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "spec.nodeName"}}},
 		{Name: "POD_NAME", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.name"}}},
@@ -227,7 +228,7 @@ func daemonSet(ns, name, image string, hostNetwork bool) *appsv1.DaemonSet {
 	return &appsv1.DaemonSet{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: labels},
 		Spec: appsv1.DaemonSetSpec{
-			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{roleLabel: name}},
+			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{RoleLabel: name}},
 			UpdateStrategy: appsv1.DaemonSetUpdateStrategy{Type: appsv1.RollingUpdateDaemonSetStrategyType,
 				RollingUpdate: &appsv1.RollingUpdateDaemonSet{MaxUnavailable: ptr(intstr.FromString("100%"))}},
 			Template: corev1.PodTemplateSpec{
@@ -266,7 +267,7 @@ func Discover(ctx context.Context, c *kube.Client, ns string) (*Fleet, error) {
 	}
 	f := &Fleet{c: c, Namespace: ns, Agents: map[string]map[string]Agent{PodA: {}, PodB: {}, Host: {}}}
 	for _, p := range pods.Items {
-		role := p.Labels[roleLabel]
+		role := p.Labels[RoleLabel]
 		if _, ok := f.Agents[role]; !ok || p.DeletionTimestamp != nil {
 			continue
 		}

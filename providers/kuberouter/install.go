@@ -238,7 +238,13 @@ type Installer struct {
 var _ providers.Installer = Installer{}
 
 // Healthy implements the installer's expectation of a node.
-func (Installer) Healthy() providers.Healthy { return Healthy() }
+func (in Installer) Healthy() providers.Healthy {
+	h := Healthy()
+	if !in.Options.NetworkPolicy {
+		h.PolicyOff = "kube-router runs with networkPolicy=false (--run-firewall=false)"
+	}
+	return h
+}
 
 // Install implements providers.Installer: it applies the manifest, waits until the DaemonSet is
 // rolled out on every node, then until every node has its pod CIDR in its CNI config and a

@@ -140,8 +140,14 @@ func TestKubenet(t *testing.T) {
 	}
 	r := loadResult(t, art)
 	passed, failed, skipped := r.Counts()
-	if failed != 0 || skipped != 0 || passed < 18 || !r.Complete || r.Nodes != 3 {
+	if failed != 0 || skipped != 1 || passed < 18 || !r.Complete || r.Nodes != 3 {
 		t.Fatalf("healthy kubenet: %d passed, %d failed, %d skipped, complete=%v, nodes=%d", passed, failed, skipped, r.Complete, r.Nodes)
+	}
+	// The one skip: kubenet does not enforce NetworkPolicy, and the check says so.
+	for _, c := range r.Checks {
+		if c.Status == results.Skipped && (c.Suite != "policy" || !strings.Contains(c.Reason, "not-applicable: kubenet does not enforce NetworkPolicy")) {
+			t.Errorf("unexpected skip %s: %s", c.ID, c.Reason)
+		}
 	}
 	for _, want := range []string{"cluster create", "networking install", "networking ready", "suites"} {
 		found := false
@@ -305,6 +311,26 @@ func TestKubenet(t *testing.T) {
 			t.Errorf("quota: %s %q", c.Status, c.Reason)
 		}
 		expectPassed(t, "route-quota", "--route-quota", "3")
+	})
+
+	t.Run("a provider said to enforce NetworkPolicy that does not fails the policy check", func(t *testing.T) {
+		// kubenet enforces nothing: checked as calico, the deny-all policy must be seen not to
+		// block, pair by pair, and the policies must be gone afterwards.
+		r, code := check(t, "policy", "--provider", "calico")
+		if code != 1 {
+			t.Fatalf("check exited %d, want 1", code)
+		}
+		c, ok := checkByID(r, "policy/a-deny-all-ingress-policy-isolates-the-pods-it-selects-and-an-allow-rule-admits-the-pods-it-names")
+		if !ok || c.Status != results.Failed || !strings.Contains(c.Reason, "expected blocked (timeout or refused), observed ok") || !strings.Contains(c.Reason, worker2) {
+			t.Errorf("policy check %s: %q, want failed naming pairs that were not blocked", c.Status, c.Reason)
+		}
+		if left := kubectl(t, cp, "-n", "netconform", "get", "networkpolicy", "-o", "name"); left != "" {
+			t.Errorf("policies left behind: %s", left)
+		}
+		r, code = check(t, "policy")
+		if c, _ := checkByID(r, "policy/a-deny-all-ingress-policy-isolates-the-pods-it-selects-and-an-allow-rule-admits-the-pods-it-names"); code != 0 || c.Status != results.Skipped {
+			t.Errorf("as kubenet: exit %d, policy check %s %q, want skipped", code, c.Status, c.Reason)
+		}
 	})
 
 	t.Run("CoreDNS scaled to zero fails DNS and only DNS", func(t *testing.T) {
