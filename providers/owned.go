@@ -36,19 +36,19 @@ type Route struct{ Dst, Via string }
 
 // Chain is an iptables chain in Table, or every chain whose name starts with a prefix when
 // Name ends in "*" (Calico's cali-*). Rules elsewhere that jump to it are the provider's too,
-// and so are rules in other chains whose comment starts with Comment, when set (Calico marks
-// the rules it adds to built-in chains "cali:...").
+// and so are rules in other chains that contain one of Rules, as iptables-save prints them
+// without quotes (Calico comments the rules it adds to built-in chains "--comment cali:...";
+// kube-router's masquerade rule matches "--match-set kube-router-pod-subnets").
 type Chain struct {
-	Table, Name, Comment string
+	Table, Name string
+	Rules       []string
 }
 
-// commented says whether the rule's fields carry a comment starting with the chain's Comment.
-func (c Chain) commented(f []string) bool {
-	if c.Comment == "" {
-		return false
-	}
-	for i := 0; i+1 < len(f); i++ {
-		if f[i] == "--comment" && strings.HasPrefix(strings.TrimPrefix(f[i+1], `"`), c.Comment) {
+// marked says whether a saved rule line contains one of the chain's Rules.
+func (c Chain) marked(line string) bool {
+	line = strings.ReplaceAll(line, `"`, "")
+	for _, m := range c.Rules {
+		if strings.Contains(line, m) {
 			return true
 		}
 	}
@@ -64,15 +64,17 @@ func (c Chain) matches(name string) bool {
 }
 
 // chainCleanup removes the chains of table $0 matching the shell pattern $1: first the rules of
-// other chains that jump or go to them, or whose comment starts with $2 when given (found in
+// other chains that jump or go to them, or that contain one of the markers $2... (found in
 // iptables-save, however they were written), then their rules, then the chains.
-const chainCleanup = `t=$0 p=$1 cm=$2
+const chainCleanup = `t=$0 p=$1
+shift
+marks=$(printf '%s\n' "$@")
 mine=$(iptables-save -t "$t" | sed -n 's/^:\([^ ]*\) .*/\1/p' | while read -r c; do case "$c" in $p) echo "$c";; esac; done)
-iptables-save -t "$t" | awk -v mine=" $(echo $mine) " -v cm="$cm" '$1 == "-A" && index(mine, " " $2 " ") == 0 {
-  for (i = 3; i < NF; i++) {
-    c = $(i+1); sub(/^"/, "", c)
-    if ((($i == "-j" || $i == "-g") && index(mine, " " $(i+1) " ") > 0) || ($i == "--comment" && cm != "" && index(c, cm) == 1)) { sub(/^-A /, "-D "); print; break }
-  }
+iptables-save -t "$t" | awk -v mine=" $(echo $mine) " -v marks="$marks" 'BEGIN { n = split(marks, m, "\n") }
+$1 == "-A" && index(mine, " " $2 " ") == 0 {
+  l = $0; gsub(/"/, "", l)
+  for (k = 1; k <= n; k++) if (m[k] != "" && index(l, m[k]) > 0) { sub(/^-A /, "-D "); print; next }
+  for (i = 3; i < NF; i++) if (($i == "-j" || $i == "-g") && index(mine, " " $(i+1) " ") > 0) { sub(/^-A /, "-D "); print; next }
 }' | while IFS= read -r rule; do eval "iptables -t \"\$t\" $rule" || exit 1; done || exit 1
 for c in $mine; do iptables -t "$t" -F "$c" || exit 1; done
 for c in $mine; do iptables -t "$t" -X "$c" || exit 1; done`
@@ -106,7 +108,7 @@ func (s NodeState) Cleanup() []CleanupStep {
 		out = append(out, CleanupStep{ItemRoute, "proto " + p, []string{"ip", "route", "flush", "proto", p}})
 	}
 	for _, c := range s.Chains {
-		out = append(out, CleanupStep{ItemChain, c.Table + "/" + c.Name, []string{"sh", "-c", chainCleanup, c.Table, c.Name, c.Comment}})
+		out = append(out, CleanupStep{ItemChain, c.Table + "/" + c.Name, append([]string{"sh", "-c", chainCleanup, c.Table, c.Name}, c.Rules...)})
 	}
 	for _, l := range s.Links {
 		out = append(out, CleanupStep{ItemLink, l, []string{"sh", "-c", `if ip link show dev "$0" >/dev/null 2>&1; then ip link del "$0"; fi`, l}})
@@ -211,7 +213,7 @@ func chainPresent(out string, c Chain) string {
 	for _, line := range strings.Split(out, "\n") {
 		f := strings.Fields(line)
 		for i, w := range f {
-			if (i == 0 && strings.HasPrefix(w, ":") && c.matches(w[1:])) || (i > 0 && (f[i-1] == "-j" || f[i-1] == "-g") && c.matches(w)) || (i == 0 && w == "-A" && c.commented(f)) {
+			if (i == 0 && strings.HasPrefix(w, ":") && c.matches(w[1:])) || (i > 0 && (f[i-1] == "-j" || f[i-1] == "-g") && c.matches(w)) || (i == 0 && w == "-A" && c.marked(line)) {
 				seen = append(seen, strings.TrimSpace(line))
 				break
 			}

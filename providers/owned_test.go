@@ -119,7 +119,7 @@ COMMIT
 	log := filepath.Join(dir, "log")
 	writeExe(t, filepath.Join(dir, "iptables-save"), "#!/bin/sh\ncat "+filepath.Join(dir, "saved")+"\n")
 	writeExe(t, filepath.Join(dir, "iptables"), "#!/bin/sh\nfor a in \"$@\"; do printf '[%s]' \"$a\"; done >>"+log+"\necho >>"+log+"\n")
-	steps := NodeState{Chains: []Chain{{Table: "nat", Name: "cali-*", Comment: "cali:"}}}.Cleanup()
+	steps := NodeState{Chains: []Chain{{Table: "nat", Name: "cali-*", Rules: []string{"--comment cali:"}}}}.Cleanup()
 	if len(steps) != 1 {
 		t.Fatalf("steps %+v", steps)
 	}
@@ -140,11 +140,11 @@ COMMIT
 	if string(b) != want {
 		t.Errorf("iptables calls:\n%s\nwant:\n%s", b, want)
 	}
-	if seen := chainPresent(saved, Chain{Table: "nat", Name: "cali-*", Comment: "cali:"}); !strings.Contains(seen, ":cali-nat-outgoing") || strings.Contains(seen, "KUBE-POSTROUTING") {
+	if seen := chainPresent(saved, Chain{Table: "nat", Name: "cali-*", Rules: []string{"--comment cali:"}}); !strings.Contains(seen, ":cali-nat-outgoing") || strings.Contains(seen, "KUBE-POSTROUTING") {
 		t.Errorf("chainPresent = %q", seen)
 	}
 	// Only the comment is left: still a leftover.
-	if seen := chainPresent("-A FORWARD -m comment --comment \"cali:mp77cMpurHhyjLrM\" -j MARK --set-xmark 0x10000/0x10000\n", Chain{Table: "filter", Name: "cali-*", Comment: "cali:"}); !strings.Contains(seen, "cali:mp77") {
+	if seen := chainPresent("-A FORWARD -m comment --comment \"cali:mp77cMpurHhyjLrM\" -j MARK --set-xmark 0x10000/0x10000\n", Chain{Table: "filter", Name: "cali-*", Rules: []string{"--comment cali:"}}); !strings.Contains(seen, "cali:mp77") {
 		t.Errorf("chainPresent = %q", seen)
 	}
 }

@@ -15,8 +15,8 @@ const (
 	FelixRouteProtocol = "80"
 	// ChainPrefix starts every iptables chain Felix owns, in every table.
 	ChainPrefix = "cali-"
-	// RuleComment starts the comment of every rule Felix adds to the built-in chains.
-	RuleComment = "cali:"
+	// RuleMark is in every rule Felix adds to the built-in chains (its comment, cali:<hash>).
+	RuleMark = "--comment cali:"
 	// CanalSubnetEnv is flanneld's subnet file under canal.
 	CanalSubnetEnv = "/run/flannel/subnet.env"
 )
@@ -37,7 +37,7 @@ func (in Installer) Owned(string, []kube.Node, string) providers.NodeState {
 		s.Chains = append(s.Chains, providers.Chain{Table: "nat", Name: "FLANNEL-POSTRTG"}, providers.Chain{Table: "filter", Name: "FLANNEL-FWD"})
 	}
 	for _, t := range []string{"filter", "nat", "mangle", "raw"} {
-		s.Chains = append(s.Chains, providers.Chain{Table: t, Name: ChainPrefix + "*", Comment: RuleComment})
+		s.Chains = append(s.Chains, providers.Chain{Table: t, Name: ChainPrefix + "*", Rules: []string{RuleMark}})
 	}
 	return s
 }

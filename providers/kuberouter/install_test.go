@@ -98,3 +98,16 @@ func TestMissingRoutes(t *testing.T) {
 		t.Errorf("all routes present, missing = %v", got)
 	}
 }
+
+// The host-local directory Owned removes is the one of the network the conflist names.
+func TestOwnedNamesTheConflistNetwork(t *testing.T) {
+	b, err := Options{}.CNIConf()
+	var conf struct{ Name string }
+	if err != nil || json.Unmarshal(b, &conf) != nil || "/var/lib/cni/networks/"+conf.Name != IPAMDir {
+		t.Errorf("conflist network %q, Owned removes %s (%v)", conf.Name, IPAMDir, err)
+	}
+	s := Installer{}.Owned("n", nil, "10.244.0.0/16")
+	if s.Links[0] != Bridge || s.Files[0] != CNIConfigPath || len(s.RouteProtocols) != 1 {
+		t.Errorf("%+v", s)
+	}
+}
