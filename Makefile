@@ -61,9 +61,9 @@ matrix:
 # with faults (kubenet to flannel).
 e2e-test: host-setup build
 	@mkdir -p _artifacts
-	export NETCONFORM_NODE_IMAGE=$$(scripts/node-image.sh $(K8S_VERSION)) && \
-	export NETCONFORM_PROBE_IMAGE=$$(scripts/probe-image.sh) && \
-	export NETCONFORM_FLANNEL_IMAGES="$$(scripts/provider-images.sh flannel)" && \
+	node=$$(scripts/node-image.sh $(K8S_VERSION)) && probe=$$(scripts/probe-image.sh) && \
+	flannel=$$(scripts/provider-images.sh flannel) && \
+	export NETCONFORM_NODE_IMAGE=$$node NETCONFORM_PROBE_IMAGE=$$probe NETCONFORM_FLANNEL_IMAGES="$$flannel" && \
 	go test -tags e2e -count=1 -timeout 45m -v ./suites/e2e/ 2>&1 | tee _artifacts/e2e-test.log; exit $${PIPESTATUS[0]}
 
 # Short fuzzing of the kops spec reader (no panic on any input).
