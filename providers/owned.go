@@ -169,12 +169,19 @@ func (s NodeState) Leftovers(ctx context.Context, r platform.NodeRunner, node st
 			}
 		}
 	}
+	// One iptables-save per table: Calico and kube-router own several patterns in one table.
+	saved := map[string]string{}
 	for _, c := range s.Chains {
-		rules, err := r.RunOnNode(ctx, node, []string{"iptables-save", "-t", c.Table}, nil)
-		if err != nil {
-			return nil, fmt.Errorf("%s: iptables-save -t %s: %w", node, c.Table, err)
+		rules, ok := saved[c.Table]
+		if !ok {
+			b, err := r.RunOnNode(ctx, node, []string{"iptables-save", "-t", c.Table}, nil)
+			if err != nil {
+				return nil, fmt.Errorf("%s: iptables-save -t %s: %w", node, c.Table, err)
+			}
+			rules = string(b)
+			saved[c.Table] = rules
 		}
-		if seen := chainPresent(string(rules), c); seen != "" {
+		if seen := chainPresent(rules, c); seen != "" {
 			out = append(out, Leftover{node, ItemChain, c.Table + "/" + c.Name, seen})
 		}
 	}
