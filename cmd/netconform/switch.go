@@ -473,17 +473,13 @@ func (s *switcher) oldLeaves(ctx context.Context, node string) error {
 		return nil
 	}
 	return waitPods(ctx, s.c, s.o.drainTimeout, s.o.from+" pods gone from "+node, func(ctx context.Context) (bool, string, error) {
-		cctx, cancel := context.WithTimeout(ctx, s.c.Timeouts.APICall)
-		defer cancel()
-		pods, err := s.c.CoreV1().Pods("").List(cctx, metav1.ListOptions{FieldSelector: "spec.nodeName=" + node})
+		pods, err := podsOnNode(ctx, s.c, node)
 		if err != nil {
 			return false, "", err
 		}
-		for _, p := range pods.Items {
-			for _, ref := range p.OwnerReferences {
-				if ref.Kind == "DaemonSet" && slices.Contains(ds, p.Namespace+"/"+ref.Name) {
-					return false, "pod " + p.Namespace + "/" + p.Name + " still there", nil
-				}
+		for _, p := range pods {
+			if slices.Contains(ds, daemonSetOf(&p)) {
+				return false, "pod " + p.Namespace + "/" + p.Name + " still there", nil
 			}
 		}
 		return true, "", nil
@@ -569,7 +565,7 @@ func (s *switcher) waitBack(ctx context.Context, node string, view *switchView) 
 		if kn := kube.NodeFrom(n); !kn.Ready {
 			return false, "node not Ready", nil
 		}
-		pods, err := s.c.CoreV1().Pods("").List(cctx, metav1.ListOptions{FieldSelector: "spec.nodeName=" + node})
+		pods, err := podsOnNode(ctx, s.c, node)
 		if err != nil {
 			return false, "", err
 		}
@@ -577,12 +573,10 @@ func (s *switcher) waitBack(ctx context.Context, node string, view *switchView) 
 		for _, ds := range view.DaemonSets() {
 			want[ds] = false
 		}
-		for _, p := range pods.Items {
-			for _, ref := range p.OwnerReferences {
-				id := p.Namespace + "/" + ref.Name
-				if _, ok := want[id]; ok && ref.Kind == "DaemonSet" && kube.PodReady(&p) && p.DeletionTimestamp == nil {
-					want[id] = true
-				}
+		for _, p := range pods {
+			id := daemonSetOf(&p)
+			if _, ok := want[id]; ok && kube.PodReady(&p) && p.DeletionTimestamp == nil {
+				want[id] = true
 			}
 		}
 		for id, ok := range want {
@@ -639,14 +633,14 @@ func patchNode(ctx context.Context, c *kube.Client, node, patch string) error {
 // are gone, within timeout.
 func drain(ctx context.Context, c *kube.Client, node string, timeout time.Duration) error {
 	return waitPods(ctx, c, timeout, "drain "+node, func(ctx context.Context) (bool, string, error) {
-		cctx, cancel := context.WithTimeout(ctx, c.Timeouts.APICall)
-		defer cancel()
-		pods, err := c.CoreV1().Pods("").List(cctx, metav1.ListOptions{FieldSelector: "spec.nodeName=" + node})
+		pods, err := podsOnNode(ctx, c, node)
 		if err != nil {
 			return false, "", err
 		}
+		cctx, cancel := context.WithTimeout(ctx, c.Timeouts.APICall)
+		defer cancel()
 		var left []string
-		for _, p := range pods.Items {
+		for _, p := range pods {
 			if !evictable(&p) {
 				continue
 			}
@@ -671,12 +665,28 @@ func evictable(p *corev1.Pod) bool {
 	if p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed {
 		return false
 	}
+	return daemonSetOf(p) == ""
+}
+
+// podsOnNode lists the pods scheduled on node, within one API call's deadline.
+func podsOnNode(ctx context.Context, c *kube.Client, node string) ([]corev1.Pod, error) {
+	cctx, cancel := context.WithTimeout(ctx, c.Timeouts.APICall)
+	defer cancel()
+	l, err := c.CoreV1().Pods("").List(cctx, metav1.ListOptions{FieldSelector: "spec.nodeName=" + node})
+	if err != nil {
+		return nil, err
+	}
+	return l.Items, nil
+}
+
+// daemonSetOf is namespace/name of the DaemonSet that owns the pod, or "" when none does.
+func daemonSetOf(p *corev1.Pod) string {
 	for _, ref := range p.OwnerReferences {
 		if ref.Kind == "DaemonSet" {
-			return false
+			return p.Namespace + "/" + ref.Name
 		}
 	}
-	return true
+	return ""
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {
