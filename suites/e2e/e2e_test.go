@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -475,29 +476,22 @@ func failedChecks(r *results.Result) string {
 func TestInterruptDuringCreate(t *testing.T) {
 	runID := fmt.Sprintf("nci-%d", time.Now().Unix()%100000)
 	art := t.TempDir()
-	cmd := exec.Command(binary, "run", "--run-id", runID, "--node-image", nodeImage, "--probe-image", probeImage, "--artifacts", art)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	b := startNetconform(t, context.Background(), "run", "--run-id", runID, "--node-image", nodeImage, "--probe-image", probeImage, "--artifacts", art)
 	// Wait until kind has started making node containers, then interrupt.
 	deadline := time.Now().Add(2 * time.Minute)
-	for time.Now().Before(deadline) && !strings.Contains(out.String(), "Preparing nodes") {
+	for time.Now().Before(deadline) && !strings.Contains(b.out.String(), "Preparing nodes") {
 		time.Sleep(200 * time.Millisecond)
 	}
 	time.Sleep(2 * time.Second)
-	_ = cmd.Process.Signal(syscall.SIGINT)
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	_ = b.cmd.Process.Signal(syscall.SIGINT)
 	select {
-	case <-done:
+	case <-b.done:
 	case <-time.After(4 * time.Minute):
-		_ = cmd.Process.Kill()
-		t.Fatalf("run did not end within 4 min of SIGINT:\n%s", out.String())
+		_ = b.cmd.Process.Kill()
+		t.Fatalf("run did not end within 4 min of SIGINT:\n%s", b.out.String())
 	}
-	t.Log(out.String())
-	if cmd.ProcessState.ExitCode() == 0 {
+	t.Log(b.out.String())
+	if b.cmd.ProcessState.ExitCode() == 0 {
 		t.Error("an interrupted run exited 0")
 	}
 	if left := leftovers(t, runID); len(left) > 0 {
@@ -514,40 +508,15 @@ func TestInterruptDuringCreate(t *testing.T) {
 func TestInterruptDuringSuites(t *testing.T) {
 	runID := fmt.Sprintf("ncs-%d", time.Now().Unix()%100000)
 	art := t.TempDir()
-	cmd := exec.Command(binary, "run", "--run-id", runID, "--node-image", nodeImage, "--probe-image", probeImage, "--artifacts", art)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	signalled := false
-	deadline := time.After(5 * time.Minute)
-poll:
-	for {
-		select {
-		case <-done:
-			break poll
-		case <-deadline:
-			_ = cmd.Process.Kill()
-			t.Fatalf("run did not reach its suites within 5 min:\n%s", out.String())
-		case <-time.After(20 * time.Millisecond):
-		}
-		if r, err := results.Load(filepath.Join(art, "result.json")); err == nil && !signalled {
-			for _, p := range r.Phases {
-				if p.Name == "suites" && p.Status == results.Running {
-					_ = cmd.Process.Signal(syscall.SIGINT)
-					signalled = true
-				}
-			}
-		}
-	}
-	t.Log(out.String())
+	b := startNetconform(t, context.Background(), "run", "--run-id", runID, "--node-image", nodeImage, "--probe-image", probeImage, "--artifacts", art)
+	signalled := b.onPhase(t, art, "suites", results.Running, 20*time.Millisecond, 5*time.Minute, func() {
+		_ = b.cmd.Process.Signal(syscall.SIGINT)
+	})
+	t.Log(b.out.String())
 	if !signalled {
 		t.Fatal("the suites finished before they could be interrupted")
 	}
-	if cmd.ProcessState.ExitCode() == 0 {
+	if b.cmd.ProcessState.ExitCode() == 0 {
 		t.Error("an interrupted run exited 0")
 	}
 	if left := leftovers(t, runID); len(left) > 0 {
@@ -578,4 +547,73 @@ func nodeIP(t *testing.T, node string) string {
 func kubectl(t *testing.T, controlPlane string, args ...string) string {
 	t.Helper()
 	return onNode(t, controlPlane, append([]string{"kubectl", "--kubeconfig", "/etc/kubernetes/admin.conf"}, args...)...)
+}
+
+// background is netconform running in the background, its output collected.
+type background struct {
+	cmd  *exec.Cmd
+	out  *syncBuffer
+	done chan error
+}
+
+// startNetconform starts the binary; ctx kills it.
+func startNetconform(t *testing.T, ctx context.Context, args ...string) *background {
+	t.Helper()
+	b := &background{cmd: exec.CommandContext(ctx, binary, args...), out: &syncBuffer{}, done: make(chan error, 1)}
+	b.cmd.Stdout, b.cmd.Stderr = b.out, b.out
+	if err := b.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { b.done <- b.cmd.Wait() }()
+	return b
+}
+
+// onPhase polls the run's result.json in art every `every` until the process ends: the first
+// time a phase called name shows (with status, unless it is ""), act runs, once. Past deadline
+// the process is killed and the test fails. It reports whether act ran.
+func (b *background) onPhase(t *testing.T, art, name string, status results.Status, every, deadline time.Duration, act func()) bool {
+	t.Helper()
+	acted := false
+	timeout := time.After(deadline)
+	for {
+		select {
+		case <-b.done:
+			return acted
+		case <-timeout:
+			_ = b.cmd.Process.Kill()
+			t.Fatalf("netconform did not end within %s (phase %q seen: %v):\n%s", deadline, name, acted, b.out.String())
+		case <-time.After(every):
+		}
+		if acted {
+			continue
+		}
+		r, err := results.Load(filepath.Join(art, "result.json"))
+		if err != nil {
+			continue
+		}
+		for _, p := range r.Phases {
+			if p.Name == name && (status == "" || p.Status == status) && !acted {
+				act()
+				acted = true
+			}
+		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer that the process writes while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

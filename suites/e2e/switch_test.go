@@ -3,12 +3,9 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -36,14 +33,7 @@ func TestSwitchFaults(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, binary, args...)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	b := startNetconform(t, ctx, args...)
 	t.Cleanup(func() {
 		if left := leftovers(t, runID); len(left) > 0 {
 			t.Errorf("switch left behind: %v", left)
@@ -54,36 +44,19 @@ func TestSwitchFaults(t *testing.T) {
 	cp, worker := runID+"-control-plane", runID+"-worker"
 	var proberIP string
 	// The fault goes in once the last node is back, inside the settle period.
-wait:
-	for {
-		select {
-		case <-done:
-			break wait
-		case <-time.After(300 * time.Millisecond):
+	b.onPhase(t, art, "remove kubenet workloads", "", 300*time.Millisecond, 15*time.Minute, func() {
+		proberIP = kubectl(t, cp, "-n", "netconform-switch", "get", "pods", "--field-selector", "spec.nodeName="+worker,
+			"-l", "netconform.io/app=prober", "-o", "jsonpath={.items[0].status.podIP}")
+		for _, dir := range []string{"-s", "-d"} {
+			onNode(t, worker, "iptables", "-I", "FORWARD", dir, proberIP, "-j", "DROP")
 		}
-		if proberIP != "" {
-			continue
-		}
-		r, err := results.Load(filepath.Join(art, "result.json"))
-		if err != nil {
-			continue
-		}
-		for _, p := range r.Phases {
-			if p.Name == "remove kubenet workloads" {
-				proberIP = kubectl(t, cp, "-n", "netconform-switch", "get", "pods", "--field-selector", "spec.nodeName="+worker,
-					"-l", "netconform.io/app=prober", "-o", "jsonpath={.items[0].status.podIP}")
-				for _, dir := range []string{"-s", "-d"} {
-					onNode(t, worker, "iptables", "-I", "FORWARD", dir, proberIP, "-j", "DROP")
-				}
-				t.Logf("dropping traffic of prober %s on %s", proberIP, worker)
-			}
-		}
-	}
-	t.Log(out.String())
+		t.Logf("dropping traffic of prober %s on %s", proberIP, worker)
+	})
+	t.Log(b.out.String())
 	if proberIP == "" {
 		t.Fatal("the switch ended before its last node was back: no fault injected")
 	}
-	if code := cmd.ProcessState.ExitCode(); code != 1 {
+	if code := b.cmd.ProcessState.ExitCode(); code != 1 {
 		t.Fatalf("switch with faults exited %d, want 1 (checks failed)", code)
 	}
 	r := loadResult(t, art)
