@@ -180,6 +180,12 @@ func runOnKind(ctx context.Context, o *runOptions, rec *results.Recorder, instal
 	if v, err := c.ServerVersion(); err == nil {
 		_ = rec.Update(func(r *results.Result) { r.KubernetesVersion = v })
 	}
+	if err := rec.Phase("nodes registered", func() error {
+		_, err := c.WaitNodesRegistered(ctx, o.nodes)
+		return err
+	}); err != nil {
+		return err
+	}
 	install := &suites.InstallObservations{}
 	if err := rec.Phase("CoreDNS before networking", func() error { return observeCoreDNSBefore(ctx, c, install) }); err != nil {
 		return err

@@ -239,7 +239,7 @@ func (s *switcher) run(ctx context.Context) (runErr error) {
 	clusterA := s.cluster
 	clusterA.Client = ac
 	if err := s.rec.Phase("networking install: "+o.from, func() error {
-		all, err := c.Nodes(ctx)
+		all, err := c.WaitNodesRegistered(ctx, o.nodes)
 		if err != nil {
 			return err
 		}

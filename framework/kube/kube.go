@@ -213,6 +213,20 @@ func readyMessage(n Node) string {
 	return "no Ready condition"
 }
 
+// WaitNodesRegistered waits until at least want nodes exist in the API, Ready or not: kind's
+// create can return before the last worker's kubelet has registered its node.
+func (c *Client) WaitNodesRegistered(ctx context.Context, want int) ([]Node, error) {
+	var nodes []Node
+	err := c.poll(ctx, c.Timeouts.NodesReady, "nodes registered", func(ctx context.Context) (bool, string, error) {
+		var err error
+		if nodes, err = c.Nodes(ctx); err != nil {
+			return false, "", err
+		}
+		return len(nodes) >= want && len(nodes) > 0, fmt.Sprintf("%d of %d nodes registered", len(nodes), want), nil
+	})
+	return nodes, err
+}
+
 // WaitPodCIDRs waits until every node has a pod CIDR allocated.
 func (c *Client) WaitPodCIDRs(ctx context.Context) ([]Node, error) {
 	var nodes []Node
