@@ -5,8 +5,8 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
-now() { date +%s.%N; }
-since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+# shellcheck source=scripts/prepare.sh
+. scripts/prepare.sh
 FROM=${FROM:-kubenet}
 TO=${TO:-flannel}
 
@@ -16,24 +16,14 @@ bin/netconform run --provider "$FROM" --preflight >/dev/null
 # shellcheck disable=SC2086
 bin/netconform run --provider "$TO" --preflight >/dev/null
 
-t=$(now)
-scripts/host-setup.sh
-setup_s=$(since "$t")
-
-t=$(now)
-node_image=$(scripts/node-image.sh "${K8S_VERSION:-v1.34.4}")
-node_s=$(since "$t")
-
-t=$(now)
-probe_image=$(scripts/probe-image.sh)
-probe_s=$(since "$t")
+prepare_cluster_images
 
 t=$(now)
 provider_images="$(scripts/provider-images.sh "$FROM") $(scripts/provider-images.sh "$TO")"
 provider_s=$(since "$t")
 
 args=(switch --from "$FROM" --to "$TO" --nodes "${NODES:-3}" --node-image "$node_image" --probe-image "$probe_image"
-  --phase "host setup=$setup_s" --phase "node image=$node_s" --phase "probe image=$probe_s" --phase "provider images=$provider_s")
+  "${phase_args[@]}" --phase "provider images=$provider_s")
 for ref in $provider_images; do args+=(--provider-image "$ref"); done
 [ -n "${KEEP:-}" ] && [ "${KEEP}" != 0 ] && args+=(--keep)
 [ -n "${ARTIFACTS:-}" ] && args+=(--artifacts "$ARTIFACTS")
