@@ -4,6 +4,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/netconform/netconform/framework/results"
 )
@@ -42,16 +43,33 @@ type junitMessage struct {
 	Body    string `xml:",chardata"`
 }
 
-// JUnit writes a result as JUnit XML. A partial result (a crashed run) is rendered as far as it
-// got, with a failing case that says the run did not finish.
+// JUnit writes a result as JUnit XML: every phase a test case (a failed phase fails with its
+// error), every check a test case (skips with their reason), and a "verdict" case that fails
+// with results.Judge's reasons whenever the run did not pass, so that CI cannot read an empty,
+// unfinished or unmeasured run as green. A partial result (a crashed run) renders as far as it got.
 func JUnit(w io.Writer, r *results.Result) error {
 	name := fmt.Sprintf("netconform %s on %s", r.Provider, r.Platform)
+	if r.SwitchFrom != "" {
+		name = fmt.Sprintf("netconform %s -> %s on %s", r.SwitchFrom, r.Provider, r.Platform)
+	}
 	out := junitSuites{Name: name}
 	phases := junitSuite{Name: "phases"}
 	for _, p := range r.Phases {
 		c := junitCase{Name: p.Name, Classname: "phases", Time: float64(p.DurationMS) / 1000}
-		if p.Status == results.Failed {
-			c.Failure = &junitMessage{Message: firstLine(p.Error), Body: p.Error}
+		switch p.Status {
+		case results.Passed:
+		case results.Skipped:
+			c.Skipped = &junitMessage{Message: p.Error}
+			phases.Skipped++
+		case results.Running:
+			c.Failure = &junitMessage{Message: "did not finish"}
+			phases.Failures++
+		default:
+			msg := p.Error
+			if p.Status != results.Failed {
+				msg = fmt.Sprintf("unknown status %q: %s", p.Status, p.Error)
+			}
+			c.Failure = &junitMessage{Message: firstLine(msg), Body: msg}
 			phases.Failures++
 		}
 		phases.Cases = append(phases.Cases, c)
@@ -60,10 +78,13 @@ func JUnit(w io.Writer, r *results.Result) error {
 		phases.Cases = append(phases.Cases, junitCase{Name: "run", Classname: "phases", Failure: &junitMessage{Message: firstLine(r.Error), Body: r.Error}})
 		phases.Failures++
 	}
-	if !r.Complete {
-		phases.Cases = append(phases.Cases, junitCase{Name: "run finished", Classname: "phases", Failure: &junitMessage{Message: "the run did not finish: this is a partial result"}})
+	v := r.Judge()
+	verdict := junitCase{Name: "verdict", Classname: "phases", SystemOut: string(v.Outcome)}
+	if !v.Passed() {
+		verdict.Failure = &junitMessage{Message: string(v.Outcome) + ": " + firstLine(strings.Join(v.Reasons, "; ")), Body: strings.Join(v.Reasons, "\n")}
 		phases.Failures++
 	}
+	phases.Cases = append(phases.Cases, verdict)
 	phases.Tests = len(phases.Cases)
 	out.Suites = append(out.Suites, phases)
 	checks := append([]results.Check(nil), r.Checks...)
@@ -77,7 +98,9 @@ func JUnit(w io.Writer, r *results.Result) error {
 			out.Suites = append(out.Suites, junitSuite{Name: ch.Suite})
 		}
 		s := &out.Suites[i]
-		c := junitCase{Name: ch.Name, Classname: ch.Suite, Time: float64(ch.DurationMS) / 1000}
+		// The id names the case: stable across runs and providers, so CI can follow a check's
+		// history; the readable name and the figures go to system-out.
+		c := junitCase{Name: ch.ID, Classname: ch.Suite, Time: float64(ch.DurationMS) / 1000, SystemOut: checkOut(ch)}
 		switch ch.Status {
 		case results.Failed:
 			c.Failure = &junitMessage{Message: firstLine(ch.Reason), Body: ch.Reason}
@@ -85,8 +108,17 @@ func JUnit(w io.Writer, r *results.Result) error {
 		case results.Skipped:
 			c.Skipped = &junitMessage{Message: ch.Reason}
 			s.Skipped++
+		case results.Passed:
+			if !ch.Measured() {
+				c.Failure = &junitMessage{Message: "passed with nothing observed or measured: not a verdict"}
+				s.Failures++
+			}
 		case results.Running:
-			c.Failure = &junitMessage{Message: "interrupted while running"}
+			c.Failure = &junitMessage{Message: "did not finish"}
+			s.Failures++
+		default:
+			// A status this renderer does not know is a failure, never a pass.
+			c.Failure = &junitMessage{Message: fmt.Sprintf("unknown status %q: %s", ch.Status, firstLine(ch.Reason)), Body: ch.Reason}
 			s.Failures++
 		}
 		s.Tests++
@@ -108,4 +140,26 @@ func JUnit(w io.Writer, r *results.Result) error {
 	}
 	_, err := io.WriteString(w, "\n")
 	return err
+}
+
+// checkOut is a check's readable name, measurements and failing observations, for system-out.
+func checkOut(ch results.Check) string {
+	var b strings.Builder
+	b.WriteString(ch.Name)
+	for _, m := range ch.Measurements {
+		fmt.Fprintf(&b, "\n%s = %s %s", m.Name, trimFloat(m.Value), m.Unit)
+	}
+	n := 0
+	for _, o := range ch.Observations {
+		if o.OK {
+			continue
+		}
+		if n == maxObservations {
+			b.WriteString("\n... more in the result JSON")
+			break
+		}
+		n++
+		fmt.Fprintf(&b, "\n%s -> %s %s: expected %s, observed %s", o.From, o.To, o.Protocol, orDash(o.Expected), o.Observed)
+	}
+	return b.String()
 }

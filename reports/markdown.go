@@ -19,16 +19,15 @@ const maxObservations = 12
 func Markdown(w io.Writer, r *results.Result) error {
 	var b strings.Builder
 	passed, failed, skipped := r.Counts()
-	verdict := "PASS"
-	switch {
-	case r.Error != "":
-		verdict = "COULD NOT RUN"
-	case failed > 0:
-		verdict = "FAIL"
-	case !r.Complete:
-		verdict = "INCOMPLETE"
+	v := r.Judge()
+	fmt.Fprintf(&b, "# netconform: %s\n\n", v.Outcome)
+	if len(v.Reasons) > 0 {
+		b.WriteString("Why not PASS:\n\n")
+		for _, why := range v.Reasons {
+			fmt.Fprintf(&b, "- %s\n", oneLine(why))
+		}
+		b.WriteString("\n")
 	}
-	fmt.Fprintf(&b, "# netconform: %s\n\n", verdict)
 	fmt.Fprintf(&b, "| provider | platform | Kubernetes | nodes | node image | kernel |\n|---|---|---|---|---|---|\n")
 	provider := r.Provider
 	if r.SwitchFrom != "" {
@@ -80,11 +79,11 @@ func Markdown(w io.Writer, r *results.Result) error {
 		results.SortChecks(checks)
 		b.WriteString("## Checks\n\n| | suite | check | time | notes |\n|---|---|---|---|---|\n")
 		for _, c := range checks {
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", mark(c.Status), c.Suite, cell(c.Name), dur(c.DurationMS), cell(notes(c)))
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", mark(c), c.Suite, cell(c.Name), dur(c.DurationMS), cell(notes(c)))
 		}
 		b.WriteString("\n")
 		for _, c := range checks {
-			if c.Status != results.Failed {
+			if c.Status == results.Passed || c.Status == results.Skipped {
 				continue
 			}
 			fmt.Fprintf(&b, "### FAILED %s\n\n%s\n\n", c.ID, quote(c.Reason))
@@ -124,16 +123,22 @@ func notes(c results.Check) string {
 	return strings.Join(parts, "; ")
 }
 
-func mark(s results.Status) string {
-	switch s {
+func mark(c results.Check) string {
+	switch c.Status {
 	case results.Passed:
+		if !c.Measured() {
+			return "**FAIL** (nothing measured)"
+		}
 		return "pass"
 	case results.Failed:
 		return "**FAIL**"
 	case results.Skipped:
 		return "skip"
+	case results.Running:
+		return "**FAIL** (did not finish)"
 	}
-	return string(s)
+	// A status this renderer does not know is a failure, never a pass.
+	return fmt.Sprintf("**FAIL** (unknown status %q)", c.Status)
 }
 
 func dur(ms int64) string {

@@ -40,12 +40,14 @@ type Run struct {
 	Kernel            string            `json:"kernel,omitempty"`
 	Nodes             int               `json:"nodes,omitempty"`
 	Started           time.Time         `json:"started"`
-	// Verdict is PASS, FAIL, COULD NOT RUN or INCOMPLETE, as in the run's summary.
-	Verdict string `json:"verdict"`
-	Error   string `json:"error,omitempty"`
-	Passed  int    `json:"passed"`
-	Failed  int    `json:"failed"`
-	Skipped int    `json:"skipped"`
+	// Verdict is PASS, FAIL, COULD NOT RUN or INCOMPLETE, as in the run's summary (results.Judge),
+	// with the reasons it is not PASS.
+	Verdict string   `json:"verdict"`
+	Reasons []string `json:"reasons,omitempty"`
+	Error   string   `json:"error,omitempty"`
+	Passed  int      `json:"passed"`
+	Failed  int      `json:"failed"`
+	Skipped int      `json:"skipped"`
 	// Source is the result file the column came from.
 	Source string `json:"source,omitempty"`
 }
@@ -89,10 +91,11 @@ func BuildMatrix(srcs []Source, now time.Time) *Matrix {
 			label = fmt.Sprintf("%s #%d", label, seen[label])
 		}
 		p, f, sk := r.Counts()
+		v := r.Judge()
 		m.Runs = append(m.Runs, Run{
 			Label: label, Provider: r.Provider, ProviderOptions: r.ProviderOptions, SwitchFrom: r.SwitchFrom, RunID: r.RunID, Platform: r.Platform,
 			KubernetesVersion: r.KubernetesVersion, NodeImage: r.NodeImage, Kernel: r.Kernel, Nodes: r.Nodes, Started: r.Started,
-			Verdict: verdictOf(r), Error: r.Error, Passed: p, Failed: f, Skipped: sk, Source: s.Path,
+			Verdict: string(v.Outcome), Reasons: v.Reasons, Error: r.Error, Passed: p, Failed: f, Skipped: sk, Source: s.Path,
 		})
 		for _, c := range r.Checks {
 			row, ok := rows[c.ID]
@@ -104,7 +107,12 @@ func BuildMatrix(srcs []Source, now time.Time) *Matrix {
 				row.Cells = append(row.Cells, Cell{})
 			}
 			if len(row.Cells) == i {
-				row.Cells = append(row.Cells, Cell{Status: c.Status, Reason: c.Reason})
+				cell := Cell{Status: c.Status, Reason: c.Reason}
+				if c.Status == results.Passed && !c.Measured() {
+					// The same rule as results.Judge: a pass that observed nothing is not one.
+					cell = Cell{Status: results.Failed, Reason: "passed with nothing observed or measured"}
+				}
+				row.Cells = append(row.Cells, cell)
 			}
 		}
 	}
@@ -133,19 +141,6 @@ func RunLabel(provider string, opts map[string]string) string {
 		kv = append(kv, k+"="+opts[k])
 	}
 	return provider + " (" + strings.Join(kv, ", ") + ")"
-}
-
-func verdictOf(r *results.Result) string {
-	_, failed, _ := r.Counts()
-	switch {
-	case r.Error != "":
-		return "COULD NOT RUN"
-	case failed > 0:
-		return "FAIL"
-	case !r.Complete:
-		return "INCOMPLETE"
-	}
-	return "PASS"
 }
 
 // WriteJSON writes the matrix as JSON.
@@ -183,8 +178,8 @@ func (m *Matrix) WriteMarkdown(w io.Writer) error {
 	b.WriteString("| run | platform | Kubernetes | nodes | kernel | verdict | passed | failed | skipped |\n|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range m.Runs {
 		verdict := r.Verdict
-		if r.Error != "" {
-			verdict = fmt.Sprintf("%s [%d]", verdict, note(r.Label+" could not run: "+r.Error))
+		if len(r.Reasons) > 0 {
+			verdict = fmt.Sprintf("%s [%d]", verdict, note(r.note()))
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %d | %d | %d |\n", cell(r.Label), cell(r.Platform), cell(orDash(r.KubernetesVersion)),
 			nodesText(r.Nodes), cell(orDash(r.Kernel)), cell(verdict), r.Passed, r.Failed, r.Skipped)
@@ -238,13 +233,20 @@ func (m *Matrix) cellText(run int, c Cell, note func(string) int) string {
 		}
 		return fmt.Sprintf("skip [%d]", note(c.Reason))
 	case results.Running:
-		return "did not finish"
+		return "**FAIL** (did not finish)"
+	case "":
+	default:
+		// A status this renderer does not know is a failure, never a pass.
+		return fmt.Sprintf("**FAIL** (unknown status %q)", c.Status)
 	}
 	if r := m.Runs[run]; r.Error != "" {
-		return fmt.Sprintf("not run [%d]", note(r.Label+" could not run: "+r.Error))
+		return fmt.Sprintf("not run [%d]", note(r.note()))
 	}
 	return "not run"
 }
+
+// note is the run's verdict reasons as a matrix note.
+func (r Run) note() string { return r.Label + ": " + strings.Join(r.Reasons, "; ") }
 
 func nodesText(n int) string {
 	if n == 0 {

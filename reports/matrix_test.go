@@ -13,7 +13,11 @@ import (
 func matrixFixture() []Source {
 	check := func(id, status, reason string) results.Check {
 		suite, name, _ := strings.Cut(id, "/")
-		return results.Check{ID: id, Suite: suite, Name: name, Status: results.Status(status), Reason: reason}
+		c := results.Check{ID: id, Suite: suite, Name: name, Status: results.Status(status), Reason: reason}
+		if c.Status == results.Passed {
+			c.Observations = []results.Observation{{From: "n1", To: "n2", Observed: "ok", OK: true}}
+		}
+		return c
 	}
 	return []Source{
 		{Path: "a/result.json", Result: &results.Result{Provider: "kubenet", Platform: "kind", KubernetesVersion: "v1.34.4", Nodes: 3, Complete: true,
@@ -67,11 +71,13 @@ func TestMatrixMarkdownNeverShowsASkipAsAPass(t *testing.T) {
 	}
 	md := buf.String()
 	for _, want := range []string{
-		"| routes | node-routes | pass | skip [2] | not run [1] | not run |",
-		"| dns | udp | pass | **FAIL** | not run [1] | pass |",
-		"| cilium | kind | - | - | - | COULD NOT RUN [1] | 0 | 0 | 0 |",
-		"1. cilium could not run: provider \"cilium\" cannot be installed on kind: /proc/modules missing",
-		"2. not-applicable: flannel does not program routes",
+		"| routes | node-routes | pass | skip [3] | not run [2] | not run |",
+		"| dns | udp | pass | **FAIL** | not run [2] | pass |",
+		"| cilium | kind | - | - | - | COULD NOT RUN [2] | 0 | 0 | 0 |",
+		"| flannel (backend=host-gw) | kind | v1.34.4 | - | - | FAIL [1] | 0 | 1 | 1 |",
+		"1. flannel (backend=host-gw): 1 check(s) failed: dns/udp",
+		"2. cilium: could not run: provider \"cilium\" cannot be installed on kind: /proc/modules missing; no check ran",
+		"3. not-applicable: flannel does not program routes",
 		"| flannel (backend=host-gw) | kind | v1.34.4 |",
 	} {
 		if !strings.Contains(md, want) {

@@ -37,10 +37,10 @@ func PassRates(runs []*results.Result) []PassRate {
 				byID[c.ID] = p
 			}
 			p.Runs++
-			switch c.Status {
-			case results.Passed:
+			switch {
+			case c.Status == results.Passed && c.Measured():
 				p.Passed++
-			case results.Skipped:
+			case c.Status == results.Skipped:
 				p.Skipped++
 			default:
 				p.Failed++

@@ -89,7 +89,9 @@ func Run(ctx context.Context, e *Env, cfg Config) (bool, error) {
 		suiteCfg.Timeout = 30 * time.Minute
 	}
 	suiteCfg.GracePeriod = 10 * time.Second
-	repCfg.JUnitReport = filepath.Join(cfg.ReportDir, "junit.xml")
+	// netconform writes its own junit.xml (every phase and check, the verdict); ginkgo's is kept
+	// beside it for those who want ginkgo's view of the specs.
+	repCfg.JUnitReport = filepath.Join(cfg.ReportDir, "ginkgo-junit.xml")
 	repCfg.JSONReport = filepath.Join(cfg.ReportDir, "ginkgo-report.json")
 	repCfg.Verbose = cfg.Verbose
 	repCfg.Succinct = !cfg.Verbose

@@ -95,7 +95,7 @@ func TestReportPartialResult(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_ = rec.AddCheck(results.Check{ID: "dns/x", Suite: "dns", Name: "x", Status: results.Passed})
+	_ = rec.AddCheck(results.Check{ID: "dns/x", Suite: "dns", Name: "x", Status: results.Passed, Observations: []results.Observation{{Observed: "ok", OK: true}}})
 	// No Finish: the run was killed here.
 	out, code, err := runCLI(t, "report", filepath.Join(dir, "result.json"), "--junit", filepath.Join(dir, "junit.xml"))
 	if code != 0 || err != nil {

@@ -62,8 +62,7 @@ func runCheck(ctx context.Context, o *checkOptions, out io.Writer) error {
 	if o.repeat > 1 {
 		return runRepeated(ctx, o, o.repeat, out)
 	}
-	rec, err := results.NewRecorder(o.artifacts+"/result.json", results.Result{RunID: o.runID, Provider: o.provider, Platform: "existing", Started: now},
-		results.WithRedaction(o.red.Bytes))
+	rec, err := newRecorder(o.artifacts, results.Result{RunID: o.runID, Provider: o.provider, Platform: "existing", Started: now}, o.red)
 	if err != nil {
 		return &exitError{code: exitCouldNotRun, err: err}
 	}

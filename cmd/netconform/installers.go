@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"maps"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/netconform/netconform/framework/redact"
@@ -108,7 +107,7 @@ func healthyFor(name string) providers.Healthy {
 // matrix of runs shows the provider with its reason instead of leaving it out.
 func writeNotInstallable(artifacts string, r results.Result, why error, red *redact.Redactor) {
 	// Redacted from the first write on: the options may hold a secret.
-	rec, err := results.NewRecorder(filepath.Join(artifacts, "result.json"), r, results.WithRedaction(red.Bytes))
+	rec, err := newRecorder(artifacts, r, red)
 	if err == nil {
 		err = rec.Finish(why)
 	}

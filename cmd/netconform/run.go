@@ -142,9 +142,9 @@ func runRun(ctx context.Context, o *runOptions, out io.Writer) error {
 	if err != nil {
 		return &exitError{code: exitCouldNotRun, err: err}
 	}
-	rec, err := results.NewRecorder(o.artifacts+"/result.json", results.Result{
+	rec, err := newRecorder(o.artifacts, results.Result{
 		RunID: o.runID, Provider: o.provider, ProviderOptions: providerOpts, Platform: o.platform, NodeImage: o.nodeImage, Started: now, Phases: pre,
-	}, results.WithRedaction(o.red.Bytes))
+	}, o.red)
 	if err != nil {
 		return &exitError{code: exitCouldNotRun, err: err}
 	}

@@ -146,13 +146,12 @@ func runSwitch(ctx context.Context, o *switchOptions, out io.Writer) error {
 	}
 	provider := o.to
 	o.provider = o.to
-	rec, err := results.NewRecorder(o.artifacts+"/result.json", results.Result{
+	rec, err := newRecorder(o.artifacts, results.Result{
 		RunID: o.runID, Provider: provider, SwitchFrom: o.from, ProviderOptions: opts, Platform: "kind", NodeImage: o.nodeImage, Started: now, Phases: pre,
-	})
+	}, o.red)
 	if err != nil {
 		return &exitError{code: exitCouldNotRun, err: err}
 	}
-	rec.SetRedaction(o.red.Bytes)
 	fmt.Fprintf(out, "netconform switch %s: %s -> %s on kind, %d nodes, artifacts %s\n", o.runID, o.from, o.to, o.nodes, o.artifacts)
 	s := &switcher{o: o, rec: rec, out: out, insA: insA, insB: insB, healthyB: healthyB, owned: ownerA.Owned, images: images}
 	runErr := s.run(ctx)

@@ -26,9 +26,23 @@ const (
 	checkLeftovers  = "switch/no-leftovers"
 )
 
+// switchCheck starts a switch check; conclude gives it its verdict once it has observed.
 func switchCheck(id, name string, started time.Time) results.Check {
-	return results.Check{ID: id, Suite: "switch", Name: name, Labels: []string{"switch"}, Status: results.Passed, Started: started,
+	return results.Check{ID: id, Suite: "switch", Name: name, Labels: []string{"switch"}, Status: results.Running, Started: started,
 		DurationMS: time.Since(started).Milliseconds(), Attempts: 1}
+}
+
+// conclude decides a switch check: failed with why when something is wrong, passed only when
+// it observed something (an empty node list proves nothing), else failed saying so.
+func conclude(ch *results.Check, why []string) {
+	switch {
+	case len(why) > 0:
+		ch.Status, ch.Reason = results.Failed, strings.Join(why, "; ")
+	case !ch.Measured():
+		ch.Status, ch.Reason = results.Failed, "nothing observed: no node was looked at"
+	default:
+		ch.Status = results.Passed
+	}
 }
 
 // reportRolls records whether every node was rolled, and how long each took.
@@ -52,14 +66,16 @@ func (s *switcher) reportRolls() {
 			missing = append(missing, n.Name)
 		}
 	}
+	var why []string
 	if len(missing) > 0 {
-		ch.Status, ch.Reason = results.Failed, "not switched: "+strings.Join(missing, ", ")
+		why = append(why, "not switched: "+strings.Join(missing, ", "))
 		for _, w := range s.windows {
 			if w.Err != "" {
-				ch.Reason += "; " + w.Node + ": " + w.Err
+				why = append(why, w.Node+": "+w.Err)
 			}
 		}
 	}
+	conclude(&ch, why)
 	_ = s.rec.AddCheck(ch)
 }
 
@@ -240,9 +256,7 @@ func (s *switcher) reportDisruption() {
 	if s.o.maxOutage > 0 && rep.Overall.LongestOutage > s.o.maxOutage {
 		why = append(why, fmt.Sprintf("longest outage %.1f s (%s) exceeds --max-outage %s", rep.Overall.LongestOutage.Seconds(), rep.Overall.Longest.Key(), s.o.maxOutage))
 	}
-	if len(why) > 0 {
-		ch.Status, ch.Reason = results.Failed, strings.Join(why, "; ")
-	}
+	conclude(&ch, why)
 	ch.DurationMS = time.Since(started).Milliseconds()
 	_ = s.rec.AddCheck(ch)
 	d := switchDisruption{From: s.o.from, To: s.o.to, Report: rep, Mixed: mixed, LostFor: forGood}
@@ -341,9 +355,7 @@ func (s *switcher) reportLeftovers(ctx context.Context) {
 			ch.Observations = append(ch.Observations, results.Observation{From: n.Name, Expected: "absent", Observed: fmt.Sprintf("none of %d items", itemCount(state, skipRoutes)), OK: true})
 		}
 	}
-	if len(found) > 0 {
-		ch.Status, ch.Reason = results.Failed, strings.Join(found, "; ")
-	}
+	conclude(&ch, found)
 	ch.DurationMS = time.Since(started).Milliseconds()
 	_ = s.rec.AddCheck(ch)
 }

@@ -191,3 +191,26 @@ func TestRollCheckNamesNodeAndStep(t *testing.T) {
 		t.Errorf("check %s: %q", c.Status, c.Reason)
 	}
 }
+
+// A switch check passes only on something observed: a switch over an empty node list proves
+// nothing and must fail, whatever the check.
+func TestSwitchChecksNeedObservations(t *testing.T) {
+	ch := switchCheck(checkRolled, "every node is switched", time.Now())
+	if ch.Status == results.Passed {
+		t.Fatal("a switch check must not start as passed")
+	}
+	conclude(&ch, nil)
+	if ch.Status != results.Failed || !strings.Contains(ch.Reason, "nothing observed") {
+		t.Errorf("empty check: %s %q", ch.Status, ch.Reason)
+	}
+	ch = switchCheck(checkLeftovers, "nothing left", time.Now())
+	ch.Observations = append(ch.Observations, results.Observation{From: "n1", Expected: "absent", Observed: "none of 4 items", OK: true})
+	conclude(&ch, nil)
+	if ch.Status != results.Passed {
+		t.Errorf("observed and clean: %s %q", ch.Status, ch.Reason)
+	}
+	conclude(&ch, []string{"n1: chain KUBE-X left"})
+	if ch.Status != results.Failed || ch.Reason != "n1: chain KUBE-X left" {
+		t.Errorf("leftover: %s %q", ch.Status, ch.Reason)
+	}
+}

@@ -195,9 +195,22 @@ func describeFleet(f *agents.Fleet) error {
 	return nil
 }
 
+// newRecorder starts the run's result in the artifacts directory, redacted from the first
+// write on, with netconform's own junit.xml rewritten beside it at every save (ginkgo's report
+// is ginkgo-junit.xml): CI finds every phase and check in it, also when setup failed or the run
+// was interrupted or killed.
+func newRecorder(artifacts string, r results.Result, red *redact.Redactor) (*results.Recorder, error) {
+	return results.NewRecorder(filepath.Join(artifacts, "result.json"), r,
+		results.WithRedaction(red.Bytes), results.WithCompanion(filepath.Join(artifacts, "junit.xml"), reports.JUnit))
+}
+
 // finish completes the result, writes the Markdown summary next to it, prints it, and turns
-// the outcome into an exit code.
+// the verdict (results.Judge, the one place that decides) into the exit code.
 func finish(rec *results.Recorder, runErr error, out io.Writer, red *redact.Redactor) error {
+	if runErr == nil && rec.Err() != nil {
+		// A result that could not be saved is no verdict: the run ends with the first failed save.
+		runErr = fmt.Errorf("saving the result: %w", rec.Err())
+	}
 	if err := rec.Finish(runErr); err != nil {
 		fmt.Fprintln(os.Stderr, "netconform: could not write result:", err)
 	}
@@ -206,28 +219,20 @@ func finish(rec *results.Recorder, runErr error, out io.Writer, red *redact.Reda
 	var md strings.Builder
 	_ = reports.Markdown(&md, &r)
 	text := red.String(md.String())
-	_ = os.WriteFile(summary, []byte(text), 0o644)
+	if err := os.WriteFile(summary, []byte(text), 0o644); err != nil {
+		fmt.Fprintln(os.Stderr, "netconform: could not write summary:", err)
+	}
 	fmt.Fprintln(out)
 	io.WriteString(out, text)
-	fmt.Fprintf(out, "\nresult: %s\nsummary: %s\n", rec.Path(), summary)
-	if runErr != nil {
-		return &exitError{code: exitCouldNotRun, err: errors.New(red.String(runErr.Error()))}
+	fmt.Fprintf(out, "\nresult: %s\nsummary: %s\njunit: %s\n", rec.Path(), summary, filepath.Join(filepath.Dir(rec.Path()), "junit.xml"))
+	v := r.Judge()
+	switch {
+	case v.Passed():
+		return nil
+	case runErr != nil:
+		return &exitError{code: v.ExitCode(), err: errors.New(red.String(runErr.Error()))}
 	}
-	if r.Failed() {
-		_, failed, _ := r.Counts()
-		return &exitError{code: exitChecksFail, err: fmt.Errorf("%d check(s) failed: %s", failed, failedIDs(&r))}
-	}
-	return nil
-}
-
-func failedIDs(r *results.Result) string {
-	var ids []string
-	for _, c := range r.Checks {
-		if c.Status == results.Failed {
-			ids = append(ids, c.ID)
-		}
-	}
-	return strings.Join(ids, ", ")
+	return &exitError{code: v.ExitCode(), err: errors.New(red.String(strings.Join(v.Reasons, "; ")))}
 }
 
 // phaseFlags parses --phase name=seconds values measured before netconform started.

@@ -4,9 +4,11 @@
 package results
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -102,6 +104,9 @@ type Result struct {
 	Causes []Cause `json:"causes,omitempty"`
 	// Evidence is the evidence bundle's path, relative to the result file.
 	Evidence string `json:"evidence,omitempty"`
+	// Verdict is Judge's answer when the file was written, for readers of the JSON; netconform
+	// itself always judges the result again.
+	Verdict *Verdict `json:"verdict,omitempty"`
 }
 
 // Cause is a probable explanation of failing checks.
@@ -113,25 +118,21 @@ type Cause struct {
 	Checks   []string `json:"checks,omitempty"`
 }
 
-// Counts returns passed, failed and skipped checks.
+// Counts returns passed, failed and skipped checks. A check left running, with a status
+// netconform does not know, or passed with nothing measured counts as failed: only a pass that
+// rests on an observation counts as one (the same rule as Judge).
 func (r *Result) Counts() (passed, failed, skipped int) {
 	for _, c := range r.Checks {
-		switch c.Status {
-		case Passed:
+		switch {
+		case c.Status == Passed && c.Measured():
 			passed++
-		case Failed:
-			failed++
-		case Skipped:
+		case c.Status == Skipped:
 			skipped++
+		default:
+			failed++
 		}
 	}
 	return
-}
-
-// Failed reports whether any check or phase failed, or the run could not run.
-func (r *Result) Failed() bool {
-	_, f, _ := r.Counts()
-	return f > 0 || r.Error != ""
 }
 
 // Load reads a result file.
@@ -159,14 +160,16 @@ type Recorder struct {
 	now  func() time.Time
 	// redact filters what is written (secrets never reach the file); nil writes as is.
 	redact func([]byte) []byte
+	// companions are files rendered from the result at every save (JUnit), so that they are
+	// as current as the result itself, also after a crash.
+	companions []companion
+	// err is the first save that failed; a run whose result could not be written ends with it.
+	err error
 }
 
-// SetRedaction makes every later save pass through f; prefer WithRedaction, which also covers
-// the first save.
-func (rec *Recorder) SetRedaction(f func([]byte) []byte) {
-	rec.mu.Lock()
-	defer rec.mu.Unlock()
-	rec.redact = f
+type companion struct {
+	path   string
+	render func(io.Writer, *Result) error
 }
 
 // RecorderOption configures a Recorder.
@@ -176,6 +179,12 @@ type RecorderOption func(*Recorder)
 // file).
 func WithRedaction(f func([]byte) []byte) RecorderOption {
 	return func(rec *Recorder) { rec.redact = f }
+}
+
+// WithCompanion renders the result into path at every save, through the same redaction (the
+// run's own junit.xml: CI finds it current even when the run was killed).
+func WithCompanion(path string, render func(io.Writer, *Result) error) RecorderOption {
+	return func(rec *Recorder) { rec.companions = append(rec.companions, companion{path: path, render: render}) }
 }
 
 // NewRecorder starts a result saved at path.
@@ -209,6 +218,14 @@ func (rec *Recorder) Update(f func(*Result)) error {
 	defer rec.mu.Unlock()
 	f(&rec.r)
 	return rec.saveLocked()
+}
+
+// Err returns the first save that failed, if any: callers may go on after a failed save (the
+// next one may work), and the run ends "could not run" with this error.
+func (rec *Recorder) Err() error {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	return rec.err
 }
 
 // Snapshot returns a deep copy of the result.
@@ -279,21 +296,45 @@ func (rec *Recorder) Finish(runErr error) error {
 }
 
 func (rec *Recorder) saveLocked() error {
+	err := rec.writeLocked()
+	if err != nil && rec.err == nil {
+		rec.err = err
+	}
+	return err
+}
+
+func (rec *Recorder) writeLocked() error {
+	v := rec.r.Judge()
+	rec.r.Verdict = &v
 	b, err := json.MarshalIndent(rec.r, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode result: %w", err)
 	}
+	if err := rec.writeFile(rec.path, append(b, '\n')); err != nil {
+		return fmt.Errorf("write result: %w", err)
+	}
+	for _, c := range rec.companions {
+		var buf bytes.Buffer
+		if err := c.render(&buf, &rec.r); err != nil {
+			return fmt.Errorf("render %s: %w", filepath.Base(c.path), err)
+		}
+		if err := rec.writeFile(c.path, buf.Bytes()); err != nil {
+			return fmt.Errorf("write %s: %w", filepath.Base(c.path), err)
+		}
+	}
+	return nil
+}
+
+// writeFile writes b, redacted, to path atomically: a reader never sees half a file.
+func (rec *Recorder) writeFile(path string, b []byte) error {
 	if rec.redact != nil {
 		b = rec.redact(b)
 	}
-	tmp := rec.path + ".tmp"
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
-		return fmt.Errorf("write result: %w", err)
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return err
 	}
-	if err := os.Rename(tmp, rec.path); err != nil {
-		return fmt.Errorf("write result: %w", err)
-	}
-	return nil
+	return os.Rename(tmp, path)
 }
 
 // SortChecks orders checks by suite then ID, for stable reports.
