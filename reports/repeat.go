@@ -45,6 +45,9 @@ func PassRates(runs []*results.Result) []PassRate {
 			default:
 				p.Failed++
 				reason := firstLine(c.Reason)
+				if c.Status == results.Passed {
+					reason = "passed with nothing observed or measured"
+				}
 				found := false
 				for _, x := range p.Reasons {
 					found = found || x == reason

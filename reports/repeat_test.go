@@ -8,10 +8,11 @@ import (
 )
 
 func TestPassRates(t *testing.T) {
+	seen := []results.Observation{{Observed: "ok", OK: true}}
 	run := func(status results.Status, reason string) *results.Result {
 		return &results.Result{Checks: []results.Check{
-			{ID: "a/flaky", Status: status, Reason: reason},
-			{ID: "a/solid", Status: results.Passed},
+			{ID: "a/flaky", Status: status, Reason: reason, Observations: seen},
+			{ID: "a/solid", Status: results.Passed, Observations: seen},
 		}}
 	}
 	rates := PassRates([]*results.Result{run(results.Passed, ""), run(results.Failed, "x -> y tcp: timeout\nmore"), run(results.Passed, ""), run(results.Failed, "x -> y tcp: timeout")})
