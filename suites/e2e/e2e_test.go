@@ -501,6 +501,9 @@ func TestInterruptDuringCreate(t *testing.T) {
 	if !r.Complete || r.Error == "" {
 		t.Errorf("interrupted run's result: complete=%v error=%q, want complete with the interruption", r.Complete, r.Error)
 	}
+	// CI reads junit.xml: the interrupted phase fails there, and so does the verdict.
+	expectJUnitFailure(t, art, "phases", "cluster create", "")
+	expectJUnitFailure(t, art, "phases", "verdict", "COULD NOT RUN")
 }
 
 // TestInterruptDuringSuites sends SIGINT while the suites run: the cluster must be deleted and
@@ -530,6 +533,8 @@ func TestInterruptDuringSuites(t *testing.T) {
 	if !r.Complete || r.Error == "" || !deleted {
 		t.Errorf("interrupted run's result: complete=%v error=%q cluster deleted=%v", r.Complete, r.Error, deleted)
 	}
+	expectJUnitFailure(t, art, "phases", "suites", "")
+	expectJUnitFailure(t, art, "phases", "verdict", "COULD NOT RUN")
 }
 
 func podCIDR(t *testing.T, controlPlane, node string) string {

@@ -74,6 +74,10 @@ func TestSwitchFaults(t *testing.T) {
 	if dis.Status != results.Failed || !strings.Contains(dis.Reason, "lost for good") || !strings.Contains(dis.Reason, worker) {
 		t.Errorf("disruption check %s %q, want failed: traffic with %s lost for good", dis.Status, dis.Reason, worker)
 	}
+	// CI sees the failed switch in netconform's junit.xml, not only passing suites.
+	expectJUnitFailure(t, art, "switch", "switch/no-leftovers", kubenet.MasqChain)
+	expectJUnitFailure(t, art, "switch", "switch/disruption", "lost for good")
+	expectJUnitFailure(t, art, "phases", "verdict", "FAIL")
 	for _, c := range r.Checks {
 		if strings.HasPrefix(c.ID, "switch/") {
 			continue
