@@ -17,9 +17,11 @@ build:
 	@mkdir -p bin
 	CGO_ENABLED=0 go build -trimpath -ldflags "-X main.version=$(VERSION)" -o bin/netconform ./cmd/netconform
 
+# lint: gofmt, go vet, and the import direction of the layers (internal/layers).
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	go vet $(GO_PACKAGES)
+	go test -count=1 -run 'TestImportDirection|TestPlantedViolationFails' ./internal/layers/
 
 unit:
 	go test -count=1 $(GO_PACKAGES)
