@@ -10,18 +10,15 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/aws/smithy-go/logging"
 	"github.com/spf13/cobra"
 
-	"github.com/netconform/netconform/fixtures/ec2stub"
-	"github.com/netconform/netconform/framework/aws/awsclient"
 	"github.com/netconform/netconform/framework/aws/routesim"
 )
 
 func newSimulateCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "simulate",
-		Short: "Simulations against netconform's local stand-ins (no cloud account needed)",
+		Short: "Simulations on netconform's own models of cloud behaviour (no cloud account needed)",
 	}
 	cmd.AddCommand(newSimulateRoutesCmd())
 	return cmd
@@ -42,17 +39,17 @@ func newSimulateRoutesCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "routes --nodes 1..600 --quota 50,500",
 		Short: "Where the routes-per-route-table quota stops a kubenet cluster on AWS, and what it costs",
-		Long: `simulate routes starts netconform's local EC2 stand-in (on 127.0.0.1) once per quota, builds a
-kops-like VPC whose route table holds --other-routes routes of its own (kops' public topology:
-the default route to the internet gateway), and drives it with the real AWS SDK the way
-Kubernetes' route controller does for kubenet: nodes join one at a time, each join lists the
-table and creates the node's route (one route per node pod CIDR, to the node's instance); a
-final reconcile retries the nodes left without a route. The stand-in enforces the quota with
-EC2's error, RouteLimitExceeded.
+		Long: `simulate routes builds, on an in-memory model of EC2 route tables (one per quota), a kops-like
+VPC whose route table holds --other-routes routes of its own (kops' public topology: the default
+route to the internet gateway), and drives it with the EC2 API calls Kubernetes' route controller
+makes for kubenet: nodes join one at a time, each join lists the table and creates the node's
+route (one route per node pod CIDR, to the node's instance); a final reconcile retries the nodes
+left without a route. The model enforces the quota with EC2's error, RouteLimitExceeded, and is
+tested to agree with netconform's wire-level EC2 stand-in.
 
 It reports, per quota, the first node left without a route, the controller's API calls and the
-time taken (local stand-in time, not AWS latency), and the failing calls the controller keeps
-making every reconcile period afterwards.`,
+time taken (model time, not AWS latency), and the failing calls the controller keeps making every
+reconcile period afterwards.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runSimulateRoutes(cmd.Context(), o, cmd.OutOrStdout())
@@ -122,26 +119,15 @@ func runSimulateRoutes(ctx context.Context, o simulateRoutesOptions, out io.Writ
 	return nil
 }
 
-// simulateOne runs one quota against a fresh stand-in.
+// simulateOne runs one quota on routesim's own route model (no EC2 endpoint; the model agrees
+// with the EC2 stand-in, tested in routesim).
 func simulateOne(ctx context.Context, quota int, cfg routesim.Config) (routesim.Result, error) {
-	srv, err := ec2stub.Start(ec2stub.WithRouteQuota(quota))
-	if err != nil {
-		return routesim.Result{}, err
-	}
-	defer srv.Close()
-	// Against the local listener the SDK's HTTP client logs connection-reuse warnings for some
-	// large answers ("failed to discard remaining HTTP response body"); they say nothing about
-	// the simulation and would clutter its report.
-	clients, err := awsclient.New(ctx, awsclient.Config{Region: "us-east-1", Endpoint: srv.URL(), StaticCredentials: true, Logger: logging.Nop{}})
-	if err != nil {
-		return routesim.Result{}, err
-	}
-	return routesim.Run(ctx, clients.EC2, cfg, quota)
+	return routesim.Run(ctx, routesim.NewModel(quota), cfg, quota)
 }
 
 func writeRouteSimulation(w io.Writer, o simulateRoutesOptions, first, last int, results []routesim.Result) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "kubenet route controller against the local EC2 stand-in: one route table with %d route(s) of its own, nodes 1..%d joining one at a time", o.otherRoutes, last)
+	fmt.Fprintf(&b, "kubenet route controller on netconform's route table model: one route table with %d route(s) of its own, nodes 1..%d joining one at a time", o.otherRoutes, last)
 	if first > 1 {
 		fmt.Fprintf(&b, " (nodes %d..%d reported)", first, last)
 	}
@@ -186,7 +172,7 @@ What a user sees on a node without a route:
     the VPC has no route to the node's pod CIDR;
   - the repeated failing CreateRoute calls count against the account's EC2 API rate limits, so
     other callers start seeing RequestLimitExceeded.
-Times are measured against the local stand-in, not AWS.
+Times are measured on the model, not against AWS.
 `)
 	_, err := io.WriteString(w, b.String())
 	return err

@@ -48,7 +48,6 @@ var Rules = []Rule{
 // violation not listed fails; a listed one that no longer exists fails too, so the list only
 // shrinks.
 var Known = map[string]string{
-	"cmd/netconform -> fixtures/ec2stub":  "simulate routes needs a route model of its own (issue 12)",
 	"framework/lint -> providers/catalog": "lint rules move to their providers with the registry (issue 12)",
 	"framework/lint -> providers/cilium":  "lint rules move to their providers with the registry (issue 12)",
 }

@@ -65,3 +65,27 @@ func TestBadRange(t *testing.T) {
 		t.Error("accepted 5..2")
 	}
 }
+
+// The model that `simulate routes` runs on must agree with the stand-in that speaks EC2's wire
+// protocol, quota by quota: same first unrouted node, same calls, same errors.
+func TestModelAgreesWithTheStandIn(t *testing.T) {
+	for _, tc := range []struct {
+		quota int
+		cfg   routesim.Config
+	}{
+		{10, routesim.Config{FirstNode: 1, LastNode: 15, OtherRoutes: 1}},
+		{50, routesim.Config{FirstNode: 40, LastNode: 70, OtherRoutes: 2}},
+		{500, routesim.Config{FirstNode: 5, LastNode: 40, OtherRoutes: 3}},
+	} {
+		wire, _ := simulate(t, tc.quota, tc.cfg)
+		model, err := routesim.Run(context.Background(), routesim.NewModel(tc.quota), tc.cfg, tc.quota)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if model.FirstUnrouted != wire.FirstUnrouted || model.Routed != wire.Routed || model.Unrouted != wire.Unrouted ||
+			model.RouteLimitErrors != wire.RouteLimitErrors || model.CallsUntilLimit != wire.CallsUntilLimit || model.SetupCalls != wire.SetupCalls ||
+			model.Calls["CreateRoute"] != wire.Calls["CreateRoute"] || model.Calls["DescribeRouteTables"] != wire.Calls["DescribeRouteTables"] {
+			t.Errorf("quota %d, %+v:\nmodel %+v\nwire  %+v", tc.quota, tc.cfg, model, wire)
+		}
+	}
+}
