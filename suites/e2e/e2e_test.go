@@ -203,6 +203,39 @@ func TestKubenet(t *testing.T) {
 		return func(from, to string) bool { return (from == a && to == b) || (from == b && to == a) }
 	}
 
+	t.Run("bad input on check is refused before anything is created", func(t *testing.T) {
+		for _, tc := range []struct {
+			name string
+			args []string
+			want string
+		}{
+			{"malformed label filter", []string{"--provider", "kubenet", "--label-filter", "(("}, "(("},
+			{"label filter selecting no check", []string{"--provider", "kubenet", "--label-filter", "no-such-label"}, "selects no check"},
+			{"unknown provider", []string{"--provider", "calcio"}, "did you mean calico"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				dir := filepath.Join(t.TempDir(), "art")
+				start := time.Now()
+				out, code := netconform(t, time.Minute, append([]string{"check", "--kubeconfig", kubeconfig, "--probe-image", probeImage, "--artifacts", dir}, tc.args...)...)
+				took := time.Since(start)
+				if code != 2 || !strings.Contains(out, tc.want) {
+					t.Errorf("exit %d, output %q: want exit 2 naming %q", code, out, tc.want)
+				}
+				// Refused before anything is contacted: well within a second of work (the
+				// process start included).
+				if took > 3*time.Second {
+					t.Errorf("refusal took %s", took)
+				}
+				if _, err := os.Stat(dir); err == nil {
+					t.Errorf("a refused check created %s", dir)
+				}
+				if ns := kubectl(t, cp, "get", "namespaces", "-o", "name"); strings.Contains(ns, "namespace/netconform\n") || strings.HasSuffix(ns, "namespace/netconform") {
+					t.Errorf("a refused check created the agents' namespace: %s", ns)
+				}
+			})
+		}
+	})
+
 	t.Run("missing route fails exactly the pairs across it", func(t *testing.T) {
 		cidr := podCIDR(t, cp, worker2)
 		ip := nodeIP(t, worker2)
