@@ -61,7 +61,7 @@ func TestProviderDetail(t *testing.T) {
 		t.Errorf("weave detail must mark the password secret and say where it lives:\n%s", out)
 	}
 	_, code, err := runCLI(t, "providers", "calcio")
-	if code != exitCouldNotRun || err == nil || !strings.Contains(err.Error(), "valid names are") {
+	if code != exitCouldNotRun || err == nil || err.Error() != "unknown provider calcio; did you mean calico?" {
 		t.Errorf("unknown provider: exit %d, %v", code, err)
 	}
 }
