@@ -29,7 +29,7 @@ type Selection struct {
 // use ginkgo's process-wide suite.
 func Select(filter string) (Selection, error) {
 	if _, err := types.ParseLabelFilter(filter); err != nil {
-		return Selection{}, fmt.Errorf("label filter %q: %s", filter, oneLine(err))
+		return Selection{}, fmt.Errorf("label filter '%s' is not valid: %s (ginkgo's syntax: labels joined with &&, ||, ! and parentheses, e.g. 'dns || (mtu && !bulk)')", filter, oneLine(err))
 	}
 	if env != nil {
 		return Selection{}, fmt.Errorf("suites: cannot preview while the suites run")
