@@ -204,7 +204,8 @@ func (e *OptionError) Unwrap() error { return e.Err }
 // reported when found in it. The result is ordered by option name.
 func ValidateOptions(d Descriptor, opts map[string]any) []*OptionError {
 	var errs []*OptionError
-	for _, o := range sortedOptions(d.Options) {
+	// The same schema the command line's --provider-option is checked against (ParseOptions).
+	for _, o := range sortedOptions(d.Schema(ForKops)) {
 		v, ok := opts[o.Name]
 		if !ok || v == nil {
 			continue
