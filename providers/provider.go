@@ -47,10 +47,15 @@ type Descriptor struct {
 	// Summary is one line on what the provider does.
 	Summary string `json:"summary"`
 	// Options are the settings under spec.networking.<SpecKey> (and secrets kops keeps beside
-	// the spec) that netconform knows about. kops accepts more; unknown ones are not errors.
-	Options   []Option  `json:"options,omitempty"`
-	Platforms Platforms `json:"platforms"`
-	Lifecycle Lifecycle `json:"lifecycle"`
+	// the spec) that netconform knows about. kops accepts more, so lint does not flag unknown keys
+	// in a spec; on the command line (ParseOptions) an unknown key is refused as a likely typo.
+	Options []Option `json:"options,omitempty"`
+	// KindOptions are settings netconform's own installer reads on kind beyond kops' (flannel's
+	// host-gw backend, kube-router's networkPolicy); one of the same name as an Option
+	// replaces it there. See Schema.
+	KindOptions []Option  `json:"kindOptions,omitempty"`
+	Platforms   Platforms `json:"platforms"`
+	Lifecycle   Lifecycle `json:"lifecycle"`
 	// Requirements are what nodes, clouds and the rest of the cluster must provide.
 	Requirements Requirements `json:"requirements"`
 	// Encapsulation is the encapsulation with default options; see Encapsulator.
@@ -199,7 +204,8 @@ func (e *OptionError) Unwrap() error { return e.Err }
 // reported when found in it. The result is ordered by option name.
 func ValidateOptions(d Descriptor, opts map[string]any) []*OptionError {
 	var errs []*OptionError
-	for _, o := range sortedOptions(d.Options) {
+	// The same schema the command line's --provider-option is checked against (ParseOptions).
+	for _, o := range sortedOptions(d.Schema(ForKops)) {
 		v, ok := opts[o.Name]
 		if !ok || v == nil {
 			continue

@@ -130,7 +130,12 @@ func measure(name string, value float64, unit string) {
 	ginkgo.AddReportEntry(entryMeasurement, results.Measurement{Name: name, Value: value, Unit: unit}, ginkgo.ReportEntryVisibilityNever)
 }
 
-var _ = ginkgo.ReportAfterEach(func(report ginkgo.SpecReport) {
+// recordCheck is registered at the top level, here and again by Select after each preview
+// (see Select for why).
+var _ = ginkgo.ReportAfterEach(recordCheck)
+
+// recordCheck records each spec that ran as a check, as soon as it ends.
+func recordCheck(report ginkgo.SpecReport) {
 	if env == nil || env.Recorder == nil {
 		return
 	}
@@ -140,7 +145,7 @@ var _ = ginkgo.ReportAfterEach(func(report ginkgo.SpecReport) {
 		return
 	}
 	_ = env.Recorder.AddCheck(CheckFromReport(report))
-})
+}
 
 var nonSlug = regexp.MustCompile(`[^a-z0-9]+`)
 

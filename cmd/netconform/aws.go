@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,8 +9,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -22,7 +21,10 @@ import (
 	"github.com/netconform/netconform/framework/aws/awsclient"
 	"github.com/netconform/netconform/framework/aws/ec2check"
 	"github.com/netconform/netconform/framework/kube"
+	"github.com/netconform/netconform/framework/lint"
 	"github.com/netconform/netconform/framework/platform/aws"
+	"github.com/netconform/netconform/framework/redact"
+	"github.com/netconform/netconform/providers"
 )
 
 // awsOptions are the AWS platform's settings, parsed once from flags. provider, runID,
@@ -46,6 +48,9 @@ type awsOptions struct {
 	providerOptions   []string
 	region            string
 	endpoint          string
+	// routeQuota and existingRoutes size a kubenet plan's route table (lint's NC002 figures).
+	routeQuota     int
+	existingRoutes int
 }
 
 // placeholderState stands in for a state store in plans printed without one.
@@ -66,34 +71,22 @@ func (o *awsOptions) addFlags(f *pflag.FlagSet) {
 	f.StringVar(&o.endpoint, "aws-endpoint", "", "EC2 and Service Quotas endpoint (a local stand-in; default: AWS)")
 }
 
-// parseOption reads KEY=VALUE with the value typed as YAML would type it (int, bool, string).
-func parseOption(kv string) (string, any, error) {
-	k, v, ok := strings.Cut(kv, "=")
-	if !ok || k == "" {
-		return "", nil, fmt.Errorf("provider option %q: want KEY=VALUE", kv)
-	}
-	if n, err := strconv.Atoi(v); err == nil {
-		return k, n, nil
-	}
-	if b, err := strconv.ParseBool(v); err == nil {
-		return k, b, nil
-	}
-	return k, v, nil
+// addPlanFlags registers the flags that size a plan's kubenet route table (aws check reads
+// the quota and the table from AWS instead).
+func (o *awsOptions) addPlanFlags(f *pflag.FlagSet) {
+	f.IntVar(&o.routeQuota, "route-quota", lint.DefaultRouteQuota, "routes-per-route-table quota a kubenet plan's node routes are counted against (aws)")
+	f.IntVar(&o.existingRoutes, "existing-routes", lint.DefaultExistingRoutes, "routes a kubenet route table holds besides node routes (aws; local + internet gateway)")
 }
 
-// config turns the flags into the platform's configuration.
+// config turns the flags into the platform's configuration. The provider options are typed
+// and checked by the provider's option schema for kops (the one run, switch and lint use).
 func (o awsOptions) config() (aws.Config, error) {
-	opts := map[string]any{}
-	for _, kv := range o.providerOptions {
-		k, v, err := parseOption(kv)
-		if err != nil {
-			return aws.Config{}, err
-		}
-		opts[k] = v
+	_, opts, err := providerSettings(o.provider, providers.ForKops, o.providerOptions)
+	if err != nil {
+		return aws.Config{}, err
 	}
-	workers := o.nodes - 1
-	if workers < 1 {
-		workers = 1
+	if err := checkNodes(o.nodes, 2, needKopsWorker); err != nil {
+		return aws.Config{}, err
 	}
 	t := aws.DefaultTimeouts()
 	if o.validateWait > 0 {
@@ -101,8 +94,9 @@ func (o awsOptions) config() (aws.Config, error) {
 	}
 	return aws.Config{
 		Provider: o.provider, Options: opts, RunID: o.runID, ArtifactsDir: o.artifacts, ClusterName: o.clusterName,
-		Kops: o.kops, StateStore: o.state, Zones: o.zones, NodeCount: workers, NodeSize: o.nodeSize,
+		Kops: o.kops, StateStore: o.state, Zones: o.zones, NodeCount: o.nodes - 1, NodeSize: o.nodeSize,
 		ControlPlaneSize: o.controlPlaneSize, Topology: o.topology, KubernetesVersion: o.kubernetesVersion, Timeouts: t,
+		RouteQuota: o.routeQuota, ExistingRoutes: o.existingRoutes,
 	}, nil
 }
 
@@ -132,11 +126,10 @@ func (o *awsOptions) complete(now time.Time) {
 // with o.aws an awsOptions whose addFlags was called on run's flag set.
 func awsDryRun(w io.Writer, o awsOptions) error {
 	o.complete(time.Now())
+	note := ""
 	if o.state == "" && os.Getenv("KOPS_STATE_STORE") == "" {
 		o.state = placeholderState
-		if _, err := fmt.Fprintf(w, "# note: no --state and no KOPS_STATE_STORE: %s stands in for your kops state store\n", placeholderState); err != nil {
-			return err
-		}
+		note = fmt.Sprintf("# note: no --state and no KOPS_STATE_STORE: %s stands in for your kops state store\n", placeholderState)
 	}
 	cfg, err := o.config()
 	if err != nil {
@@ -146,7 +139,31 @@ func awsDryRun(w io.Writer, o awsOptions) error {
 	if err != nil {
 		return &exitError{code: exitCouldNotRun, err: err}
 	}
-	return p.Plan().Write(w)
+	return writePlan(w, o.provider, o.providerOptions, func(b io.Writer) error {
+		if _, err := io.WriteString(b, note); err != nil {
+			return err
+		}
+		return p.Plan().Write(b)
+	})
+}
+
+// writePlan writes what write renders with every secret masked: the values of the provider's
+// secret options and AWS credentials in the environment. The platform already keeps secret
+// options out of plans; this is the last line of defence for anything that slips through
+// (lint rule NC014 says secrets have no place in a spec, and so none in a plan).
+func writePlan(w io.Writer, provider string, kv []string, write func(io.Writer) error) error {
+	red := redact.New()
+	red.AddEnvironment()
+	opts, _ := keyValues("--provider-option", kv)
+	redactSecretOptions(red, provider, opts)
+	var b bytes.Buffer
+	if err := write(&b); err != nil {
+		return err
+	}
+	if _, err := w.Write(red.Bytes(b.Bytes())); err != nil {
+		return fmt.Errorf("writing the plan: %w", err)
+	}
+	return nil
 }
 
 func newAWSCmd() *cobra.Command {
@@ -167,17 +184,13 @@ func newAWSPlanCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "plan [PROVIDER=name] [NODES=n]",
 		Short: "Print the kops commands and the cluster spec settings for a provider, without running them",
+		Args:  cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			nodes := ""
-			if err := parseAssignments(args, map[string]*string{"PROVIDER": &o.provider, "NODES": &nodes}); err != nil {
-				return &exitError{code: exitCouldNotRun, err: err}
+			if err := setAssignments(cmd, args, map[string]string{"PROVIDER": "provider", "NODES": "nodes"}); err != nil {
+				return badInput(err)
 			}
-			if nodes != "" {
-				n, err := strconv.Atoi(nodes)
-				if err != nil {
-					return &exitError{code: exitCouldNotRun, err: fmt.Errorf("NODES=%q is not a number", nodes)}
-				}
-				o.nodes = n
+			if _, err := o.config(); err != nil {
+				return badInput(err)
 			}
 			return awsDryRun(cmd.OutOrStdout(), o)
 		},
@@ -188,6 +201,7 @@ func newAWSPlanCmd() *cobra.Command {
 	f.StringVar(&o.artifacts, "artifacts", "", "artifacts directory (default $ARTIFACTS or _artifacts/<run-id>)")
 	f.IntVar(&o.nodes, "nodes", 3, "number of nodes: one control plane, the rest workers")
 	o.addFlags(f)
+	o.addPlanFlags(f)
 	return cmd
 }
 
@@ -235,11 +249,12 @@ func runAWSCheck(ctx context.Context, o awsCheckOptions, out io.Writer) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
-	n, err := aws.LookupNetworking(o.provider)
+	// Not o.config(): the cluster exists, so there is no size to plan.
+	_, opts, err := providerSettings(o.provider, providers.ForKops, o.providerOptions)
 	if err != nil {
 		return &exitError{code: exitCouldNotRun, err: err}
 	}
-	cfg, err := o.config()
+	n, err := aws.LookupNetworking(o.provider)
 	if err != nil {
 		return &exitError{code: exitCouldNotRun, err: err}
 	}
@@ -265,7 +280,7 @@ func runAWSCheck(ctx context.Context, o awsCheckOptions, out io.Writer) error {
 	default:
 		fleet = f
 	}
-	rs, err := awsChecks(ctx, c, fleet, name, n.WithOptions(cfg.Options, cfg.NodeCount), awsclient.Config{Region: o.region, Endpoint: o.endpoint}, o.minHeadroom)
+	rs, err := awsChecks(ctx, c, fleet, name, n.WithOptions(opts, 0), awsclient.Config{Region: o.region, Endpoint: o.endpoint}, o.minHeadroom)
 	if err != nil {
 		return &exitError{code: exitCouldNotRun, err: err}
 	}

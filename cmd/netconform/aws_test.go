@@ -21,6 +21,7 @@ import (
 	"github.com/netconform/netconform/framework/aws/ec2check"
 	"github.com/netconform/netconform/framework/aws/sweep"
 	"github.com/netconform/netconform/framework/platform/aws"
+	"github.com/netconform/netconform/providers"
 )
 
 // execute runs the netconform command line in-process.
@@ -114,15 +115,12 @@ func TestParseRangeAndOptions(t *testing.T) {
 			t.Errorf("parseRange(%q) accepted", bad)
 		}
 	}
-	k, v, err := parseOption("typhaReplicas=3")
-	if err != nil || k != "typhaReplicas" || v != 3 {
-		t.Errorf("parseOption = %q %v %v", k, v, err)
+	_, typed, err := providerSettings("calico", providers.ForKops, []string{"typhaReplicas=3", "ipipMode=Always"})
+	if err != nil || typed["typhaReplicas"] != 3 || typed["ipipMode"] != "Always" {
+		t.Errorf("options typed by calico's schema = %v %v", typed, err)
 	}
-	if _, v, _ := parseOption("ipipMode=Always"); v != "Always" {
-		t.Errorf("string option = %v", v)
-	}
-	if _, _, err := parseOption("novalue"); err == nil {
-		t.Error("parseOption accepted a bare key")
+	if _, _, err := providerSettings("calico", providers.ForKops, []string{"novalue"}); err == nil {
+		t.Error("a bare key was accepted")
 	}
 }
 

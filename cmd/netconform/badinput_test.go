@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -154,4 +155,195 @@ func TestPlantedProviderSecretStaysOut(t *testing.T) {
 	if files == 0 {
 		t.Error("no result was written for the refused provider")
 	}
+}
+
+// TestBadInputIsRefusedBeforeAnythingStarts: every kind of bad input ends in under a second
+// with exit code 2 and one line naming the bad value and what would be right, before anything
+// is created or contacted: no artifacts directory, no result, no plan printed.
+func TestBadInputIsRefusedBeforeAnythingStarts(t *testing.T) {
+	kubeconfig := writeKubeconfig(t, "https://127.0.0.1:1", "t")
+	check := []string{"check", "--kubeconfig", kubeconfig, "--probe-image", "p"}
+	kind := []string{"run", "--node-image", "n", "--probe-image", "p"}
+	cases := []struct {
+		name string
+		args []string
+		want string // the whole message when it starts with "=", else a part of it
+	}{
+		// Label filters: ginkgo's own parser, and a filter that selects nothing.
+		{"unparsable filter", append(kind, "--label-filter", "(("), "label filter '((' is not valid: Mismatched '('"},
+		{"unparsable filter, preflight", append(kind, "--preflight", "--label-filter", "(("), "label filter '((' is not valid"},
+		{"unparsable filter, check", append(check, "--label-filter", "dns &&"), "label filter 'dns &&' is not valid"},
+		{"empty selection", append(kind, "--label-filter", "nosuch"), "label filter 'nosuch' selects no check; the labels are bulk, connectivity, devices, dns,"},
+		{"empty selection, check", append(check, "--label-filter", "dns && mtu"), "label filter 'dns && mtu' selects no check; the labels are"},
+		{"empty selection, switch", []string{"switch", "--from", "kubenet", "--to", "flannel", "--label-filter", "nosuch"}, "selects no check"},
+		// Provider names, in every command that takes one.
+		{"provider typo, run", append(kind, "--provider", "calcio"), "=unknown provider calcio; did you mean calico?"},
+		{"provider typo, positional", append(kind, "PROVIDER=flanel"), "=unknown provider flanel; did you mean flannel?"},
+		{"provider typo, check", append(check, "--provider", "calcio"), "=unknown provider calcio; did you mean calico?"},
+		{"provider typo, switch from", []string{"switch", "--from", "kubnet", "--to", "calico"}, "=--from: unknown provider kubnet; did you mean kubenet?"},
+		{"provider typo, switch to", []string{"switch", "--from", "kubenet", "--to", "cillium"}, "=--to: unknown provider cillium; did you mean cilium?"},
+		{"provider typo, aws plan", []string{"aws", "plan", "PROVIDER=calcio"}, "=unknown provider calcio; did you mean calico?"},
+		{"provider typo, aws check", []string{"aws", "check", "--kubeconfig", kubeconfig, "--provider", "calcio"}, "=unknown provider calcio; did you mean calico?"},
+		{"provider typo, run aws dry run", []string{"run", "--platform", "aws", "--dry-run", "--provider", "weeve"}, "=unknown provider weeve; did you mean weave?"},
+		{"provider typo, providers", []string{"providers", "calcio"}, "=unknown provider calcio; did you mean calico?"},
+		{"no such provider", append(kind, "--provider", "nothing-like-it"), `unknown provider "nothing-like-it"; valid: amazon-vpc-routed-eni,`},
+		// Provider options, against the provider's one schema.
+		{"option typo", append(kind, "--provider", "flannel", "--provider-option", "bakend=udp"), "=--provider-option: flannel has no option bakend on kind; did you mean backend? options: backend, iptablesResyncSeconds"},
+		{"option value", append(kind, "--provider", "flannel", "--provider-option", "backend=ipip"), `=--provider-option: flannel option backend: "ipip" is not one of vxlan, udp, host-gw`},
+		{"kind-only value on aws", []string{"aws", "plan", "--provider", "flannel", "--provider-option", "backend=host-gw"}, `flannel option backend: "host-gw" is not one of vxlan, udp`},
+		{"option type, check", append(check, "--provider", "calico", "--provider-option", "mtu=big"), `calico option mtu: want an integer, got "big"`},
+		{"option without provider, check", append(check, "--provider-option", "backend=udp"), "--provider-option needs --provider"},
+		{"option, switch", []string{"switch", "--from", "kubenet", "--to", "calico", "--platform", "aws", "--dry-run", "--provider-option", "typhaReplicas=-1"}, "calico option typhaReplicas: -1 is below the minimum 0"},
+		{"option for kubenet", append(kind, "--provider-option", "mtu=1400"), "=--provider-option: kubenet takes no options on kind (got mtu)"},
+		{"not KEY=VALUE", append(kind, "--provider", "flannel", "--provider-option", "backend"), `--provider-option "backend": want KEY=VALUE`},
+		// A value given twice, differently.
+		{"PROVIDER and --provider", append(kind, "PROVIDER=calico", "--provider", "flannel"), "=PROVIDER=calico conflicts with --provider flannel"},
+		{"NODES and --nodes", append(kind, "NODES=4", "--nodes", "3"), "=NODES=4 conflicts with --nodes 3"},
+		{"PLATFORM and --platform", append(kind, "PLATFORM=aws", "--platform", "kind"), "=PLATFORM=aws conflicts with --platform kind"},
+		{"PROVIDER twice", append(kind, "PROVIDER=calico", "PROVIDER=cilium"), "=PROVIDER=cilium conflicts with PROVIDER=calico"},
+		{"FROM and --from", []string{"switch", "FROM=calico", "--from", "kubenet", "--to", "cilium"}, "=FROM=calico conflicts with --from kubenet"},
+		{"aws plan NODES and --nodes", []string{"aws", "plan", "NODES=5", "--nodes", "4"}, "=NODES=5 conflicts with --nodes 4"},
+		{"NODES not a number", append(kind, "NODES=three"), "=NODES=three: want a whole number"},
+		// Unknown subcommands.
+		{"aws bogus", []string{"aws", "bogus"}, `=unknown command "bogus" for "netconform aws"; valid: check, plan`},
+		{"simulate bogus", []string{"simulate", "bogus"}, `=unknown command "bogus" for "netconform simulate"; valid: routes`},
+		// --dry-run where it means nothing.
+		{"dry run on kind", append(kind, "--dry-run"), "=--dry-run applies to --platform aws only (on kind, run runs; --preflight checks the provider and its options without creating anything)"},
+		{"dry run on kind, switch", []string{"switch", "--from", "kubenet", "--to", "calico", "--dry-run"}, "=--dry-run applies to --platform aws only: on kind, switch runs the switch"},
+		// Node counts the platform would round up.
+		{"no nodes", append(kind, "--nodes", "0"), "=--nodes 0: want at least 1: a cluster needs its control plane"},
+		{"negative nodes", append(kind, "NODES=-2"), "=--nodes -2: want at least 1: a cluster needs its control plane"},
+		{"one node on aws", []string{"run", "--platform", "aws", "--dry-run", "--nodes", "1"}, "=--nodes 1: want at least 2: a kops cluster has the control plane and at least one worker"},
+		{"no nodes, aws plan", []string{"aws", "plan", "--nodes", "0"}, "=--nodes 0: want at least 2: a kops cluster has the control plane and at least one worker"},
+		{"one node, switch", []string{"switch", "--from", "kubenet", "--to", "calico", "--nodes", "1"}, "=--nodes 1: want at least 2: a switch rolls one node while another carries traffic"},
+		// Plan figures that cannot work (framework/platform/aws computes them).
+		{"MTU above the underlay", []string{"aws", "plan", "--provider", "calico", "--provider-option", "mtu=99999"}, "calico pod MTU 99999 + 20 bytes of ipip overhead = 100019 does not fit the VPC interfaces' MTU 9001: set mtu to 8981 or lower"},
+		{"kubenet above the route quota", []string{"run", "--platform", "aws", "--dry-run", "NODES=60", "--route-quota", "50"}, "kubenet needs 62 routes in one route table (60 nodes + 2 existing routes), above the Routes per route table quota of 50"},
+		{"platform", append(kind, "--platform", "gce"), "=--platform gce: want kind or aws"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			art := filepath.Join(t.TempDir(), "artifacts")
+			t.Setenv("ARTIFACTS", art)
+			args := c.args
+			if cmd, _, err := newRootCmd().Find(args); err == nil && cmd.Flags().Lookup("artifacts") != nil {
+				args = append(args, "--artifacts", art)
+			}
+			start := time.Now()
+			out, code, err := runCLI(t, args...)
+			if took := time.Since(start); took > time.Second {
+				t.Errorf("took %s; bad input must be refused within a second", took)
+			}
+			if code != exitCouldNotRun || err == nil {
+				t.Fatalf("exit %d, err %v; want exit 2\n%s", code, err, out)
+			}
+			msg := err.Error()
+			if want, exact := strings.CutPrefix(c.want, "="); exact && msg != want || !exact && !strings.Contains(msg, c.want) {
+				t.Errorf("message\n  %s\nwant\n  %s", msg, c.want)
+			}
+			if strings.Contains(msg, "\n") {
+				t.Errorf("message is not one line: %q", msg)
+			}
+			if _, err := os.Stat(art); !os.IsNotExist(err) {
+				t.Errorf("bad input created %s (%v)", art, err)
+			}
+			if strings.Contains(out, "kops create") || strings.Contains(out, "kops get") {
+				t.Errorf("a plan was printed:\n%s", out)
+			}
+		})
+	}
+}
+
+// TestGoodInputStillPasses keeps the checks above from refusing what is right.
+func TestGoodInputStillPasses(t *testing.T) {
+	for _, args := range [][]string{
+		{"run", "--preflight", "--provider", "flannel", "--provider-option", "backend=host-gw", "--label-filter", "dns || (mtu && !bulk)"},
+		{"run", "--preflight", "PROVIDER=flannel-udp", "--provider", "flannel-udp", "NODES=3", "--nodes", "3"},
+		{"run", "--preflight", "--provider", "calico", "--provider-option", "encapsulationMode=vxlan"},
+		{"run", "--platform", "aws", "--dry-run", "--provider", "calico", "--provider-option", "ipipMode=Always", "--run-id", "nc-ok"},
+		{"aws", "plan", "--provider", "kubenet", "NODES=498"},
+		{"aws"},
+	} {
+		out, code, err := runCLI(t, args...)
+		if code != exitOK {
+			t.Errorf("%s: exit %d, %v\n%s", strings.Join(args, " "), code, err, out)
+		}
+	}
+}
+
+// TestPlantedSecretInEveryPlan: a secret provider option (weave's encryption password) given
+// to every command that prints a plan or a spec, or writes a result, appears nowhere: not on
+// standard output or error, not in any file. The plans show it as [REDACTED].
+func TestPlantedSecretInEveryPlan(t *testing.T) {
+	const planted = "PLANTED-WEAVE-PASSWORD-9191"
+	secret := []string{"--provider-option", "password=" + planted}
+	cases := []struct {
+		name     string
+		args     []string
+		redacted bool // prints a plan that shows the setting masked
+	}{
+		{"run aws dry run", append([]string{"run", "--platform", "aws", "--dry-run", "--provider", "weave"}, secret...), true},
+		{"aws plan", append([]string{"aws", "plan", "PROVIDER=weave"}, secret...), true},
+		{"switch aws dry run", append([]string{"switch", "--platform", "aws", "--dry-run", "--from", "kubenet", "--to", "weave"}, secret...), true},
+		{"run preflight", append([]string{"run", "--preflight", "--provider", "weave"}, secret...), false},
+		{"run on kind", append([]string{"run", "--provider", "weave", "--node-image", "n", "--probe-image", "p"}, secret...), false},
+		{"check", append([]string{"check", "--kubeconfig", filepath.Join(t.TempDir(), "none"), "--probe-image", "p", "--provider", "weave"}, secret...), false},
+		{"bad option beside it", append([]string{"aws", "plan", "PROVIDER=weave", "--provider-option", "mtu=x"}, secret...), false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			t.Setenv("ARTIFACTS", dir)
+			t.Chdir(dir) // anything written relative to the working directory lands here too
+			stderr := captureStderr(t)
+			out, _, err := runCLI(t, append(c.args, "--artifacts", dir)...)
+			all := out + stderr()
+			if err != nil {
+				all += err.Error()
+			}
+			if strings.Contains(all, planted) {
+				t.Errorf("the password was printed:\n%s", all)
+			}
+			if c.redacted && !strings.Contains(out, "weave password = [REDACTED]") {
+				t.Errorf("the plan does not show the setting, masked:\n%s", out)
+			}
+			filepath.Walk(dir, func(path string, info os.FileInfo, _ error) error {
+				if info != nil && !info.IsDir() {
+					if b, _ := os.ReadFile(path); strings.Contains(string(b), planted) {
+						t.Errorf("%s holds the password", path)
+					}
+				}
+				return nil
+			})
+		})
+	}
+}
+
+// captureStderr redirects os.Stderr (where a few messages go directly) until the returned
+// function is called; it returns what was written.
+func captureStderr(t *testing.T) func() string {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	orig := os.Stderr
+	os.Stderr = w
+	done := make(chan string)
+	go func() {
+		b, _ := io.ReadAll(r)
+		done <- string(b)
+	}()
+	restored := false
+	restore := func() string {
+		if restored {
+			return ""
+		}
+		restored = true
+		os.Stderr = orig
+		w.Close()
+		return <-done
+	}
+	t.Cleanup(func() { restore() })
+	return restore
 }

@@ -94,15 +94,6 @@ func presets(d providers.Descriptor, name string) map[string]string {
 	return out
 }
 
-// healthyFor is what the suites expect of a provider named for `check`; unknown or empty
-// names expect nothing provider-specific.
-func healthyFor(name string) providers.Healthy {
-	if _, h, err := lookupInstaller(name, 0, nil); err == nil {
-		return h
-	}
-	return providers.Healthy{}
-}
-
 // writeNotInstallable leaves a result saying why a provider could not be installed, so that a
 // matrix of runs shows the provider with its reason instead of leaving it out.
 func writeNotInstallable(artifacts string, r results.Result, why error, red *redact.Redactor) {

@@ -38,7 +38,7 @@ func TestLookupInstallerSaysWhy(t *testing.T) {
 	for name, want := range map[string]string{
 		"weave":     "not served by the Go module proxy",
 		"amazonvpc": "AWS only",
-		"no-such":   "unknown networking provider",
+		"no-such":   `unknown provider "no-such"; valid: amazon-vpc-routed-eni, amazonvpc, calico`,
 	} {
 		_, _, err := lookupInstaller(name, 0, nil)
 		if err == nil || !strings.Contains(err.Error(), want) {

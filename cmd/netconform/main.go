@@ -69,5 +69,6 @@ func newRootCmd() *cobra.Command {
 	} {
 		root.AddCommand(sub())
 	}
+	refuseUnknownSubcommands(root)
 	return root
 }

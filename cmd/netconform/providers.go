@@ -169,29 +169,8 @@ func writeProviderDetail(w io.Writer, d providers.Descriptor) error {
 		fmt.Fprintf(&b, " (%s)", enc.Note)
 	}
 	fmt.Fprintf(&b, "\nNetworkPolicy:     %t\n", d.EnforcesNetworkPolicy)
-	if len(d.Options) > 0 {
-		b.WriteString("options:\n")
-		for _, o := range d.Options {
-			fmt.Fprintf(&b, "  %s (%s, default %s", o.Name, o.Type, o.Default)
-			if o.DefaultOnAWS != "" {
-				fmt.Fprintf(&b, ", %s on AWS", o.DefaultOnAWS)
-			}
-			if len(o.Enum) > 0 {
-				fmt.Fprintf(&b, ", one of %s", strings.Join(o.Enum, "|"))
-			}
-			if o.Secret {
-				b.WriteString(", secret")
-			}
-			if !o.SinceKops.IsZero() {
-				fmt.Fprintf(&b, ", kops %s+", o.SinceKops)
-			}
-			fmt.Fprintf(&b, "): %s", o.Description)
-			if !o.InSpec {
-				fmt.Fprintf(&b, " Set with: %s.", o.Source)
-			}
-			b.WriteString("\n")
-		}
-	}
+	writeOptions(&b, "options:", d.Options)
+	writeOptions(&b, "options on kind (netconform's install; they replace kops' of the same name):", d.KindOptions)
 	writeRequirements(&b, d.Requirements)
 	for _, n := range d.Notes {
 		fmt.Fprintf(&b, "note: %s\n", n)
@@ -200,6 +179,33 @@ func writeProviderDetail(w io.Writer, d providers.Descriptor) error {
 		return fmt.Errorf("writing provider details: %w", err)
 	}
 	return nil
+}
+
+// writeOptions lists options under a heading, if there are any.
+func writeOptions(b *strings.Builder, heading string, opts []providers.Option) {
+	if len(opts) > 0 {
+		b.WriteString(heading + "\n")
+		for _, o := range opts {
+			fmt.Fprintf(b, "  %s (%s, default %s", o.Name, o.Type, o.Default)
+			if o.DefaultOnAWS != "" {
+				fmt.Fprintf(b, ", %s on AWS", o.DefaultOnAWS)
+			}
+			if len(o.Enum) > 0 {
+				fmt.Fprintf(b, ", one of %s", strings.Join(o.Enum, "|"))
+			}
+			if o.Secret {
+				b.WriteString(", secret")
+			}
+			if !o.SinceKops.IsZero() {
+				fmt.Fprintf(b, ", kops %s+", o.SinceKops)
+			}
+			fmt.Fprintf(b, "): %s", o.Description)
+			if !o.InSpec {
+				fmt.Fprintf(b, " Set with: %s.", o.Source)
+			}
+			b.WriteString("\n")
+		}
+	}
 }
 
 func kopsValuesText(vs []providers.KopsValue) string {

@@ -60,8 +60,12 @@ func TestProviderDetail(t *testing.T) {
 	if !strings.Contains(out, "password (string, default generated at random by kops, secret)") || !strings.Contains(out, "kops create secret weavepassword") {
 		t.Errorf("weave detail must mark the password secret and say where it lives:\n%s", out)
 	}
+	out, _, _ = runCLI(t, "providers", "flannel")
+	if !strings.Contains(out, "options on kind") || !strings.Contains(out, "one of vxlan|udp|host-gw") {
+		t.Errorf("flannel detail must list the options netconform's kind install takes:\n%s", out)
+	}
 	_, code, err := runCLI(t, "providers", "calcio")
-	if code != exitCouldNotRun || err == nil || !strings.Contains(err.Error(), "valid names are") {
+	if code != exitCouldNotRun || err == nil || err.Error() != "unknown provider calcio; did you mean calico?" {
 		t.Errorf("unknown provider: exit %d, %v", code, err)
 	}
 }

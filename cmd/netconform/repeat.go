@@ -69,6 +69,9 @@ func repeatArgs(o *checkOptions, dir, runID string) []string {
 	if o.provider != "" {
 		args = append(args, "--provider", o.provider)
 	}
+	for _, kv := range o.providerOptions {
+		args = append(args, "--provider-option", kv)
+	}
 	if o.labelFilter != "" {
 		args = append(args, "--label-filter", o.labelFilter)
 	}

@@ -7,7 +7,6 @@ import (
 	"io"
 	"maps"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -53,16 +52,11 @@ and deletes the cluster (unless --keep). Interrupting it (SIGINT, SIGTERM) delet
 
 Exit codes: 0 all checks passed, 1 checks failed, 2 netconform could not run.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			nodes := ""
-			if err := parseAssignments(args, map[string]*string{"PROVIDER": &o.provider, "NODES": &nodes, "PLATFORM": &o.platform}); err != nil {
-				return &exitError{code: exitCouldNotRun, err: err}
+			if err := setAssignments(cmd, args, map[string]string{"PROVIDER": "provider", "NODES": "nodes", "PLATFORM": "platform"}); err != nil {
+				return badInput(err)
 			}
-			if nodes != "" {
-				n, err := strconv.Atoi(nodes)
-				if err != nil {
-					return &exitError{code: exitCouldNotRun, err: fmt.Errorf("NODES=%q is not a number", nodes)}
-				}
-				o.nodes = n
+			if err := o.validate(); err != nil {
+				return badInput(err)
 			}
 			return runRun(cmd.Context(), o, cmd.OutOrStdout())
 		},
@@ -80,6 +74,7 @@ Exit codes: 0 all checks passed, 1 checks failed, 2 netconform could not run.`,
 	// The AWS platform's flags, except --provider-option which run already has and shares.
 	awsFlags := pflag.NewFlagSet("aws", pflag.ContinueOnError)
 	o.aws.addFlags(awsFlags)
+	o.aws.addPlanFlags(awsFlags)
 	awsFlags.VisitAll(func(fl *pflag.Flag) {
 		if f.Lookup(fl.Name) == nil && fl.Name != "provider-option" {
 			f.AddFlag(fl)
@@ -88,6 +83,34 @@ Exit codes: 0 all checks passed, 1 checks failed, 2 netconform could not run.`,
 	f.StringArrayVar(&o.providerOptions, "provider-option", nil, "provider setting as KEY=VALUE, e.g. backend=host-gw for flannel (repeatable)")
 	f.BoolVar(&o.preflight, "preflight", false, "only check that the provider and its options can be installed here, then exit (0 yes, 2 no)")
 	return cmd
+}
+
+// validate checks run's input before anything is created (see input.go).
+func (o *runOptions) validate() error {
+	target := providers.ForKind
+	switch o.platform {
+	case "kind":
+		if o.dryRun {
+			return errors.New("--dry-run applies to --platform aws only (on kind, run runs; --preflight checks the provider and its options without creating anything)")
+		}
+		if err := checkNodes(o.nodes, 1, needControlPlane); err != nil {
+			return err
+		}
+	case "aws":
+		target = providers.ForKops
+		if err := checkNodes(o.nodes, 2, needKopsWorker); err != nil {
+			return err
+		}
+	default:
+		return fmt.Errorf("--platform %s: want kind or aws", o.platform)
+	}
+	if _, _, err := providerSettings(o.provider, target, o.providerOptions); err != nil {
+		return err
+	}
+	if _, err := keyValues("--provider-image", o.providerImages); err != nil {
+		return err
+	}
+	return checkLabelFilter(o.labelFilter)
 }
 
 // installerFor finds how to install a provider.
@@ -104,7 +127,8 @@ func runRun(ctx context.Context, o *runOptions, out io.Writer) error {
 	o.complete(now)
 	if o.platform == "aws" && o.dryRun {
 		o.aws.provider, o.aws.runID, o.aws.artifacts, o.aws.nodes = o.provider, o.runID, o.artifacts, o.nodes
-		o.aws.providerOptions = o.providerOptions
+		// --route-quota is run's own (the routes suite's), and the plan's too.
+		o.aws.providerOptions, o.aws.routeQuota = o.providerOptions, o.routeQuota
 		if err := awsDryRun(out, o.aws); err != nil {
 			return &exitError{code: exitCouldNotRun, err: err}
 		}

@@ -71,8 +71,11 @@ of A left on every node, and runs the suites on B.
 
 Exit codes: 0 all checks passed, 1 checks failed, 2 netconform could not run.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := parseAssignments(args, map[string]*string{"FROM": &o.from, "TO": &o.to}); err != nil {
-				return &exitError{code: exitCouldNotRun, err: err}
+			if err := setAssignments(cmd, args, map[string]string{"FROM": "from", "TO": "to"}); err != nil {
+				return badInput(err)
+			}
+			if err := o.validate(); err != nil {
+				return badInput(err)
 			}
 			return runSwitch(cmd.Context(), o, cmd.OutOrStdout())
 		},
@@ -95,6 +98,40 @@ Exit codes: 0 all checks passed, 1 checks failed, 2 netconform could not run.`,
 	f.StringVar(&o.platform, "platform", "kind", "where the cluster runs: kind, or aws (with --dry-run: prints the kops plan)")
 	o.aws.addFlags(f)
 	return cmd
+}
+
+// validate checks switch's input before anything is created (see input.go).
+func (o *switchOptions) validate() error {
+	target := providers.ForKind
+	switch o.platform {
+	case "kind":
+		if o.aws.dryRun {
+			return errors.New("--dry-run applies to --platform aws only: on kind, switch runs the switch")
+		}
+	case "aws":
+		target = providers.ForKops
+	default:
+		return fmt.Errorf("--platform %s: want kind, or aws with --dry-run", o.platform)
+	}
+	if o.from == "" || o.to == "" {
+		return errors.New("--from and --to are required")
+	}
+	if _, err := lookupProvider(o.from); err != nil {
+		return fmt.Errorf("--from: %w", err)
+	}
+	if _, err := lookupProvider(o.to); err != nil {
+		return fmt.Errorf("--to: %w", err)
+	}
+	if _, _, err := providerSettings(o.to, target, o.providerOptions); err != nil {
+		return err
+	}
+	if err := checkNodes(o.nodes, 2, needSwitchPeers); err != nil {
+		return err
+	}
+	if _, err := keyValues("--provider-image", o.providerImages); err != nil {
+		return err
+	}
+	return checkLabelFilter(o.labelFilter)
 }
 
 func runSwitch(ctx context.Context, o *switchOptions, out io.Writer) error {

@@ -27,6 +27,7 @@ type switchAWSOptions struct {
 func (o *switchAWSOptions) addFlags(f *pflag.FlagSet) {
 	own := pflag.NewFlagSet("aws", pflag.ContinueOnError)
 	o.awsOptions.addFlags(own)
+	o.awsOptions.addPlanFlags(own)
 	own.BoolVar(&o.dryRun, "dry-run", false, "print the kops commands and spec.networking before and after, without running anything (aws)")
 	own.DurationVar(&o.rollTimeout, "roll-timeout", 0, "deadline of kops rolling-update cluster (aws; default: per instance, drain timeout + post-drain delay + 5m + roll validation timeout)")
 	own.DurationVar(&o.rollValidation, "roll-validation-timeout", aws.DefaultTimeouts().RollValidation, "kops rolling-update --validation-timeout: how long kops waits for the cluster to validate after each instance (aws)")
@@ -62,11 +63,12 @@ func runSwitchAWS(o *switchOptions, out io.Writer) error {
 	}
 	ao := o.aws.awsOptions
 	ao.provider, ao.runID, ao.artifacts, ao.nodes = o.from, o.runID, o.artifacts, o.nodes
+	// --route-quota is switch's own (the routes suite's), and the plan's too.
+	ao.routeQuota = o.routeQuota
+	note := ""
 	if ao.state == "" && os.Getenv("KOPS_STATE_STORE") == "" {
 		ao.state = placeholderState
-		if _, err := fmt.Fprintf(out, "# note: no --state and no KOPS_STATE_STORE: %s stands in for your kops state store\n", placeholderState); err != nil {
-			return err
-		}
+		note = fmt.Sprintf("# note: no --state and no KOPS_STATE_STORE: %s stands in for your kops state store\n", placeholderState)
 	}
 	cfg, err := ao.config()
 	if err != nil {
@@ -82,5 +84,10 @@ func runSwitchAWS(o *switchOptions, out io.Writer) error {
 	if err != nil {
 		return &exitError{code: exitCouldNotRun, err: err}
 	}
-	return plan.Write(out)
+	return writePlan(out, o.to, o.providerOptions, func(b io.Writer) error {
+		if _, err := io.WriteString(b, note); err != nil {
+			return err
+		}
+		return plan.Write(b)
+	})
 }

@@ -51,8 +51,8 @@ func TestSwitchAWSRefusals(t *testing.T) {
 		{[]string{"--platform", "aws", "--dry-run", "--from", "calico", "--to", "nope", "--state", "s3://b"}, `provider "nope"`},
 		{[]string{"--platform", "aws", "--dry-run", "--from", "calico", "--to", "calico", "--state", "s3://b"}, "already runs calico"},
 		{[]string{"--platform", "aws", "--dry-run", "--to", "calico"}, "--from and --to are required"},
-		{[]string{"--dry-run", "--from", "calico", "--to", "kubenet"}, "--dry-run is for --platform aws"},
-		{[]string{"--platform", "gce", "--from", "calico", "--to", "kubenet"}, `platform "gce"`},
+		{[]string{"--dry-run", "--from", "calico", "--to", "kubenet"}, "--dry-run applies to --platform aws only"},
+		{[]string{"--platform", "gce", "--from", "calico", "--to", "kubenet"}, "--platform gce: want kind, or aws with --dry-run"},
 	} {
 		out, err := execute(t, append([]string{"switch"}, c.args...)...)
 		if exitCode(err) != exitCouldNotRun || !strings.Contains(err.Error(), c.want) {

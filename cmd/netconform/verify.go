@@ -75,30 +75,6 @@ func (o *verifyOptions) complete(now time.Time) {
 	}
 }
 
-// parseAssignments accepts make-style arguments (PROVIDER=weave) after the flags.
-func parseAssignments(args []string, set map[string]*string) error {
-	for _, a := range args {
-		k, v, ok := strings.Cut(a, "=")
-		if !ok {
-			return fmt.Errorf("unexpected argument %q: use flags, or KEY=VALUE with one of %s", a, keysOf(set))
-		}
-		p, known := set[strings.ToUpper(k)]
-		if !known {
-			return fmt.Errorf("unknown setting %q: use one of %s", k, keysOf(set))
-		}
-		*p = v
-	}
-	return nil
-}
-
-func keysOf(m map[string]*string) string {
-	var ks []string
-	for k := range m {
-		ks = append(ks, k)
-	}
-	return strings.Join(ks, ", ")
-}
-
 // verify deploys the probe agents and runs the suites, recording everything; when a check
 // failed (or --collect), it collects the evidence bundle and names the likely causes.
 func verify(ctx context.Context, o *verifyOptions, c *kube.Client, rec *results.Recorder, healthy providers.Healthy, platformName string, install *suites.InstallObservations, nodes platform.NodeRunner) (bool, error) {

@@ -63,7 +63,16 @@ func Lookup(name string) (providers.Provider, error) {
 			}
 		}
 	}
-	return nil, fmt.Errorf("unknown networking provider %q: valid names are %s", name, strings.Join(Names(), ", "))
+	return nil, UnknownError(name)
+}
+
+// UnknownError says that name is no provider, suggesting the nearest accepted name (a
+// netconform name or kops value) when it looks like a typo, and listing them all otherwise.
+func UnknownError(name string) error {
+	if c := providers.Closest(strings.TrimSpace(name), Names()); c != "" {
+		return fmt.Errorf("unknown provider %s; did you mean %s?", name, c)
+	}
+	return fmt.Errorf("unknown provider %q; valid: %s", name, strings.Join(Names(), ", "))
 }
 
 // BySpecKey finds the provider whose spec.networking key is key (exactly, as kops is case

@@ -109,12 +109,16 @@ func TestLookup(t *testing.T) {
 	}
 }
 
-func TestLookupUnknownListsValidNames(t *testing.T) {
+func TestLookupUnknownSuggestsOrListsValidNames(t *testing.T) {
 	_, err := Lookup("calcio")
-	if err == nil {
-		t.Fatal("Lookup(calcio) succeeded")
+	if err == nil || err.Error() != "unknown provider calcio; did you mean calico?" {
+		t.Errorf("a typo gets the nearest name: %v", err)
 	}
-	for _, want := range []string{`"calcio"`, "amazon-vpc-routed-eni", "flannel-udp", "kube-router", "weave"} {
+	_, err = Lookup("nothing-like-it")
+	if err == nil {
+		t.Fatal("Lookup(nothing-like-it) succeeded")
+	}
+	for _, want := range []string{`"nothing-like-it"`, "amazon-vpc-routed-eni", "flannel-udp", "kube-router", "weave"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not mention %s", err, want)
 		}

@@ -90,6 +90,16 @@ func (Provider) Descriptor() providers.Descriptor {
 				InSpec:      true,
 			},
 		},
+		KindOptions: []providers.Option{
+			{
+				Name:        "tunnel",
+				Type:        providers.TypeString,
+				Description: "Tunnel between nodes on kind: only vxlan is installed here (geneve and native routing are not).",
+				Default:     "vxlan",
+				Enum:        []string{"vxlan"},
+				InSpec:      true,
+			},
+		},
 		Platforms: providers.Platforms{AnyCloud: true},
 		Lifecycle: providers.Lifecycle{
 			Status:           providers.StatusSupported,

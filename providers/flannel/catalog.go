@@ -52,6 +52,16 @@ func (Provider) Descriptor() providers.Descriptor {
 				InSpec:      true,
 			},
 		},
+		KindOptions: []providers.Option{
+			{
+				Name:        "backend",
+				Type:        providers.TypeString,
+				Description: "Encapsulation between hosts on kind: vxlan, udp, or host-gw (routes via the peers, no encapsulation; kops does not offer it). ipip, wireguard and ipsec need kernel modules the kind nodes here lack.",
+				Default:     BackendVXLAN,
+				Enum:        []string{BackendVXLAN, BackendUDP, BackendHostGW},
+				InSpec:      true,
+			},
+		},
 		Platforms: providers.Platforms{AnyCloud: true},
 		Lifecycle: providers.Lifecycle{
 			Status:           providers.StatusExperimental,

@@ -20,7 +20,23 @@ func (Provider) Descriptor() providers.Descriptor {
 		KopsValues: []providers.KopsValue{{Value: "kube-router"}},
 		SpecKey:    "kuberouter",
 		Summary:    "Routed pod networking with BGP, an IPVS service proxy in place of kube-proxy, and NetworkPolicy enforcement.",
-		Platforms:  providers.Platforms{AnyCloud: true},
+		KindOptions: []providers.Option{
+			{
+				Name:        "networkPolicy",
+				Type:        providers.TypeBool,
+				Description: "Run kube-router's NetworkPolicy controller (netconform's kind install).",
+				Default:     "true",
+				InSpec:      true,
+			},
+			{
+				Name:        "serviceProxy",
+				Type:        providers.TypeBool,
+				Description: "Let kube-router proxy Services (IPVS) instead of kube-proxy; the kind nodes here lack IPVS, so only false installs.",
+				Default:     "false",
+				InSpec:      true,
+			},
+		},
+		Platforms: providers.Platforms{AnyCloud: true},
 		Lifecycle: providers.Lifecycle{
 			Status:           providers.StatusExperimental,
 			IntroducedInKops: providers.Version{Major: 1, Minor: 6, Patch: 2},

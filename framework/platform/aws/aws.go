@@ -18,15 +18,19 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/netconform/netconform/framework/aws/kops"
+	"github.com/netconform/netconform/framework/lint"
 	"github.com/netconform/netconform/framework/platform"
+	"github.com/netconform/netconform/providers"
 )
 
 // RunIDTag is the tag key every resource of a run carries.
@@ -96,6 +100,10 @@ type Config struct {
 	Timeouts Timeouts
 	// PostDrainDelay is kops rolling-update's --post-drain-delay (zero: kops' default).
 	PostDrainDelay time.Duration
+	// RouteQuota is the Routes per route table quota a kubenet cluster's node routes must fit
+	// (zero: lint.DefaultRouteQuota, AWS's default); ExistingRoutes the routes the table holds
+	// besides them (zero: lint.DefaultExistingRoutes, the local and internet gateway routes).
+	RouteQuota, ExistingRoutes int
 }
 
 // Defaults.
@@ -186,12 +194,40 @@ func New(cfg Config, opts ...Option) (*AWS, error) {
 	if cfg.Timeouts.Roll <= 0 {
 		cfg.Timeouts.Roll = rollBudget(cfg)
 	}
+	if cfg.RouteQuota == 0 {
+		cfg.RouteQuota = lint.DefaultRouteQuota
+	}
+	if cfg.ExistingRoutes == 0 {
+		cfg.ExistingRoutes = lint.DefaultExistingRoutes
+	}
+	if cfg.RouteQuota < 0 || cfg.ExistingRoutes < 0 {
+		return nil, fmt.Errorf("aws: route quota %d and existing routes %d must not be negative", cfg.RouteQuota, cfg.ExistingRoutes)
+	}
 	a := &AWS{cfg: cfg, networking: n.WithOptions(cfg.Options, cfg.NodeCount), out: io.Discard}
+	// The settings that go into the spec, checked as lint checks a spec (rule NC014).
+	if errs := providers.ValidateOptions(n.provider.Descriptor(), a.networking.Spec); len(errs) > 0 {
+		return nil, fmt.Errorf("aws: %s %w", n.Name, errs[0])
+	}
+	if err := a.fits(a.networking); err != nil {
+		return nil, fmt.Errorf("aws: %w", err)
+	}
 	a.kops = &kops.CLI{Bin: cfg.Kops, State: cfg.StateStore, Env: cfg.Env}
 	for _, o := range opts {
 		o(a)
 	}
 	return a, nil
+}
+
+// fits refuses a networking whose figures cannot work on this cluster: pod packets that do not
+// fit the VPC's MTU, or kubenet node routes beyond the route table's quota.
+func (a *AWS) fits(n Networking) error {
+	if err := n.MTU().Err(n.Name); err != nil {
+		return err
+	}
+	if r := a.routeBudget(n); r != nil {
+		return r.Err()
+	}
+	return nil
 }
 
 func withDefaults(t Timeouts) Timeouts {
@@ -229,6 +265,11 @@ func (a *AWS) logPath() string  { return filepath.Join(a.cfg.ArtifactsDir, "kops
 // Create builds the cluster: create the spec, merge netconform's settings into it, build the
 // cloud resources, wait for validation, export the kubeconfig. When it fails, call Delete.
 func (a *AWS) Create(ctx context.Context) error {
+	if len(a.networking.OutOfSpec) > 0 {
+		// netconform writes no secret to disk or to kops' command line.
+		return fmt.Errorf("aws: %s settings kept out of the spec (%s) must be stored with kops before the cluster is built; netconform does not store them",
+			a.networking.Name, strings.Join(slices.Sorted(maps.Keys(a.networking.OutOfSpec)), ", "))
+	}
 	if err := os.MkdirAll(a.cfg.ArtifactsDir, 0o755); err != nil {
 		return fmt.Errorf("aws: artifacts directory: %w", err)
 	}

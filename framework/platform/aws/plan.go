@@ -4,12 +4,16 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/netconform/netconform/framework/aws/ec2check"
 	"github.com/netconform/netconform/framework/aws/kops"
+	"github.com/netconform/netconform/framework/redact"
+	"github.com/netconform/netconform/providers"
 )
 
 // StepKind names a step of the plan.
@@ -49,6 +53,9 @@ type Plan struct {
 	SpecPath  string
 	// Checks are what the EC2 checks will expect of the cluster.
 	Checks ec2check.Requirements
+	// MTU is the pod MTU against the VPC's; Routes, for kubenet only, the route table's room.
+	MTU    MTUFit
+	Routes *RouteBudget
 }
 
 func (a *AWS) step(kind StepKind, title string, timeout time.Duration, args ...string) Step {
@@ -58,6 +65,15 @@ func (a *AWS) step(kind StepKind, title string, timeout time.Duration, args ...s
 func (a *AWS) deleteStep() Step {
 	return a.step(StepDelete, "delete the cluster and everything kops made for it", a.cfg.Timeouts.Delete,
 		"delete", "cluster", "--name", a.cfg.ClusterName, "--yes")
+}
+
+// routeBudget is n's route table room on this cluster, for kubenet; nil when n programs no
+// VPC routes. Every node, the control plane included, gets a pod CIDR and so a route.
+func (a *AWS) routeBudget(n Networking) *RouteBudget {
+	if !n.VPCRoutes {
+		return nil
+	}
+	return &RouteBudget{Quota: a.cfg.RouteQuota, Existing: a.cfg.ExistingRoutes, Nodes: a.cfg.NodeCount + 1}
 }
 
 // Plan lists the kops commands Create and Delete run, in order.
@@ -78,6 +94,7 @@ func (a *AWS) Plan() Plan {
 	return Plan{
 		Networking: a.networking, ClusterName: name, StateStore: c.StateStore, RunID: c.RunID, Artifacts: c.ArtifactsDir,
 		SpecPatch: patch, SpecPath: a.specPath(), Checks: a.networking.Requirements(),
+		MTU: a.networking.MTU(), Routes: a.routeBudget(a.networking),
 		Steps: []Step{
 			a.step(StepCreate, "register the cluster spec in the state store (nothing is built yet)", c.Timeouts.Create, create...),
 			a.step(StepGetSpec, "read back the spec kops generated", c.Timeouts.Spec, "get", "cluster", "--name", name, "-o", "yaml"),
@@ -103,9 +120,11 @@ func (p Plan) Write(w io.Writer) error {
 	fmt.Fprintf(&b, "# state store: %s\n", p.StateStore)
 	fmt.Fprintf(&b, "# run id:      %s (every resource is tagged %s=%s)\n", p.RunID, RunIDTag, p.RunID)
 	fmt.Fprintf(&b, "# artifacts:   %s\n", p.Artifacts)
+	fmt.Fprintf(&b, "# datapath:    %s\n", encapsulationText(n.Encapsulation))
 	for _, note := range n.Notes {
 		fmt.Fprintf(&b, "# note: %s\n", note)
 	}
+	writeOutOfSpec(&b, n)
 	i := 0
 	for _, st := range p.Steps {
 		if st.Kind == StepDelete {
@@ -133,37 +152,69 @@ func (p Plan) Write(w io.Writer) error {
 		}
 	}
 	fmt.Fprintf(&b, "\n# EC2 checks once the cluster is up:\n")
-	for _, l := range checkLines(p.Checks) {
+	for _, l := range checkLines(p.Networking, p.MTU, p.Routes) {
 		fmt.Fprintf(&b, "#   %s\n", l)
 	}
 	_, err := w.Write(b.Bytes())
 	return err
 }
 
-// checkLines says what the EC2 checks will expect, in words.
-func checkLines(r ec2check.Requirements) []string {
+// checkLines says what the EC2 checks will expect, in words, with the figures they are held
+// to: computed from the provider's encapsulation and the route table's quota.
+func checkLines(n Networking, mtu MTUFit, routes *RouteBudget) []string {
 	var out []string
-	if r.VPCRoutes {
+	switch {
+	case routes != nil:
+		out = append(out, routes.String())
+	case n.VPCRoutes:
 		out = append(out, "route table: one route per node pod CIDR to the node, no blackholes, routes needed <= Routes per route table quota (vpc/L-93826ACB)")
-	} else {
-		out = append(out, "route table: skipped ("+r.Provider+" does not program VPC routes)")
+	default:
+		out = append(out, "route table: skipped ("+n.Name+" does not program VPC routes)")
 	}
-	if r.SourceDestDisabled {
+	switch {
+	case n.SourceDestDisabled:
 		out = append(out, "source/destination check: off on every node")
-	} else {
-		out = append(out, "source/destination check: skipped (pod traffic between nodes is encapsulated)")
+	case n.Encapsulation.Kind == providers.EncapNone:
+		out = append(out, "source/destination check: skipped (pods use addresses of the instances' own interfaces, so EC2 sees no foreign addresses)")
+	default:
+		out = append(out, fmt.Sprintf("source/destination check: skipped (pod traffic between nodes is encapsulated: %s)", n.Encapsulation.Kind))
 	}
-	if r.PodMTU > 0 {
-		out = append(out, fmt.Sprintf("MTU: interfaces at %d (jumbo frames); pod MTU %d + %d bytes of overhead = %d fits", vpcMTU, r.PodMTU, r.Overhead, r.PodMTU+r.Overhead))
+	if n.Encapsulation.Kind == providers.EncapNone && n.PodMTU() == 0 {
+		out = append(out, fmt.Sprintf("MTU: interfaces at %d (jumbo frames); pods use the interfaces' MTU, nothing is encapsulated", mtu.Underlay))
 	} else {
-		out = append(out, fmt.Sprintf("MTU: interfaces at %d (jumbo frames); the provider derives its pod MTU (%d - %d = %d)", vpcMTU, vpcMTU, r.Overhead, vpcMTU-r.Overhead))
+		out = append(out, mtu.String())
 	}
-	if r.ENIIPAM {
+	if n.ENIIPAM {
 		out = append(out, "max pods: kubelet maxPods <= ENIs x (IPv4 per ENI - 1) + 2 for each node's instance type")
 	} else {
 		out = append(out, "max pods: skipped (pods do not take interface addresses)")
 	}
 	return out
+}
+
+// encapsulationText says how pod packets cross the VPC, from the provider catalog.
+func encapsulationText(e providers.Encapsulation) string {
+	s := fmt.Sprintf("%s encapsulation, %d bytes per packet", e.Kind, e.Overhead)
+	if e.Kind == providers.EncapNone {
+		s = "routed, no encapsulation"
+	}
+	if e.Note != "" {
+		s += " (" + e.Note + ")"
+	}
+	return s
+}
+
+// writeOutOfSpec lists settings kops keeps beside the spec, which the plan does not write into
+// it (lint rule NC014); a secret's value is shown as redact.Mask.
+func writeOutOfSpec(b *bytes.Buffer, n Networking) {
+	for _, k := range slices.Sorted(maps.Keys(n.OutOfSpec)) {
+		v := fmt.Sprint(n.OutOfSpec[k])
+		if n.Secret(k) {
+			v = redact.Mask
+		}
+		o, _ := n.option(k)
+		fmt.Fprintf(b, "# setting:     %s %s = %s is kept out of the cluster spec: store it yourself with %s before kops update cluster\n", n.Name, k, v, o.Source)
+	}
 }
 
 // shortDuration prints 20m rather than 20m0s.

@@ -60,7 +60,7 @@ func TestCalicoPlanContent(t *testing.T) {
 		"kops validate cluster --name nc-1.k8s.local --wait 20m --state s3://s\n",
 		"kops export kubecfg --name nc-1.k8s.local --admin --kubeconfig _artifacts/nc-1/kubeconfig --state s3://s\n",
 		"kops delete cluster --name nc-1.k8s.local --yes --state s3://s\n",
-		"pod MTU 8912 + 20 bytes of overhead = 8932 fits",
+		"pod MTU 8912 + 20 bytes of ipip overhead = 8932 fits, 69 bytes to spare",
 	} {
 		if !strings.Contains(plan, want) {
 			t.Errorf("plan lacks %q:\n%s", want, plan)

@@ -9,7 +9,6 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -19,6 +18,7 @@ import (
 	"github.com/netconform/netconform/framework/aws/kops"
 	"github.com/netconform/netconform/framework/kopsspec"
 	"github.com/netconform/netconform/framework/lint"
+	"github.com/netconform/netconform/providers"
 )
 
 // StepRoll is kops rolling-update cluster --yes, which Switch runs after kops update cluster.
@@ -53,6 +53,8 @@ type SwitchPlan struct {
 	Notes                 []string
 	// Checks are what the EC2 checks expect of the cluster once it runs To.
 	Checks ec2check.Requirements
+	// Routes is the route table's room once the cluster runs To, when To is kubenet.
+	Routes *RouteBudget
 }
 
 // SwitchPlan lists the kops commands Switch runs to switch the cluster's networking to the
@@ -72,7 +74,14 @@ func (a *AWS) SwitchPlan(to string, opts map[string]string) (SwitchPlan, error) 
 	if a.cfg.Topology == "private" && !n.PrivateTopology {
 		return SwitchPlan{}, fmt.Errorf("aws: switch %s -> %s refused: %s cannot run with a private topology (lint rule NC001): it needs a single route table, and a private topology has one per zone (NAT gateways are per zone)", from.Name, n.Name, n.Name)
 	}
-	n = n.WithOptions(typedOptions(opts), a.cfg.NodeCount)
+	typed, err := providers.ParseOptions(n.provider.Descriptor(), providers.ForKops, opts)
+	if err != nil {
+		return SwitchPlan{}, fmt.Errorf("aws: switch %s -> %s refused: %w", from.Name, n.Name, err)
+	}
+	n = n.WithOptions(typed, a.cfg.NodeCount)
+	if err := a.fits(n); err != nil {
+		return SwitchPlan{}, fmt.Errorf("aws: switch %s -> %s refused: %w", from.Name, n.Name, err)
+	}
 	c := a.cfg
 	name := c.ClusterName
 	roll := []string{"rolling-update", "cluster", "--name", name, "--yes",
@@ -84,7 +93,7 @@ func (a *AWS) SwitchPlan(to string, opts map[string]string) (SwitchPlan, error) 
 		From: from, To: n, ClusterName: name, StateStore: c.StateStore, RunID: c.RunID, Artifacts: c.ArtifactsDir,
 		BeforePath: filepath.Join(c.ArtifactsDir, "cluster.switch-before.yaml"),
 		AfterPath:  filepath.Join(c.ArtifactsDir, "cluster.switch-after.yaml"),
-		Notes:      switchNotes(from, n), Checks: n.Requirements(),
+		Notes:      switchNotes(from, n), Checks: n.Requirements(), Routes: a.routeBudget(n),
 	}
 	p.Before = networkingYAML(from)
 	p.After = networkingYAML(n)
@@ -98,21 +107,6 @@ func (a *AWS) SwitchPlan(to string, opts map[string]string) (SwitchPlan, error) 
 			"validate", "cluster", "--name", name, "--wait", shortDuration(c.Timeouts.Validate)),
 	}
 	return p, nil
-}
-
-// typedOptions types KEY=VALUE settings as YAML would: integers, booleans, else strings.
-func typedOptions(opts map[string]string) map[string]any {
-	out := make(map[string]any, len(opts))
-	for k, v := range opts {
-		if n, err := strconv.Atoi(v); err == nil {
-			out[k] = n
-		} else if b, err := strconv.ParseBool(v); err == nil {
-			out[k] = b
-		} else {
-			out[k] = v
-		}
-	}
-	return out
 }
 
 // networkingYAML is spec.networking holding n's block only.
@@ -154,9 +148,11 @@ func (p SwitchPlan) Write(w io.Writer) error {
 	fmt.Fprintf(&b, "# state store: %s\n", p.StateStore)
 	fmt.Fprintf(&b, "# run id:      %s\n", p.RunID)
 	fmt.Fprintf(&b, "# artifacts:   %s (kops' output goes to kops.log there)\n", p.Artifacts)
+	fmt.Fprintf(&b, "# datapath:    %s -> %s\n", encapsulationText(from.Encapsulation), encapsulationText(to.Encapsulation))
 	for _, note := range p.Notes {
 		fmt.Fprintf(&b, "# note: %s\n", note)
 	}
+	writeOutOfSpec(&b, to)
 	i := 0
 	for _, st := range p.Steps {
 		i++
@@ -178,7 +174,7 @@ func (p SwitchPlan) Write(w io.Writer) error {
 		}
 	}
 	fmt.Fprintf(&b, "\n# EC2 checks once the cluster runs %s:\n", to.Name)
-	for _, l := range checkLines(p.Checks) {
+	for _, l := range checkLines(p.To, p.To.MTU(), p.Routes) {
 		fmt.Fprintf(&b, "#   %s\n", l)
 	}
 	_, err := w.Write(b.Bytes())

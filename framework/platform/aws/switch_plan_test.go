@@ -53,7 +53,7 @@ func TestSwitchPlanContent(t *testing.T) {
 		"kops update cluster --name nc-1.k8s.local --yes --state s3://s\n",
 		"(timeout 1h45m)\nkops rolling-update cluster --name nc-1.k8s.local --yes --validation-timeout 10m --drain-timeout 2m --post-drain-delay 30s --state s3://s\n",
 		"kops validate cluster --name nc-1.k8s.local --wait 20m --state s3://s\n",
-		"pod MTU 8900 + 20 bytes of overhead = 8920 fits",
+		"pod MTU 8900 + 20 bytes of ipip overhead = 8920 fits, 81 bytes to spare",
 	} {
 		i := strings.Index(plan, want)
 		if i < 0 {
