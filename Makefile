@@ -13,9 +13,12 @@ export PROVIDER K8S_VERSION NODES KEEP
 
 all: build
 
+# The binary's default --probe-image is the probe image these sources produce
+# (scripts/probe-image.sh --tag only computes the tag; `make probe-image` builds the image).
 build:
 	@mkdir -p bin
-	CGO_ENABLED=0 go build -trimpath -ldflags "-X main.version=$(VERSION)" -o bin/netconform ./cmd/netconform
+	probe=$$(scripts/probe-image.sh --tag) && \
+	CGO_ENABLED=0 go build -trimpath -ldflags "-X main.version=$(VERSION) -X main.defaultProbeImage=$$probe" -o bin/netconform ./cmd/netconform
 
 # lint: gofmt, go vet, and the import direction of the layers (internal/layers).
 lint:

@@ -1,11 +1,18 @@
 #!/usr/bin/env bash
 # Builds the probe agent image (a static Go binary, no registry needed) and prints its reference.
 # The tag is a hash of the agent's sources, so an unchanged rebuild reuses the image.
+#   --tag   print the reference this build would produce, without docker or building anything
+#           (`make build` bakes it into netconform as the default --probe-image)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 hash=$( { cat go.sum framework/probe/*.go cmd/netconform-probe/*.go; go version; } | sha256sum | cut -c1-12)
 image=netconform/probe:$hash
+case "${1:-}" in
+  "") ;;
+  --tag) echo "$image"; exit 0 ;;
+  *) echo "usage: $0 [--tag]" >&2; exit 2 ;;
+esac
 if docker image inspect "$image" >/dev/null 2>&1; then
   echo "$image"; exit 0
 fi

@@ -2,6 +2,7 @@ package suites
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"strings"
@@ -38,15 +39,15 @@ func collectNodeState(ctx context.Context) ([]nodeState, error) {
 		go func() {
 			defer wg.Done()
 			s := &states[i]
-			if h, ok := env.Fleet.Agent(agents.Host, n.Name); ok && h.Ready {
+			if h := env.Fleet.AgentOrMissing(agents.Host, n.Name); h.Ready {
 				s.Host, s.HostErr = env.Fleet.Info(ctx, h)
 			} else {
-				s.HostErr = fmt.Errorf("no Ready host agent on %s", n.Name)
+				s.HostErr = errors.New(h.Unavailable())
 			}
-			if p, ok := env.Fleet.Agent(agents.PodA, n.Name); ok && p.Ready {
+			if p := env.Fleet.AgentOrMissing(agents.PodA, n.Name); p.Ready {
 				s.Pod, s.PodErr = env.Fleet.InfoWithPathMTU(ctx, p, remotePodIP(n.Name))
 			} else {
-				s.PodErr = fmt.Errorf("no Ready pod agent on %s", n.Name)
+				s.PodErr = errors.New(p.Unavailable())
 			}
 			if s.HostErr == nil {
 				s.Underlay = linkWithIP(s.Host.Links, n.InternalIP)

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os/exec"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -16,6 +18,15 @@ import (
 	"github.com/netconform/netconform/providers"
 	"github.com/netconform/netconform/providers/catalog"
 )
+
+// defaultProbeImage is the probe image the sources of this build produce, set by `make build`
+// (-ldflags -X main.defaultProbeImage=...; scripts/probe-image.sh --tag computes it). A plain
+// `go build` leaves it empty, and check then asks for --probe-image.
+var defaultProbeImage string
+
+// probeImageLoadTimeout bounds saving the probe image from docker and importing it into every
+// kind node.
+const probeImageLoadTimeout = 3 * time.Minute
 
 type checkOptions struct {
 	verifyOptions
@@ -54,10 +65,15 @@ Exit codes: 0 all checks passed, 1 checks failed (listed), 2 netconform could no
 		},
 	}
 	o.addFlags(cmd)
+	if f := cmd.Flags().Lookup("probe-image"); f != nil && defaultProbeImage != "" {
+		// The flag's value and the default its help shows: the image this build produces.
+		f.DefValue = defaultProbeImage
+		_ = f.Value.Set(defaultProbeImage)
+	}
 	cmd.Flags().StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig of the cluster to check (required)")
 	cmd.Flags().StringVar(&o.provider, "provider", "", "networking mode the cluster runs, for provider-specific expectations")
 	cmd.Flags().BoolVar(&o.keepAgents, "keep-agents", false, "leave the probe agents' namespace in place")
-	cmd.Flags().StringVar(&o.kindCluster, "kind-cluster", "", "the kind cluster (run id) behind --kubeconfig, for full node state in the evidence bundle")
+	cmd.Flags().StringVar(&o.kindCluster, "kind-cluster", "", "the kind cluster (run id) behind --kubeconfig: netconform loads the probe image into its nodes, and the evidence bundle gets each node's own state")
 	cmd.Flags().IntVar(&o.repeat, "repeat", 1, "run the selected checks N times and report each check's pass rate")
 	cmd.Flags().StringArrayVar(&o.providerOptions, "provider-option", nil, "setting of the provider the cluster runs, as KEY=VALUE, e.g. backend=host-gw for flannel (repeatable; needs --provider)")
 	return cmd
@@ -87,7 +103,8 @@ func runCheck(ctx context.Context, o *checkOptions, out io.Writer) error {
 		return &exitError{code: exitCouldNotRun, err: errors.New("--kubeconfig is required")}
 	}
 	if o.probeImage == "" {
-		return &exitError{code: exitCouldNotRun, err: errors.New("--probe-image is required (scripts/probe-image.sh builds one; the cluster's nodes must have it or pull it)")}
+		return &exitError{code: exitCouldNotRun, err: errors.New("--probe-image is required: this netconform was built without a default probe image " +
+			"(`make build` gives it one); build the image with scripts/probe-image.sh and pass the reference it prints, e.g. --probe-image netconform/probe:<tag>")}
 	}
 	if o.repeat < 1 {
 		return &exitError{code: exitCouldNotRun, err: fmt.Errorf("--repeat %d: need at least 1", o.repeat)}
@@ -138,7 +155,11 @@ func checkExisting(ctx context.Context, o *checkOptions, rec *results.Recorder, 
 	}
 	var nodeRunner platform.NodeRunner
 	if o.kindCluster != "" {
-		nodeRunner = kind.New(o.kindCluster, o.artifacts)
+		k := kind.New(o.kindCluster, o.artifacts)
+		nodeRunner = k
+		if err := rec.Phase("load probe image", func() error { return loadProbeImage(ctx, k, o.kindCluster, o.probeImage, out) }); err != nil {
+			return err
+		}
 	}
 	_, err = verify(ctx, &o.verifyOptions, c, rec, o.healthy(out), "existing", nil, nodeRunner)
 	return err
@@ -162,4 +183,43 @@ func (o *checkOptions) healthy(out io.Writer) providers.Healthy {
 		fmt.Fprintf(out, "note: netconform has no expectations for %s with these options; it expects what %s does with its defaults\n", d.Name, d.Name)
 	}
 	return h
+}
+
+// loadProbeImage puts the probe image from this machine's docker into every node of a kind
+// cluster, so that the agents start without a registry. An image this machine's docker does not
+// have is not an error here: the nodes may pull it, and if they cannot, the agents' wait says
+// so naming the nodes.
+func loadProbeImage(ctx context.Context, k *kind.Kind, cluster, image string, out io.Writer) error {
+	ctx, cancel := context.WithTimeout(ctx, probeImageLoadTimeout)
+	defer cancel()
+	nodes, err := k.Nodes()
+	if err != nil {
+		return err
+	}
+	if len(nodes) == 0 {
+		return fmt.Errorf("--kind-cluster %s: kind has no cluster of that name (its nodes are the containers named %s-control-plane, %s-worker, ...)", cluster, cluster, cluster)
+	}
+	inspect := exec.CommandContext(ctx, "docker", "image", "inspect", "--format", "{{.Id}}", image)
+	if b, err := inspect.CombinedOutput(); err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("docker image inspect %s: %w", image, ctx.Err())
+		}
+		fmt.Fprintf(out, "probe image %s is not in this machine's docker (%s): not loading it; the nodes must pull it (scripts/probe-image.sh builds it)\n",
+			image, strings.TrimSpace(string(b)))
+		return nil
+	}
+	// The node side of kind's image import takes no context; the deadline ends the wait for it
+	// (and the run, which cannot go on without the image) rather than hang.
+	done := make(chan error, 1)
+	go func() { done <- k.LoadImage(ctx, image) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			return fmt.Errorf("load probe image %s into kind cluster %s: %w", image, cluster, err)
+		}
+		fmt.Fprintf(out, "loaded probe image %s into %d nodes of kind cluster %s\n", image, len(nodes), cluster)
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("load probe image %s into kind cluster %s: not done within %s", image, cluster, probeImageLoadTimeout)
+	}
 }

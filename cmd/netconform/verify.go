@@ -117,14 +117,16 @@ func investigate(ctx context.Context, o *verifyOptions, c *kube.Client, rec *res
 	})
 }
 
-// runSuites deploys the probe agents and runs the suites.
+// runSuites deploys the probe agents and runs the suites. When Kubernetes refuses the agents'
+// pods or the nodes cannot get the probe image, no check can observe anything: that is an
+// error (the run could not run), not a list of failed checks.
 func runSuites(ctx context.Context, o *verifyOptions, c *kube.Client, rec *results.Recorder, healthy providers.Healthy, platformName string, install *suites.InstallObservations, fleetOut **agents.Fleet) (bool, error) {
 	var fleet *agents.Fleet
 	err := rec.Phase("probe agents ready", func() error {
 		var err error
 		fleet, err = agents.Deploy(ctx, c, o.namespace, o.probeImage)
 		if err != nil && fleet == nil {
-			return err
+			return withPullFix(err, o.probeImage)
 		}
 		return describeFleet(fleet)
 	})
@@ -151,22 +153,34 @@ func runSuites(ctx context.Context, o *verifyOptions, c *kube.Client, rec *resul
 	return passed, err
 }
 
-// describeFleet turns agents that are not Ready into one error (the suites still run and name
-// the affected pairs).
+// withPullFix adds to an image pull failure how to get the image onto the nodes; other errors
+// pass unchanged.
+func withPullFix(err error, image string) error {
+	var pe *agents.ImagePullError
+	if !errors.As(err, &pe) {
+		return err
+	}
+	return fmt.Errorf("%w: on kind, let netconform load it (`netconform check --kind-cluster NAME`); elsewhere copy it to each node "+
+		"(`docker save -o probe.tar %s` here, `ctr -n k8s.io images import probe.tar` on the node) or push it to a registry the nodes reach "+
+		"and pass --probe-image with that reference", err, image)
+}
+
+// describeFleet turns nodes whose agents are missing or not Ready into one error, one entry per
+// agent in node and role order (the suites still run and name the affected pairs).
 func describeFleet(f *agents.Fleet) error {
 	var bad []string
-	for role, byNode := range f.Agents {
-		for node, a := range byNode {
-			if !a.Ready {
-				bad = append(bad, fmt.Sprintf("%s on %s: %s", role, node, a.Why))
+	for _, node := range f.Nodes() {
+		for _, role := range []string{agents.PodA, agents.PodB, agents.Host} {
+			if why := f.AgentOrMissing(role, node).Unavailable(); why != "" {
+				bad = append(bad, why)
 			}
 		}
 	}
 	if len(f.Nodes()) == 0 {
-		return errors.New("no probe agent was scheduled on any node")
+		return errors.New("the cluster has no node to run probe agents on")
 	}
 	if len(bad) > 0 {
-		return fmt.Errorf("agents not Ready: %s", strings.Join(bad, "; "))
+		return fmt.Errorf("probe agents missing or not Ready: %s", strings.Join(bad, "; "))
 	}
 	return nil
 }

@@ -42,11 +42,37 @@ type Agent struct {
 	Role        string // PodA, PodB or Host
 	Node        string
 	Pod         string
+	Image       string
 	IP          string
 	HostNetwork bool
 	Ready       bool
 	// Why says why an agent that should exist is not Ready (pod phase, container state).
 	Why string
+	// Missing: there is no pod for this agent at all; Why then says so, naming the node.
+	Missing bool
+	// ImagePull says why the kubelet cannot get the agent's image ("" when that is not why
+	// it is not Ready).
+	ImagePull string
+}
+
+// Unavailable says why the agent cannot be asked, naming its node and role; "" when it is
+// Ready.
+func (a Agent) Unavailable() string {
+	switch {
+	case a.Ready:
+		return ""
+	case a.Missing:
+		return a.Why
+	}
+	return fmt.Sprintf("%s on node %s not Ready: %s", describeRole(a.Role), a.Node, a.Why)
+}
+
+// describeRole names a role for messages: which kind of agent it is, and its DaemonSet.
+func describeRole(role string) string {
+	if role == Host {
+		return "host-network agent " + role
+	}
+	return "pod agent " + role
 }
 
 // Addr is the agent's control address.
@@ -61,11 +87,24 @@ type Fleet struct {
 	ClusterIP string
 	NodePort  int32
 	UDPPort   int32
+	// ClusterNodes is every node of the cluster, sorted. Each should run an agent of every
+	// role; a node without one stays in the checks and fails those that need it, naming it.
+	ClusterNodes []string
+	// NotReadyNodes says, by node, why a node is not Ready; Ready nodes are absent.
+	NotReadyNodes map[string]string
+	// Refused holds, by role, the message with which Kubernetes refused that role's pods.
+	Refused map[string]string
+	// Short says, by role, how many pods a DaemonSet lacks (or that it is missing) when it
+	// has fewer than the nodes that need one and Kubernetes did not say why.
+	Short map[string]string
 }
 
 // Deploy creates the namespace, the agents and the Service, and waits (within the rollout bound)
 // for the agents to be scheduled. Agents that do not become Ready are reported in the Fleet with
-// the reason, not as an error: a node whose CNI is broken is what the suites must name.
+// the reason, not as an error: a node whose CNI is broken is what the suites must name. Two
+// causes are errors, returned as soon as they show, because no agent they affect can ever come
+// up: Kubernetes refusing the pods (*RefusedError) and nodes that cannot get the image
+// (*ImagePullError).
 func Deploy(ctx context.Context, c *kube.Client, ns, image string) (*Fleet, error) {
 	if err := apply(ctx, c, ns, image); err != nil {
 		return nil, err
@@ -76,6 +115,11 @@ func Deploy(ctx context.Context, c *kube.Client, ns, image string) (*Fleet, erro
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
+	var refused *RefusedError
+	var pull *ImagePullError
+	if errors.As(waitErr, &refused) || errors.As(waitErr, &pull) {
+		return nil, waitErr
+	}
 	f, err := Discover(ctx, c, ns)
 	if err != nil {
 		return nil, errors.Join(err, waitErr)
@@ -84,22 +128,53 @@ func Deploy(ctx context.Context, c *kube.Client, ns, image string) (*Fleet, erro
 	return f, nil
 }
 
+// Bounds for telling a lasting cause from a passing one while waiting for the agents.
+const (
+	// refusedPolls: a refusal must be seen on this many polls in a row. The DaemonSet
+	// controller records a FailedCreate event per attempt, and an event from before a fix
+	// (same DaemonSet, --keep-agents) must not count while the new pods are being created.
+	refusedPolls = 2
+	// pullGrace: once one node cannot pull the image, how long to wait for the other nodes'
+	// kubelets to say whether they can, so that the error names every such node.
+	pullGrace = 15 * time.Second
+)
+
 // waitAgents polls until each node the API calls Ready runs a Ready agent of every role. A node
 // that stops answering (NotReady) is not waited for, so one hung node costs the grace period
-// the control plane takes to notice, not the whole bound.
+// the control plane takes to notice, not the whole bound. It ends early, with a *RefusedError
+// or *ImagePullError, when Kubernetes refuses the pods or nodes cannot get the image.
 func waitAgents(ctx context.Context, c *kube.Client, ns string, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	var last string
+	refusedSeen := 0
+	var pullSince time.Time
 	for {
-		done, why, err := agentsReady(ctx, c, ns)
-		if err == nil && done {
-			return nil
-		}
+		f, err := Discover(ctx, c, ns)
 		if err != nil {
-			why = err.Error()
+			last = err.Error()
+		} else {
+			if len(f.Refused) > 0 {
+				refusedSeen++
+			} else {
+				refusedSeen = 0
+			}
+			if refusedSeen >= refusedPolls {
+				return &RefusedError{Namespace: ns, ByRole: f.Refused}
+			}
+			if pe := f.pullError(); pe != nil {
+				if pullSince.IsZero() {
+					pullSince = time.Now()
+				}
+				if f.pullSettled() || time.Since(pullSince) >= pullGrace {
+					return pe
+				}
+			}
+			var done bool
+			if done, last = f.ready(); done {
+				return nil
+			}
 		}
-		last = why
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("probe agents not Ready within %s: %s", timeout, last)
@@ -108,31 +183,64 @@ func waitAgents(ctx context.Context, c *kube.Client, ns string, timeout time.Dur
 	}
 }
 
-func agentsReady(ctx context.Context, c *kube.Client, ns string) (bool, string, error) {
-	nodes, err := c.Nodes(ctx)
-	if err != nil {
-		return false, "", err
-	}
-	f, err := Discover(ctx, c, ns)
-	if err != nil {
-		return false, "", err
-	}
-	for _, n := range nodes {
-		if !n.Ready {
+// ready reports whether every Ready node runs a Ready agent of every role, and if not, the
+// first one that does not.
+func (f *Fleet) ready() (bool, string) {
+	for _, n := range f.ClusterNodes {
+		if f.NotReadyNodes[n] != "" {
 			continue
 		}
-		for _, role := range []string{PodA, PodB, Host} {
-			a, ok := f.Agent(role, n.Name)
-			if !ok {
-				return false, fmt.Sprintf("no %s agent on %s yet", role, n.Name), nil
-			}
-			if !a.Ready {
-				return false, fmt.Sprintf("%s on %s: %s", role, n.Name, a.Why), nil
+		for _, role := range roles {
+			if a := f.AgentOrMissing(role, n); !a.Ready {
+				return false, a.Unavailable()
 			}
 		}
 	}
-	return true, "", nil
+	return true, ""
 }
+
+// pullSettled reports whether every agent on a Ready node is either Ready or stuck on its
+// image: no kubelet has yet to say whether it can get the image.
+func (f *Fleet) pullSettled() bool {
+	for _, n := range f.ClusterNodes {
+		if f.NotReadyNodes[n] != "" {
+			continue
+		}
+		for _, role := range roles {
+			if a := f.AgentOrMissing(role, n); !a.Ready && a.ImagePull == "" {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// pullError names the nodes whose kubelet cannot get the agents' image, or is nil.
+func (f *Fleet) pullError() *ImagePullError {
+	var e *ImagePullError
+	for _, role := range roles {
+		for node, a := range f.Agents[role] {
+			if a.ImagePull == "" {
+				continue
+			}
+			if e == nil {
+				e = &ImagePullError{Why: map[string]string{}}
+			}
+			if _, seen := e.Why[node]; !seen {
+				e.Nodes = append(e.Nodes, node)
+				e.Why[node] = a.ImagePull
+			}
+			e.Image = a.Image
+		}
+	}
+	if e != nil {
+		sort.Strings(e.Nodes)
+	}
+	return e
+}
+
+// roles are the agents every node runs.
+var roles = []string{PodA, PodB, Host}
 
 // serviceProgrammedTimeout bounds the wait for kube-proxy to program the probe Service.
 const serviceProgrammedTimeout = 30 * time.Second
@@ -166,7 +274,15 @@ func (f *Fleet) waitServiceProgrammed(ctx context.Context, timeout time.Duration
 func apply(ctx context.Context, c *kube.Client, ns, image string) error {
 	cctx, cancel := context.WithTimeout(ctx, c.Timeouts.APICall)
 	defer cancel()
-	nsObj := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: map[string]string{"app.kubernetes.io/managed-by": "netconform"}}}
+	// The agents need what Pod Security's "privileged" level allows (host network, NET_RAW), and
+	// a cluster may default every namespace to a stricter level: the namespace netconform
+	// creates says so. A namespace that already exists keeps its labels: its owner decides, and
+	// a refusal is reported with the admission's own message.
+	labels := map[string]string{"app.kubernetes.io/managed-by": "netconform"}
+	for _, mode := range []string{"enforce", "audit", "warn"} {
+		labels["pod-security.kubernetes.io/"+mode] = "privileged"
+	}
+	nsObj := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: labels}}
 	if _, err := c.CoreV1().Namespaces().Create(cctx, nsObj, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("create namespace %s: %w", ns, err)
 	}
@@ -257,26 +373,20 @@ func daemonSet(ns, name, image string, hostNetwork bool) *appsv1.DaemonSet {
 
 func ptr[T any](v T) *T { return &v }
 
-// Discover finds the agents and the Service already deployed in ns.
+// Discover finds the agents and the Service already deployed in ns, the cluster's nodes, and
+// what the agents' DaemonSets say about nodes without an agent.
 func Discover(ctx context.Context, c *kube.Client, ns string) (*Fleet, error) {
+	nodes, err := c.Nodes(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("probe agents: %w", err)
+	}
 	cctx, cancel := context.WithTimeout(ctx, c.Timeouts.APICall)
 	defer cancel()
 	pods, err := c.CoreV1().Pods(ns).List(cctx, metav1.ListOptions{LabelSelector: appLabel + "=netconform-probe"})
 	if err != nil {
 		return nil, fmt.Errorf("list probe agents: %w", err)
 	}
-	f := &Fleet{c: c, Namespace: ns, Agents: map[string]map[string]Agent{PodA: {}, PodB: {}, Host: {}}}
-	for _, p := range pods.Items {
-		role := p.Labels[RoleLabel]
-		if _, ok := f.Agents[role]; !ok || p.DeletionTimestamp != nil {
-			continue
-		}
-		a := Agent{Role: role, Node: p.Spec.NodeName, Pod: p.Name, IP: p.Status.PodIP, HostNetwork: p.Spec.HostNetwork, Ready: kube.PodReady(&p)}
-		if !a.Ready {
-			a.Why = podWhy(&p)
-		}
-		f.Agents[role][a.Node] = a
-	}
+	f := newFleet(c, ns, nodes, pods.Items)
 	svc, err := c.CoreV1().Services(ns).Get(cctx, ServiceName, metav1.GetOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("get probe service: %w", err)
@@ -290,7 +400,108 @@ func Discover(ctx context.Context, c *kube.Client, ns string) (*Fleet, error) {
 			f.UDPPort = p.NodePort
 		}
 	}
+	dss, err := c.AppsV1().DaemonSets(ns).List(cctx, metav1.ListOptions{LabelSelector: appLabel + "=netconform-probe"})
+	if err != nil {
+		return nil, fmt.Errorf("list probe agent DaemonSets: %w", err)
+	}
+	// Without permission to read events, refusals are not recognised as such; the DaemonSets'
+	// counts still name the nodes without agents.
+	events, err := c.CoreV1().Events(ns).List(cctx, metav1.ListOptions{FieldSelector: "involvedObject.kind=DaemonSet,reason=FailedCreate"})
+	var evs []corev1.Event
+	if err == nil {
+		evs = events.Items
+	}
+	f.diagnoseDaemonSets(dss.Items, evs)
 	return f, nil
+}
+
+// newFleet builds a Fleet from the cluster's nodes and the agent pods.
+func newFleet(c *kube.Client, ns string, nodes []kube.Node, pods []corev1.Pod) *Fleet {
+	f := &Fleet{c: c, Namespace: ns, Agents: map[string]map[string]Agent{PodA: {}, PodB: {}, Host: {}},
+		NotReadyNodes: map[string]string{}, Refused: map[string]string{}, Short: map[string]string{}}
+	for _, n := range nodes {
+		f.ClusterNodes = append(f.ClusterNodes, n.Name)
+		if !n.Ready {
+			f.NotReadyNodes[n.Name] = notReadyWhy(n)
+		}
+	}
+	sort.Strings(f.ClusterNodes)
+	for _, p := range pods {
+		role := p.Labels[RoleLabel]
+		if _, ok := f.Agents[role]; !ok || p.DeletionTimestamp != nil {
+			continue
+		}
+		node := p.Spec.NodeName
+		if node == "" {
+			// Not scheduled yet: the DaemonSet controller pins each pod to its node by affinity.
+			node = pinnedNode(&p)
+		}
+		a := Agent{Role: role, Node: node, Pod: p.Name, IP: p.Status.PodIP, HostNetwork: p.Spec.HostNetwork, Ready: kube.PodReady(&p)}
+		if len(p.Spec.Containers) > 0 {
+			a.Image = p.Spec.Containers[0].Image
+		}
+		if !a.Ready {
+			a.Why = podWhy(&p)
+			_, a.ImagePull = imagePullFailure(&p)
+		}
+		f.Agents[role][a.Node] = a
+	}
+	return f
+}
+
+// diagnoseDaemonSets records, per role, why its DaemonSet has fewer pods than nodes that need
+// one: Kubernetes refused them (Refused), or only the counts (Short).
+func (f *Fleet) diagnoseDaemonSets(dss []appsv1.DaemonSet, events []corev1.Event) {
+	byRole := map[string]*appsv1.DaemonSet{}
+	for i := range dss {
+		byRole[dss[i].Labels[RoleLabel]] = &dss[i]
+	}
+	for _, role := range roles {
+		ds := byRole[role]
+		if ds == nil {
+			f.Short[role] = "its DaemonSet " + role + " does not exist"
+			continue
+		}
+		live := len(f.Agents[role])
+		if why := refusal(ds, live, events); why != "" {
+			f.Refused[role] = why
+		} else if want := int(ds.Status.DesiredNumberScheduled); live < want {
+			f.Short[role] = fmt.Sprintf("its DaemonSet %s has %d of %d pods", role, live, want)
+		}
+	}
+}
+
+// pinnedNode is the node a DaemonSet pod is meant for, from the node affinity the DaemonSet
+// controller gives it.
+func pinnedNode(p *corev1.Pod) string {
+	if p.Spec.Affinity == nil || p.Spec.Affinity.NodeAffinity == nil || p.Spec.Affinity.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution == nil {
+		return ""
+	}
+	for _, t := range p.Spec.Affinity.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms {
+		for _, m := range t.MatchFields {
+			if m.Key == "metadata.name" && len(m.Values) == 1 {
+				return m.Values[0]
+			}
+		}
+	}
+	return ""
+}
+
+// notReadyWhy says why a node is not Ready, from its Ready condition.
+func notReadyWhy(n kube.Node) string {
+	for _, c := range n.Conditions {
+		if c.Type == corev1.NodeReady {
+			why := "node is NotReady (" + string(c.Status) + ")"
+			if c.Reason != "" {
+				why += ": " + c.Reason
+			}
+			if c.Message != "" {
+				why += ": " + c.Message
+			}
+			return why
+		}
+	}
+	return "node has no Ready condition"
 }
 
 // podWhy summarizes why a pod is not Ready.
@@ -312,9 +523,13 @@ func podWhy(p *corev1.Pod) string {
 	return why
 }
 
-// Nodes lists the nodes that have at least one agent, sorted.
+// Nodes lists the cluster's nodes, and any other node with an agent, sorted. A node without
+// agents is listed: the checks that need its agents fail naming it, rather than leave it out.
 func (f *Fleet) Nodes() []string {
 	seen := map[string]bool{}
+	for _, n := range f.ClusterNodes {
+		seen[n] = true
+	}
 	for _, byNode := range f.Agents {
 		for n := range byNode {
 			seen[n] = true
@@ -334,16 +549,35 @@ func (f *Fleet) Agent(role, node string) (Agent, bool) {
 	return a, ok
 }
 
+// AgentOrMissing returns the agent of a role on a node or, when the node has none, a Missing
+// agent whose Why names the node and the best cause known: Kubernetes refused the pods, the
+// node is NotReady, the DaemonSet is short of pods.
+func (f *Fleet) AgentOrMissing(role, node string) Agent {
+	if a, ok := f.Agent(role, node); ok {
+		return a
+	}
+	why := "its DaemonSet " + role + " has no pod there"
+	switch {
+	case f.Refused[role] != "":
+		why = "Kubernetes refused its pods: " + f.Refused[role]
+	case f.NotReadyNodes[node] != "":
+		why = f.NotReadyNodes[node]
+	case f.Short[role] != "":
+		why = f.Short[role]
+	}
+	return Agent{Role: role, Node: node, Missing: true, Why: fmt.Sprintf("no %s on node %s: %s", describeRole(role), node, why)}
+}
+
 // Probe asks from to send req. Host agents are asked through the API server's proxy; pod agents
 // are asked through the host agent of their own node, so that the question does not cross the
 // pod network under test. A host agent that cannot be asked yields AgentUnreachable.
 func (f *Fleet) Probe(ctx context.Context, from Agent, req probe.Request) probe.Result {
 	if !from.Ready {
-		return probe.Result{Outcome: probe.AgentUnreachable, Detail: fmt.Sprintf("agent %s on %s not Ready: %s", from.Role, from.Node, from.Why)}
+		return probe.Result{Outcome: probe.AgentUnreachable, Detail: from.Unavailable()}
 	}
-	host, ok := f.Agent(Host, from.Node)
-	if !ok || !host.Ready {
-		return probe.Result{Outcome: probe.AgentUnreachable, Detail: "no Ready host agent on " + from.Node}
+	host := f.AgentOrMissing(Host, from.Node)
+	if !host.Ready {
+		return probe.Result{Outcome: probe.AgentUnreachable, Detail: "asked through the node's host agent: " + host.Unavailable()}
 	}
 	if !from.HostNetwork {
 		req.Via = from.Addr()
@@ -404,9 +638,9 @@ func (f *Fleet) Info(ctx context.Context, a Agent) (probe.Info, error) {
 
 // InfoWithPathMTU is Info plus the MTU the agent's kernel uses toward pathMTUTo.
 func (f *Fleet) InfoWithPathMTU(ctx context.Context, a Agent, pathMTUTo string) (probe.Info, error) {
-	host, ok := f.Agent(Host, a.Node)
-	if !ok || !host.Ready {
-		return probe.Info{}, fmt.Errorf("no Ready host agent on %s", a.Node)
+	host := f.AgentOrMissing(Host, a.Node)
+	if !host.Ready {
+		return probe.Info{}, errors.New(host.Unavailable())
 	}
 	cctx, cancel := context.WithTimeout(ctx, f.c.Timeouts.APICall)
 	defer cancel()
