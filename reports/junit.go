@@ -72,6 +72,7 @@ func JUnit(w io.Writer, r *results.Result) error {
 			c.Failure = &junitMessage{Message: firstLine(msg), Body: msg}
 			phases.Failures++
 		}
+		phases.Time += c.Time
 		phases.Cases = append(phases.Cases, c)
 	}
 	if r.Error != "" {
