@@ -43,7 +43,9 @@ func newCheckCmd() *cobra.Command {
 		Short: "Run the suites against an existing cluster, installing and deleting nothing but the probe agents",
 		Long: `check runs the suites against a cluster that is already there (a troubleshooting runbook):
 it deploys the probe agents into their own namespace, runs the selected checks, writes the reports,
-and removes the namespace again.
+and removes the namespace again. The agents need privileged pods (host network, NET_RAW): the
+namespace netconform creates is labelled pod-security.kubernetes.io/enforce=privileged. The probe
+image must be on the nodes or pullable by them; with --kind-cluster netconform loads it itself.
 
 Exit codes: 0 all checks passed, 1 checks failed (listed), 2 netconform could not run.`,
 		Args: cobra.NoArgs,
