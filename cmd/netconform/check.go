@@ -48,7 +48,9 @@ func newCheckCmd() *cobra.Command {
 		Short: "Run the suites against an existing cluster, installing and deleting nothing but the probe agents",
 		Long: `check runs the suites against a cluster that is already there (a troubleshooting runbook):
 it deploys the probe agents into their own namespace, runs the selected checks, writes the reports,
-and removes the namespace again.
+and removes the namespace again. The agents need privileged pods (host network, NET_RAW): the
+namespace netconform creates is labelled pod-security.kubernetes.io/enforce=privileged. The probe
+image must be on the nodes or pullable by them; with --kind-cluster netconform loads it itself.
 
 --provider names the networking the cluster runs, and --provider-option its settings (the
 same names and values as for run, or the cluster spec's on AWS): the checks then expect what

@@ -22,15 +22,18 @@ type RefusedError struct {
 }
 
 func (e *RefusedError) Error() string {
-	roles := make([]string, 0, len(e.ByRole))
-	for r := range e.ByRole {
-		roles = append(roles, r)
+	// Roles refused with the same words (probe-a and probe-b: the same pod template but for
+	// its name) are listed once.
+	byMsg := map[string][]string{}
+	for r, msg := range e.ByRole {
+		byMsg[msg] = append(byMsg[msg], r)
 	}
-	sort.Strings(roles)
-	parts := make([]string, 0, len(roles))
-	for _, r := range roles {
-		parts = append(parts, r+": "+e.ByRole[r])
+	parts := make([]string, 0, len(byMsg))
+	for msg, rs := range byMsg {
+		sort.Strings(rs)
+		parts = append(parts, strings.Join(rs, ", ")+": "+msg)
 	}
+	sort.Strings(parts)
 	return fmt.Sprintf("Kubernetes refused the probe agents' pods in namespace %s: %s; "+
 		"the agents need privileged pods (host network, NET_RAW capability): allow them in %s "+
 		"(label it pod-security.kubernetes.io/enforce=privileged) or pass --namespace with a namespace "+
@@ -88,7 +91,7 @@ func imagePullFailure(p *corev1.Pod) (image, why string) {
 
 // podName matches the generated pod name in a DaemonSet controller's FailedCreate message
 // (pods "probe-a-x7k2p" is forbidden): each attempt names another pod, and the message is
-// reported once per role, not once per attempt.
+// reported once, not once per attempt and role.
 var podName = regexp.MustCompile(`pods "[^"]*"`)
 
 // refusal says why Kubernetes refuses a DaemonSet's pods, or "" when it does not: the
@@ -121,7 +124,7 @@ func refusal(ds *appsv1.DaemonSet, pods int, events []corev1.Event) string {
 	if latest == nil {
 		return ""
 	}
-	return podName.ReplaceAllString(latest.Message, `pods "`+ds.Name+`-…"`)
+	return podName.ReplaceAllString(latest.Message, `pods "…"`)
 }
 
 // eventTime is when an event last happened, whichever API wrote it.

@@ -63,7 +63,7 @@ func TestRefusal(t *testing.T) {
 		}
 	}
 	// One message per role, whichever pod the controller tried last.
-	if got := refusal(d, 0, []corev1.Event{refused}); strings.Contains(got, "x7k2p") || !strings.Contains(got, `pods "probe-a-…" is forbidden`) {
+	if got := refusal(d, 0, []corev1.Event{refused}); strings.Contains(got, "x7k2p") || !strings.Contains(got, `pods "…" is forbidden`) {
 		t.Errorf("pod name not generalised: %q", got)
 	}
 }
@@ -126,7 +126,11 @@ func TestWaitAgentsRefused(t *testing.T) {
 	objs := []runtime.Object{node("n1", true), node("n2", true)}
 	for _, role := range roles {
 		objs = append(objs, ds(role, types.UID("uid-"+role), 2))
-		ev := failedCreate(role, types.UID("uid-"+role), strings.ReplaceAll(psaMessage, "probe-a", role), now)
+		msg := strings.ReplaceAll(psaMessage, "probe-a", role)
+		if role == Host {
+			msg = strings.Replace(msg, `restricted:latest": `, `restricted:latest": host namespaces (hostNetwork=true), `, 1)
+		}
+		ev := failedCreate(role, types.UID("uid-"+role), msg, now)
 		objs = append(objs, &ev)
 	}
 	start := time.Now()
@@ -139,10 +143,15 @@ func TestWaitAgentsRefused(t *testing.T) {
 		t.Errorf("refusal took %s to report", took)
 	}
 	msg := err.Error()
-	for _, want := range []string{"namespace nc", "probe-a: Error creating", "probe-host: Error creating", `violates PodSecurity "restricted:latest"`, "pod-security.kubernetes.io/enforce=privileged"} {
+	for _, want := range []string{"namespace nc", "probe-a, probe-b: Error creating", "probe-host: Error creating: pods \"…\" is forbidden: violates PodSecurity \"restricted:latest\": host namespaces",
+		"pod-security.kubernetes.io/enforce=privileged"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("refusal message lacks %q:\n%s", want, msg)
 		}
+	}
+	// Identical refusals are listed once.
+	if n := strings.Count(msg, "Error creating"); n != 2 {
+		t.Errorf("the refusal lists %d messages, want 2 (pod agents, host agent):\n%s", n, msg)
 	}
 }
 
