@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/netconform/netconform/framework/agents"
 	"github.com/netconform/netconform/framework/kube"
 	"github.com/netconform/netconform/framework/platform"
 	"github.com/netconform/netconform/framework/platform/kind"
@@ -148,7 +149,7 @@ func checkExisting(ctx context.Context, o *checkOptions, rec *results.Recorder, 
 			err := rec.Phase("remove probe agents", func() error {
 				dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.Timeouts.NamespaceGone+c.Timeouts.APICall)
 				defer cancel()
-				return c.DeleteNamespace(dctx, o.namespace)
+				return agents.Remove(dctx, c, o.namespace)
 			})
 			if err != nil {
 				fmt.Fprintf(out, "warning: %v\n", err)

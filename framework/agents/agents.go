@@ -35,7 +35,40 @@ const (
 	appLabel         = "app.kubernetes.io/name"
 	// RoleLabel carries an agent pod's role (PodA, PodB, Host): policies select agents by it.
 	RoleLabel = "netconform.io/agent"
+	// managedBy marks a namespace netconform created, and so may delete.
+	managedBy = "app.kubernetes.io/managed-by"
 )
+
+// Remove takes the agents away again. A namespace netconform created goes with everything in it
+// (waiting, within the bound, until it is gone); a namespace that was there before (--namespace
+// with the user's own) stays, and only the agents' DaemonSets and Service are deleted from it.
+func Remove(ctx context.Context, c *kube.Client, ns string) error {
+	cctx, cancel := context.WithTimeout(ctx, c.Timeouts.APICall)
+	obj, err := c.CoreV1().Namespaces().Get(cctx, ns, metav1.GetOptions{})
+	cancel()
+	switch {
+	case apierrors.IsNotFound(err):
+		return nil
+	case err != nil:
+		return fmt.Errorf("remove probe agents: namespace %s: %w", ns, err)
+	case obj.Labels[managedBy] == "netconform":
+		return c.DeleteNamespace(ctx, ns)
+	}
+	var errs []error
+	for _, name := range []string{PodA, PodB, Host} {
+		cctx, cancel := context.WithTimeout(ctx, c.Timeouts.APICall)
+		if err := c.AppsV1().DaemonSets(ns).Delete(cctx, name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+			errs = append(errs, fmt.Errorf("delete daemonset %s/%s: %w", ns, name, err))
+		}
+		cancel()
+	}
+	cctx, cancel = context.WithTimeout(ctx, c.Timeouts.APICall)
+	defer cancel()
+	if err := c.CoreV1().Services(ns).Delete(cctx, ServiceName, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+		errs = append(errs, fmt.Errorf("delete service %s/%s: %w", ns, ServiceName, err))
+	}
+	return errors.Join(errs...)
+}
 
 // Agent is one running probe agent.
 type Agent struct {
@@ -278,7 +311,7 @@ func apply(ctx context.Context, c *kube.Client, ns, image string) error {
 	// a cluster may default every namespace to a stricter level: the namespace netconform
 	// creates says so. A namespace that already exists keeps its labels: its owner decides, and
 	// a refusal is reported with the admission's own message.
-	labels := map[string]string{"app.kubernetes.io/managed-by": "netconform"}
+	labels := map[string]string{managedBy: "netconform"}
 	for _, mode := range []string{"enforce", "audit", "warn"} {
 		labels["pod-security.kubernetes.io/"+mode] = "privileged"
 	}

@@ -16,7 +16,7 @@ import (
 // TestProbeAgents checks, on a 2-node kubenet kind cluster, what `check` does when the probe
 // agents cannot run: Pod Security admission refusing their pods, and an image the nodes cannot
 // pull (both: exit 2 within a minute, saying why and naming what to fix, and the agents'
-// namespace removed); and that --kind-cluster loads the probe image into the nodes.
+// namespace the user made kept, the agents removed from it); and that --kind-cluster loads the probe image into the nodes.
 func TestProbeAgents(t *testing.T) {
 	runID := fmt.Sprintf("ncag-%d", time.Now().Unix()%100000)
 	art := t.TempDir()
@@ -82,7 +82,14 @@ func TestProbeAgents(t *testing.T) {
 		if passed, _, _ := r.Counts(); passed != 0 {
 			t.Errorf("%d checks passed without any agent", passed)
 		}
-		namespaceGone(t, ns)
+		// The namespace was the user's: it stays, without the agents netconform put there.
+		if got := kubectl(t, cp, "get", "namespace", ns, "-o", "name"); strings.TrimSpace(got) != "namespace/"+ns {
+			t.Errorf("the user's namespace %s was removed: %q", ns, got)
+		}
+		if left := kubectl(t, cp, "-n", ns, "get", "daemonsets,services", "-o", "name"); strings.TrimSpace(left) != "" {
+			t.Errorf("agents left in %s: %s", ns, left)
+		}
+		kubectl(t, cp, "delete", "namespace", ns, "--wait=false")
 	})
 
 	t.Run("the nodes cannot pull the probe image", func(t *testing.T) {
