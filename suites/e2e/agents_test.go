@@ -15,8 +15,8 @@ import (
 
 // TestProbeAgents checks, on a 2-node kubenet kind cluster, what `check` does when the probe
 // agents cannot run: Pod Security admission refusing their pods, and an image the nodes cannot
-// pull (both: exit 2 within a minute, saying why and naming what to fix, and the agents'
-// namespace the user made kept, the agents removed from it); and that --kind-cluster loads the probe image into the nodes.
+// pull (both: exit 2 within a minute, saying why and naming what to fix; a namespace the user
+// made stays, without the agents); and that --kind-cluster loads the probe image into the nodes.
 func TestProbeAgents(t *testing.T) {
 	runID := fmt.Sprintf("ncag-%d", time.Now().Unix()%100000)
 	art := t.TempDir()
