@@ -150,17 +150,8 @@ func checkOut(ch results.Check) string {
 	for _, m := range ch.Measurements {
 		fmt.Fprintf(&b, "\n%s = %s %s", m.Name, trimFloat(m.Value), m.Unit)
 	}
-	n := 0
-	for _, o := range ch.Observations {
-		if o.OK {
-			continue
-		}
-		if n == maxObservations {
-			b.WriteString("\n... more in the result JSON")
-			break
-		}
-		n++
-		fmt.Fprintf(&b, "\n%s -> %s %s: expected %s, observed %s", o.From, o.To, o.Protocol, orDash(o.Expected), o.Observed)
+	for _, l := range failingObservations(ch) {
+		b.WriteString("\n" + l)
 	}
 	return b.String()
 }

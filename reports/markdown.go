@@ -87,29 +87,37 @@ func Markdown(w io.Writer, r *results.Result) error {
 				continue
 			}
 			fmt.Fprintf(&b, "### FAILED %s\n\n%s\n\n", c.ID, quote(c.Reason))
-			n := 0
-			for _, o := range c.Observations {
-				if o.OK {
-					continue
-				}
-				if n == maxObservations {
-					b.WriteString("- ... more in the result JSON\n")
-					break
-				}
-				n++
-				fmt.Fprintf(&b, "- %s -> %s %s: expected %s, observed %s", o.From, o.To, o.Protocol, orDash(o.Expected), o.Observed)
-				if o.Detail != "" {
-					fmt.Fprintf(&b, " (%s)", oneLine(o.Detail))
-				}
-				b.WriteString("\n")
+			lines := failingObservations(c)
+			for _, l := range lines {
+				fmt.Fprintf(&b, "- %s\n", l)
 			}
-			if n > 0 {
+			if len(lines) > 0 {
 				b.WriteString("\n")
 			}
 		}
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// failingObservations are a check's failing observations, one line each, at most
+// maxObservations of them and then a line saying the result JSON has the rest.
+func failingObservations(c results.Check) []string {
+	var out []string
+	for _, o := range c.Observations {
+		if o.OK {
+			continue
+		}
+		if len(out) == maxObservations {
+			return append(out, "... more in the result JSON")
+		}
+		l := fmt.Sprintf("%s -> %s %s: expected %s, observed %s", o.From, o.To, o.Protocol, orDash(o.Expected), o.Observed)
+		if o.Detail != "" {
+			l += fmt.Sprintf(" (%s)", oneLine(o.Detail))
+		}
+		out = append(out, l)
+	}
+	return out
 }
 
 func notes(c results.Check) string {

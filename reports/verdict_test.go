@@ -97,20 +97,12 @@ func TestJUnitPhasesAndSkips(t *testing.T) {
 type parsedJUnit struct {
 	Failures int `xml:"failures,attr"`
 	Suites   []struct {
-		Name  string `xml:"name,attr"`
-		Cases []struct {
-			Name    string `xml:"name,attr"`
-			Failure *struct {
-				Message string `xml:"message,attr"`
-			} `xml:"failure"`
-			Skipped *struct {
-				Message string `xml:"message,attr"`
-			} `xml:"skipped"`
-		} `xml:"testcase"`
+		Name  string       `xml:"name,attr"`
+		Cases []parsedCase `xml:"testcase"`
 	} `xml:"testsuite"`
 }
 
-type parsedCase = struct {
+type parsedCase struct {
 	Name    string `xml:"name,attr"`
 	Failure *struct {
 		Message string `xml:"message,attr"`
@@ -127,8 +119,7 @@ func (p *parsedJUnit) find(suite, name string) *parsedCase {
 		}
 		for j := range p.Suites[i].Cases {
 			if p.Suites[i].Cases[j].Name == name {
-				c := parsedCase(p.Suites[i].Cases[j])
-				return &c
+				return &p.Suites[i].Cases[j]
 			}
 		}
 	}
