@@ -68,11 +68,6 @@ Exit codes: 0 all checks passed, 1 checks failed (listed), 2 netconform could no
 		},
 	}
 	o.addFlags(cmd)
-	if f := cmd.Flags().Lookup("probe-image"); f != nil && defaultProbeImage != "" {
-		// The flag's value and the default its help shows: the image this build produces.
-		f.DefValue = defaultProbeImage
-		_ = f.Value.Set(defaultProbeImage)
-	}
 	cmd.Flags().StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig of the cluster to check (required)")
 	cmd.Flags().StringVar(&o.provider, "provider", "", "networking mode the cluster runs, for provider-specific expectations")
 	cmd.Flags().BoolVar(&o.keepAgents, "keep-agents", false, "leave the probe agents' namespace in place")

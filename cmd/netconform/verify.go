@@ -48,7 +48,9 @@ func (o *verifyOptions) addFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&o.artifacts, "artifacts", "", "directory for reports (default $ARTIFACTS or _artifacts/<run-id>)")
 	f.StringVar(&o.runID, "run-id", "", "identifier of this run (default nc-<date>-<time>)")
-	f.StringVar(&o.probeImage, "probe-image", "", "probe agent image (make builds netconform/probe:<hash>)")
+	// The default is the image this build's sources produce (see defaultProbeImage), for run,
+	// check and switch alike.
+	f.StringVar(&o.probeImage, "probe-image", defaultProbeImage, "probe agent image (scripts/probe-image.sh builds the default; empty when built without make)")
 	f.StringVar(&o.namespace, "namespace", agents.DefaultNamespace, "namespace for the probe agents")
 	f.StringVar(&o.labelFilter, "label-filter", "", "ginkgo label filter selecting checks, e.g. 'dns || connectivity'")
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "print every spec as it runs")
