@@ -22,27 +22,27 @@ var _ = ginkgo.Describe("connectivity", ginkgo.Label("connectivity"), func() {
 		expectAll(ctx, podPairs(probe.TCP, func(dst agents.Agent) probe.Request {
 			return probe.Request{Protocol: probe.TCP, Target: hostPort(dst.IP, probe.TCPEchoPort)}
 		}))
-	}, ginkgo.NodeTimeout(3*time.Minute))
+	}, within(3*time.Minute))
 
 	ginkgo.It("pod to pod over UDP", ginkgo.Label("pod-to-pod", "udp"), func(ctx ginkgo.SpecContext) {
 		expectAll(ctx, podPairs(probe.UDP, func(dst agents.Agent) probe.Request {
 			return probe.Request{Protocol: probe.UDP, Target: hostPort(dst.IP, probe.UDPEchoPort)}
 		}))
-	}, ginkgo.NodeTimeout(3*time.Minute))
+	}, within(3*time.Minute))
 
 	ginkgo.It("pod to pod over ICMP", ginkgo.Label("pod-to-pod", "icmp"), func(ctx ginkgo.SpecContext) {
 		expectAll(ctx, podPairs(probe.ICMP, func(dst agents.Agent) probe.Request {
 			return probe.Request{Protocol: probe.ICMP, Target: dst.IP}
 		}))
-	}, ginkgo.NodeTimeout(3*time.Minute))
+	}, within(3*time.Minute))
 
 	ginkgo.It("pod to ClusterIP Service over TCP", ginkgo.Label("service", "tcp"), func(ctx ginkgo.SpecContext) {
 		expectAll(ctx, servicePairs(probe.Request{Protocol: probe.TCP, Target: hostPort(env.Fleet.ClusterIP, probe.TCPEchoPort)}))
-	}, ginkgo.NodeTimeout(3*time.Minute))
+	}, within(3*time.Minute))
 
 	ginkgo.It("pod to ClusterIP Service over UDP", ginkgo.Label("service", "udp"), func(ctx ginkgo.SpecContext) {
 		expectAll(ctx, servicePairs(probe.Request{Protocol: probe.UDP, Target: hostPort(env.Fleet.ClusterIP, probe.UDPEchoPort)}))
-	}, ginkgo.NodeTimeout(3*time.Minute))
+	}, within(3*time.Minute))
 
 	ginkgo.It("host network to pod over TCP", ginkgo.Label("host-to-pod", "tcp"), func(ctx ginkgo.SpecContext) {
 		var pairs []labeledPair
@@ -55,7 +55,7 @@ var _ = ginkgo.Describe("connectivity", ginkgo.Label("connectivity"), func() {
 			}
 		}
 		expectAll(ctx, pairs)
-	}, ginkgo.NodeTimeout(3*time.Minute))
+	}, within(3*time.Minute))
 
 	ginkgo.It("pod to NodePort on every node", ginkgo.Label("nodeport", "tcp"), func(ctx ginkgo.SpecContext) {
 		if env.Fleet.NodePort == 0 {
@@ -71,7 +71,7 @@ var _ = ginkgo.Describe("connectivity", ginkgo.Label("connectivity"), func() {
 			}
 		}
 		expectAll(ctx, pairs)
-	}, ginkgo.NodeTimeout(3*time.Minute))
+	}, within(3*time.Minute))
 })
 
 // labeledPair is a probe with the destination agent it needs, if any.

@@ -58,15 +58,15 @@ var _ = ginkgo.Describe("dns", ginkgo.Label("dns"), func() {
 		if ready != total {
 			ginkgo.Fail(fmt.Sprintf("%d of %d CoreDNS replicas Ready; not Ready: %s", ready, total, strings.Join(notReady, ", ")))
 		}
-	}, ginkgo.NodeTimeout(time.Minute))
+	}, within(time.Minute))
 
 	ginkgo.It("cluster names resolve over UDP from every node", ginkgo.Label("resolve", "udp"), func(ctx ginkgo.SpecContext) {
 		resolveFromEveryNode(ctx, false)
-	}, ginkgo.NodeTimeout(2*time.Minute))
+	}, within(2*time.Minute))
 
 	ginkgo.It("cluster names resolve over TCP from every node", ginkgo.Label("resolve", "tcp"), func(ctx ginkgo.SpecContext) {
 		resolveFromEveryNode(ctx, true)
-	}, ginkgo.NodeTimeout(2*time.Minute))
+	}, within(2*time.Minute))
 })
 
 // resolveFromEveryNode asks the cluster DNS, from a pod on every node, for the kubernetes

@@ -13,12 +13,9 @@ import (
 	"github.com/netconform/netconform/framework/results"
 )
 
-// Bulk transfer size and bound: a few MiB must cross in well under the bound on any working
-// path; a path that drops full-size frames stalls instead.
-const (
-	bulkBytes   = 4 << 20
-	bulkTimeout = 20 * time.Second
-)
+// Bulk transfer size: a few MiB must cross in well under the Bulk bound on any working path; a
+// path that drops full-size frames stalls instead.
+const bulkBytes = 4 << 20
 
 var _ = ginkgo.Describe("mtu", ginkgo.Label("mtu"), func() {
 	ginkgo.It("pod and node devices carry the expected MTU", ginkgo.Label("devices"), func(ctx ginkgo.SpecContext) {
@@ -85,14 +82,14 @@ var _ = ginkgo.Describe("mtu", ginkgo.Label("mtu"), func() {
 			obs = append(obs, results.Observation{From: "cluster", To: "underlay", Protocol: "mtu", Expected: "one MTU on every node", Observed: strings.Join(parts, "; ")})
 		}
 		verdict(obs, "environment: the cluster has no node to read devices on")
-	}, ginkgo.NodeTimeout(2*time.Minute))
+	}, within(2*time.Minute))
 
 	ginkgo.It("a full-size packet with DF crosses between nodes", ginkgo.Label("pmtu"), func(ctx ginkgo.SpecContext) {
 		sizes := expectedPodMTUs(ctx)
 		expectAll(ctx, crossNodePairs(func(src string, dst agents.Agent) probe.Request {
 			return probe.Request{Protocol: probe.ICMP, Target: dst.IP, Size: sizes[src], DontFragment: true}
 		}))
-	}, ginkgo.NodeTimeout(3*time.Minute))
+	}, within(3*time.Minute))
 
 	ginkgo.It("one byte above the MTU with DF is refused, never silently lost", ginkgo.Label("pmtu"), func(ctx ginkgo.SpecContext) {
 		sizes := expectedPodMTUs(ctx)
@@ -112,11 +109,11 @@ var _ = ginkgo.Describe("mtu", ginkgo.Label("mtu"), func() {
 			}
 		}
 		verdict(obs, singleNode)
-	}, ginkgo.NodeTimeout(3*time.Minute))
+	}, within(3*time.Minute))
 
 	ginkgo.It("a bulk TCP transfer between pods on different nodes completes", ginkgo.Label("bulk"), func(ctx ginkgo.SpecContext) {
 		pairs := crossNodePairs(func(_ string, dst agents.Agent) probe.Request {
-			return probe.Request{Protocol: probe.Bulk, Target: hostPort(dst.IP, probe.BulkPort), Size: bulkBytes, TimeoutMS: int(bulkTimeout / time.Millisecond)}
+			return probe.Request{Protocol: probe.Bulk, Target: hostPort(dst.IP, probe.BulkPort), Size: bulkBytes, TimeoutMS: int(env.Client.Timeouts.Bulk / time.Millisecond)}
 		})
 		obs := runPairs(ctx, pairs)
 		for _, o := range obs {
@@ -125,7 +122,7 @@ var _ = ginkgo.Describe("mtu", ginkgo.Label("mtu"), func() {
 			}
 		}
 		verdict(obs, singleNode)
-	}, ginkgo.NodeTimeout(5*time.Minute))
+	}, within(5*time.Minute))
 })
 
 // crossNodePairs is every ordered pair of distinct nodes, pod agent to pod agent.

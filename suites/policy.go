@@ -19,12 +19,12 @@ import (
 )
 
 // Policy timing: providers program a policy asynchronously (iptables, BPF maps), so the spec
-// waits for each expected state, and fails naming the pairs that never reached it.
+// waits for each expected state (within the PolicyTakesEffect bound), and fails naming the pairs
+// that never reached it.
 const (
-	policyTakesEffect = 45 * time.Second
-	policyPoll        = time.Second
-	policyDeny        = "netconform-deny-b"
-	policyAllow       = "netconform-allow-a-to-b"
+	policyPoll  = time.Second
+	policyDeny  = "netconform-deny-b"
+	policyAllow = "netconform-allow-a-to-b"
 )
 
 var _ = ginkgo.Describe("policy", ginkgo.Label("policy"), func() {
@@ -72,14 +72,14 @@ var _ = ginkgo.Describe("policy", ginkgo.Label("policy"), func() {
 					ginkgo.GinkgoWriter.Printf("delete NetworkPolicy %s: %v\n", name, err)
 				}
 			}
-		}, ginkgo.NodeTimeout(env.Client.Timeouts.APICall))
+		}, within(env.Client.Timeouts.APICall))
 
 		selectB := metav1.LabelSelector{MatchLabels: map[string]string{agents.RoleLabel: agents.PodB}}
 		createPolicy(ctx, &networkingv1.NetworkPolicy{
 			ObjectMeta: metav1.ObjectMeta{Name: policyDeny},
 			Spec:       networkingv1.NetworkPolicySpec{PodSelector: selectB, PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress}},
 		})
-		step("deny-all ingress to probe-b", toB, false, policyTakesEffect)
+		step("deny-all ingress to probe-b", toB, false, env.Client.Timeouts.PolicyTakesEffect)
 		step("deny-all ingress to probe-b, probe-a not selected", toA, true, 0)
 
 		port := intstr.FromInt32(int32(probe.TCPEchoPort))
@@ -95,8 +95,8 @@ var _ = ginkgo.Describe("policy", ginkgo.Label("policy"), func() {
 				}},
 			},
 		})
-		step("probe-a allowed into probe-b", toB, true, policyTakesEffect)
-	}, ginkgo.NodeTimeout(5*time.Minute))
+		step("probe-a allowed into probe-b", toB, true, env.Client.Timeouts.PolicyTakesEffect)
+	}, within(5*time.Minute))
 })
 
 // policyNotExpected says why NetworkPolicy is not checked with the provider, or "" when the

@@ -65,7 +65,7 @@ var _ = ginkgo.Describe("routes", ginkgo.Label("routes"), func() {
 		}
 		measure("node_pod_cidr_routes", float64(total), "")
 		verdict(obs, singleNode)
-	}, ginkgo.NodeTimeout(2*time.Minute))
+	}, within(2*time.Minute))
 
 	ginkgo.It("no route to a pod CIDR that no node owns", ginkgo.Label("stale-routes"), func(ctx ginkgo.SpecContext) {
 		subnet := clusterPodSubnet(ctx)
@@ -103,7 +103,7 @@ var _ = ginkgo.Describe("routes", ginkgo.Label("routes"), func() {
 				Detail: fmt.Sprintf("route tables of %d nodes read", read)})
 		}
 		verdict(obs, "environment: the cluster has no node to read routes on")
-	}, ginkgo.NodeTimeout(2*time.Minute))
+	}, within(2*time.Minute))
 
 	ginkgo.It("the cluster's routes fit the route-table quota", ginkgo.Label("route-quota"), func(ctx ginkgo.SpecContext) {
 		nodes, err := env.Client.Nodes(ctx)
@@ -126,7 +126,7 @@ var _ = ginkgo.Describe("routes", ginkgo.Label("routes"), func() {
 		if need > quota {
 			ginkgo.Fail(fmt.Sprintf("%s needs %d routes in one table; quota %d", orUnknown(env.Provider), need, quota))
 		}
-	}, ginkgo.NodeTimeout(time.Minute))
+	}, within(time.Minute))
 })
 
 // tablesRead counts the nodes whose routes the host agents returned.

@@ -86,7 +86,10 @@ func Run(ctx context.Context, e *Env, cfg Config) (bool, error) {
 	suiteCfg.FailOnEmpty = true
 	suiteCfg.Timeout = cfg.Timeout
 	if suiteCfg.Timeout == 0 {
-		suiteCfg.Timeout = 30 * time.Minute
+		suiteCfg.Timeout = kube.DefaultTimeouts().Suites
+		if e.Client != nil {
+			suiteCfg.Timeout = e.Client.Timeouts.Suites
+		}
 	}
 	suiteCfg.GracePeriod = 10 * time.Second
 	// netconform writes its own junit.xml (every phase and check, the verdict); ginkgo's is kept
@@ -112,6 +115,16 @@ func Run(ctx context.Context, e *Env, cfg Config) (bool, error) {
 			return false, ctx.Err()
 		}
 	}
+}
+
+// within is a spec's bound, declared next to the spec and scaled like every other bound
+// (--timeout-scale). Specs are built when the suites run (env set) and when a label filter is
+// previewed (env nil: the bound as declared, which a preview never waits on).
+func within(d time.Duration) ginkgo.NodeTimeout {
+	if env != nil && env.Client != nil {
+		d = env.Client.Timeouts.Scaled(d)
+	}
+	return ginkgo.NodeTimeout(d)
 }
 
 // Entry names for ginkgo report entries that become result fields.

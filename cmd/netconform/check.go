@@ -25,10 +25,6 @@ import (
 // `go build` leaves it empty, and check then asks for --probe-image.
 var defaultProbeImage string
 
-// probeImageLoadTimeout bounds saving the probe image from docker and importing it into every
-// kind node.
-const probeImageLoadTimeout = 3 * time.Minute
-
 type checkOptions struct {
 	verifyOptions
 	kubeconfig string
@@ -79,6 +75,9 @@ Exit codes: 0 all checks passed, 1 checks failed (listed), 2 netconform could no
 
 // validate checks check's input before the cluster is contacted (see input.go).
 func (o *checkOptions) validate() error {
+	if err := o.checkTimeouts(); err != nil {
+		return err
+	}
 	if o.repeat < 1 {
 		return fmt.Errorf("--repeat %d: need at least 1", o.repeat)
 	}
@@ -124,7 +123,7 @@ func checkExisting(ctx context.Context, o *checkOptions, rec *results.Recorder, 
 	var c *kube.Client
 	if err := rec.Phase("connect", func() error {
 		var err error
-		c, err = kube.NewClient(ctx, o.kubeconfig, kube.DefaultTimeouts())
+		c, err = kube.NewClient(ctx, o.kubeconfig, o.timeouts())
 		return err
 	}); err != nil {
 		return fmt.Errorf("%w (check the kubeconfig's server address and credentials)", err)
@@ -155,7 +154,9 @@ func checkExisting(ctx context.Context, o *checkOptions, rec *results.Recorder, 
 	if o.kindCluster != "" {
 		k := kind.New(o.kindCluster, o.artifacts)
 		nodeRunner = k
-		if err := rec.Phase("load probe image", func() error { return loadProbeImage(ctx, k, o.kindCluster, o.probeImage, out) }); err != nil {
+		if err := rec.Phase("load probe image", func() error {
+			return loadProbeImage(ctx, k, o.kindCluster, o.probeImage, o.timeouts().ProbeImageLoad, out)
+		}); err != nil {
 			return err
 		}
 	}
@@ -187,8 +188,8 @@ func (o *checkOptions) healthy(out io.Writer) providers.Healthy {
 // cluster, so that the agents start without a registry. An image this machine's docker does not
 // have is not an error here: the nodes may pull it, and if they cannot, the agents' wait says
 // so naming the nodes.
-func loadProbeImage(ctx context.Context, k *kind.Kind, cluster, image string, out io.Writer) error {
-	ctx, cancel := context.WithTimeout(ctx, probeImageLoadTimeout)
+func loadProbeImage(ctx context.Context, k *kind.Kind, cluster, image string, timeout time.Duration, out io.Writer) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	nodes, err := k.Nodes()
 	if err != nil {
@@ -218,6 +219,6 @@ func loadProbeImage(ctx context.Context, k *kind.Kind, cluster, image string, ou
 		fmt.Fprintf(out, "loaded probe image %s into %d nodes of kind cluster %s\n", image, len(nodes), cluster)
 		return nil
 	case <-ctx.Done():
-		return fmt.Errorf("load probe image %s into kind cluster %s: not done within %s", image, cluster, probeImageLoadTimeout)
+		return fmt.Errorf("load probe image %s into kind cluster %s: not done within %s", image, cluster, timeout)
 	}
 }

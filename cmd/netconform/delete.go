@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/netconform/netconform/framework/kube"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -21,7 +22,7 @@ func newDeleteCmd() *cobra.Command {
 			if name == "" {
 				return &exitError{code: exitCouldNotRun, err: errors.New("--name is required")}
 			}
-			ctx, cancel := context.WithTimeout(context.WithoutCancel(cmd.Context()), cleanupTimeout)
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(cmd.Context()), kube.DefaultTimeouts().ClusterDelete)
 			defer cancel()
 			dir, err := os.MkdirTemp("", "netconform-delete-")
 			if err != nil {

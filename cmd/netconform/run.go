@@ -38,9 +38,6 @@ type runOptions struct {
 	aws awsOptions
 }
 
-// cleanupTimeout bounds deleting the cluster at the end, also after an interrupt.
-const cleanupTimeout = 3 * time.Minute
-
 func newRunCmd() *cobra.Command {
 	o := &runOptions{}
 	cmd := &cobra.Command{
@@ -87,6 +84,9 @@ Exit codes: 0 all checks passed, 1 checks failed, 2 netconform could not run.`,
 
 // validate checks run's input before anything is created (see input.go).
 func (o *runOptions) validate() error {
+	if err := o.checkTimeouts(); err != nil {
+		return err
+	}
 	target := providers.ForKind
 	switch o.platform {
 	case "kind":
@@ -185,7 +185,7 @@ func runOnKind(ctx context.Context, o *runOptions, rec *results.Recorder, instal
 			return
 		}
 		err := rec.Phase("cluster delete", func() error {
-			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.timeouts().ClusterDelete)
 			defer cancel()
 			return k.Delete(dctx)
 		})
@@ -197,7 +197,7 @@ func runOnKind(ctx context.Context, o *runOptions, rec *results.Recorder, instal
 		return err
 	}
 	o.red.AddKubeconfig(k.KubeconfigPath())
-	c, err := kube.NewClient(ctx, k.KubeconfigPath(), kube.DefaultTimeouts())
+	c, err := kube.NewClient(ctx, k.KubeconfigPath(), o.timeouts())
 	if err != nil {
 		return err
 	}

@@ -50,9 +50,6 @@ type switchOptions struct {
 // Switch timeouts, beside kube.Timeouts.
 const (
 	defaultDrainTimeout = 2 * time.Minute
-	nodeBackTimeout     = 3 * time.Minute // node Ready, new provider and prober Ready after the restart
-	restartTimeout      = 2 * time.Minute // systemctl restart of containerd and kubelet
-	cleanupStepTimeout  = 30 * time.Second
 )
 
 func newSwitchCmd() *cobra.Command {
@@ -102,6 +99,9 @@ Exit codes: 0 all checks passed, 1 checks failed, 2 netconform could not run.`,
 
 // validate checks switch's input before anything is created (see input.go).
 func (o *switchOptions) validate() error {
+	if err := o.checkTimeouts(); err != nil {
+		return err
+	}
 	target := providers.ForKind
 	switch o.platform {
 	case "kind":
@@ -238,7 +238,7 @@ func (s *switcher) run(ctx context.Context) (runErr error) {
 			return
 		}
 		err := s.rec.Phase("cluster delete", func() error {
-			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.o.timeouts().ClusterDelete)
 			defer cancel()
 			return s.k.Delete(dctx)
 		})
@@ -250,7 +250,7 @@ func (s *switcher) run(ctx context.Context) (runErr error) {
 		return err
 	}
 	o.red.AddKubeconfig(s.k.KubeconfigPath())
-	c, err := kube.NewClient(ctx, s.k.KubeconfigPath(), kube.DefaultTimeouts())
+	c, err := kube.NewClient(ctx, s.k.KubeconfigPath(), s.o.timeouts())
 	if err != nil {
 		return err
 	}
@@ -422,7 +422,7 @@ func (s *switcher) roll(ctx context.Context, n kube.Node, clusterB providers.Clu
 		return err
 	}
 	if err := step("restart containerd and kubelet", func() error {
-		rctx, cancel := context.WithTimeout(ctx, restartTimeout)
+		rctx, cancel := context.WithTimeout(ctx, s.c.Timeouts.NodeRestart)
 		defer cancel()
 		for _, unit := range []string{"containerd", "kubelet"} {
 			if _, err := s.k.RunOnNode(rctx, name, []string{"systemctl", "restart", unit}, nil); err != nil {
@@ -578,7 +578,7 @@ func (s *switcher) runCleanup(ctx context.Context, node string, want func(provid
 		if !want(st) {
 			continue
 		}
-		cctx, cancel := context.WithTimeout(ctx, cleanupStepTimeout)
+		cctx, cancel := context.WithTimeout(ctx, s.c.Timeouts.CleanupStep)
 		_, err := s.k.RunOnNode(cctx, node, st.Argv, nil)
 		cancel()
 		if err != nil {
@@ -591,7 +591,7 @@ func (s *switcher) runCleanup(ctx context.Context, node string, want func(provid
 // waitBack waits until the node is Ready and schedulable, and the new provider's pods and the
 // prober on it are Ready.
 func (s *switcher) waitBack(ctx context.Context, node string, view *switchView) error {
-	return waitPods(ctx, s.c, nodeBackTimeout, node+" back", func(ctx context.Context) (bool, string, error) {
+	return waitPods(ctx, s.c, s.c.Timeouts.NodeBack, node+" back", func(ctx context.Context) (bool, string, error) {
 		cctx, cancel := context.WithTimeout(ctx, s.c.Timeouts.APICall)
 		defer cancel()
 		n, err := s.c.CoreV1().Nodes().Get(cctx, node, metav1.GetOptions{})

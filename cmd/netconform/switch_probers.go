@@ -141,7 +141,7 @@ func publishPeers(ctx context.Context, c *kube.Client, nodes platform.NodeRunner
 	}
 	content := strings.Join(ips, "\n") + "\n"
 	for _, n := range names {
-		cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		cctx, cancel := context.WithTimeout(ctx, c.Timeouts.NodeCommand)
 		_, err := nodes.RunOnNode(cctx, n, []string{"sh", "-c", `mkdir -p "$0" && cat > "$1.tmp" && mv "$1.tmp" "$1"`, proberPeersDir, proberPeersFile}, strings.NewReader(content))
 		cancel()
 		if err != nil {
@@ -170,7 +170,7 @@ type proberLog struct {
 // collectProberLog reads a prober's records through the API server's log endpoint (kubelet
 // serves it from the node's disk: no pod network involved).
 func collectProberLog(ctx context.Context, c *kube.Client, p corev1.Pod) (proberLog, error) {
-	cctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	cctx, cancel := context.WithTimeout(ctx, c.Timeouts.ProberLogs)
 	defer cancel()
 	raw, err := c.CoreV1().Pods(p.Namespace).GetLogs(p.Name, &corev1.PodLogOptions{Container: "prober"}).DoRaw(cctx)
 	if err != nil {

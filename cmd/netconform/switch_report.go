@@ -339,7 +339,7 @@ func (s *switcher) reportLeftovers(ctx context.Context) {
 	var found []string
 	for _, n := range s.nodes {
 		state := s.owned(n.Name, s.nodes, s.o.podSubnet)
-		cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		cctx, cancel := context.WithTimeout(ctx, s.c.Timeouts.Leftovers)
 		left, err := state.Leftovers(cctx, s.k, n.Name, skipRoutes)
 		cancel()
 		if err != nil {

@@ -42,6 +42,10 @@ type verifyOptions struct {
 	mtu        int
 	routeQuota int
 	collect    bool
+	// timeoutScale multiplies every bound (--timeout-scale); bounds is the result, set by
+	// checkTimeouts before anything starts.
+	timeoutScale float64
+	bounds       kube.Timeouts
 }
 
 func (o *verifyOptions) addFlags(cmd *cobra.Command) {
@@ -58,7 +62,26 @@ func (o *verifyOptions) addFlags(cmd *cobra.Command) {
 	f.StringVar(&o.podSubnet, "pod-subnet", "", "cluster pod CIDR (default: the platform's, or kube-proxy's clusterCIDR)")
 	f.IntVar(&o.mtu, "mtu", 0, "MTU configured for the provider (default: derived from the underlay minus the encapsulation overhead)")
 	f.IntVar(&o.routeQuota, "route-quota", suites.DefaultRouteQuota, "routes-per-route-table quota the cluster's routes are counted against")
+	f.Float64Var(&o.timeoutScale, "timeout-scale", 1, "multiply the bound of every wait by this factor (e.g. 2 on a slow machine)")
 	f.BoolVar(&o.collect, "collect", false, "collect the evidence bundle even when every check passes (it is always collected on failure)")
+}
+
+// checkTimeouts scales every bound by --timeout-scale, refusing a factor that makes no sense.
+func (o *verifyOptions) checkTimeouts() error {
+	t, err := kube.DefaultTimeouts().Scale(o.timeoutScale)
+	if err != nil {
+		return fmt.Errorf("--timeout-scale: %w", err)
+	}
+	o.bounds = t
+	return nil
+}
+
+// timeouts are the run's bounds: scaled by --timeout-scale once checked, else the defaults.
+func (o *verifyOptions) timeouts() kube.Timeouts {
+	if o.bounds.Factor == 0 {
+		return kube.DefaultTimeouts()
+	}
+	return o.bounds
 }
 
 // complete fills defaults that depend on the time and the environment.
@@ -100,7 +123,7 @@ func investigate(ctx context.Context, o *verifyOptions, c *kube.Client, rec *res
 				failing = append(failing, ch)
 			}
 		}
-		col := &evidence.Collector{Client: c, Nodes: nodes, Fleet: fleet, Namespace: o.namespace, Redactor: red}
+		col := &evidence.Collector{Client: c, Nodes: nodes, Fleet: fleet, Namespace: o.namespace, Redactor: red, PerCollector: c.Timeouts.Collector}
 		var err error
 		bundle, err = col.Collect(ctx, o.artifacts, failing)
 		return err

@@ -157,7 +157,7 @@ func Deploy(ctx context.Context, c *kube.Client, ns, image string) (*Fleet, erro
 	if err != nil {
 		return nil, errors.Join(err, waitErr)
 	}
-	f.waitServiceProgrammed(ctx, serviceProgrammedTimeout)
+	f.waitServiceProgrammed(ctx, c.Timeouts.ServiceProgrammed)
 	return f, nil
 }
 
@@ -167,9 +167,6 @@ const (
 	// controller records a FailedCreate event per attempt, and an event from before a fix
 	// (same DaemonSet, --keep-agents) must not count while the new pods are being created.
 	refusedPolls = 2
-	// pullGrace: once one node cannot pull the image, how long to wait for the other nodes'
-	// kubelets to say whether they can, so that the error names every such node.
-	pullGrace = 15 * time.Second
 )
 
 // waitAgents polls until each node the API calls Ready runs a Ready agent of every role. A node
@@ -199,7 +196,7 @@ func waitAgents(ctx context.Context, c *kube.Client, ns string, timeout time.Dur
 				if pullSince.IsZero() {
 					pullSince = time.Now()
 				}
-				if f.pullSettled() || time.Since(pullSince) >= pullGrace {
+				if f.pullSettled() || time.Since(pullSince) >= c.Timeouts.ImagePullGrace {
 					return pe
 				}
 			}
@@ -274,9 +271,6 @@ func (f *Fleet) pullError() *ImagePullError {
 
 // roles are the agents every node runs.
 var roles = []string{PodA, PodB, Host}
-
-// serviceProgrammedTimeout bounds the wait for kube-proxy to program the probe Service.
-const serviceProgrammedTimeout = 30 * time.Second
 
 // waitServiceProgrammed waits while connecting to the probe Service from a node's host network
 // is refused: kube-proxy rejects connections to a Service whose endpoints it has not programmed

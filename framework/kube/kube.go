@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/netconform/netconform/framework/timeouts"
 	"net"
 	"os"
 	"sort"
@@ -22,34 +23,11 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 )
 
-// Timeouts in one place: every wait in netconform draws its bound from here.
-type Timeouts struct {
-	APICall        time.Duration // a single API request
-	Reachable      time.Duration // the API server answers at all
-	NodesReady     time.Duration // nodes Ready after networking is installed
-	RolloutReady   time.Duration // a DaemonSet or Deployment rolled out
-	AgentsReady    time.Duration // netconform's probe agents Ready on every Ready node
-	CoreDNSReady   time.Duration // CoreDNS replicas Ready after networking is installed
-	Probe          time.Duration // one probe between agents
-	NamespaceGone  time.Duration // a namespace deletion completes
-	PollInterval   time.Duration
-	ProbeDNSServer time.Duration
-}
+// Timeouts are netconform's bounds on waits, all in one struct (package timeouts).
+type Timeouts = timeouts.Timeouts
 
-// DefaultTimeouts are sized for a 3-node kind cluster on a 2-core machine.
-func DefaultTimeouts() Timeouts {
-	return Timeouts{
-		APICall:       15 * time.Second,
-		Reachable:     10 * time.Second,
-		NodesReady:    3 * time.Minute,
-		RolloutReady:  4 * time.Minute,
-		AgentsReady:   2 * time.Minute,
-		CoreDNSReady:  3 * time.Minute,
-		Probe:         5 * time.Second,
-		NamespaceGone: 90 * time.Second,
-		PollInterval:  time.Second,
-	}
-}
+// DefaultTimeouts are the bounds at scale 1, sized for a 3-node kind cluster on 2 cores.
+func DefaultTimeouts() Timeouts { return timeouts.Default() }
 
 // backstopTimeout bounds any HTTP request to the API server whose context has no deadline.
 const backstopTimeout = 2 * time.Minute

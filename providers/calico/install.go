@@ -9,7 +9,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -52,7 +51,6 @@ const (
 	UpstreamFlannel  = "docker.io/flannel/flannel:v0.24.3"
 	EncapVXLAN       = "vxlan"
 	EncapIPIP        = "ipip"
-	crdEstablishWait = 60 * time.Second
 )
 
 // Options are the settings Calico is rendered from (kops' names).
@@ -343,7 +341,7 @@ func (in Installer) Install(ctx context.Context, c providers.Cluster) error {
 			fmt.Fprintf(c.Out, "calico %s: VXLAN (%s), pool %s, images %s, %s\n", Version, o.Healthy().Devices, o.PodCIDR, o.NodeImage, o.CNIImage)
 		}
 	}
-	if err := manifest.ApplyCRDs(ctx, c.Client, crds, crdEstablishWait); err != nil {
+	if err := manifest.ApplyCRDs(ctx, c.Client, crds, c.Client.Timeouts.CRDEstablish); err != nil {
 		return fmt.Errorf("calico: %w", err)
 	}
 	if err := manifest.Apply(ctx, c.Client, objs); err != nil {

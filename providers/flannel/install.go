@@ -44,8 +44,6 @@ const (
 	healthzPort          = 8081
 	cniVersion           = "0.3.1" // the CNI flannel plugin built here (containernetworking/plugins v0.9.1) speaks up to 0.4.0
 	defaultIPTablesDepth = "5000"
-	// healthTimeout bounds waiting for flannel's signs of life once its pods are Ready.
-	healthTimeout = 60 * time.Second
 )
 
 // Options are the settings flannel is rendered from.
@@ -328,6 +326,7 @@ func (in Installer) Install(ctx context.Context, c providers.Cluster) error {
 		return fmt.Errorf("flannel: %w", err)
 	}
 	// Ready pods have written subnet.env; the node annotations follow within seconds.
+	healthTimeout := c.Client.Timeouts.ProviderReady
 	wctx, cancel := context.WithTimeout(ctx, healthTimeout)
 	defer cancel()
 	for {

@@ -34,9 +34,6 @@ const (
 	Bridge        = "kube-bridge"
 	healthPort    = 20244
 	cniVersion    = "0.3.1"
-	// routesTimeout bounds waiting for BGP to have spread every node's pod CIDR route, once
-	// the DaemonSet is rolled out.
-	routesTimeout = 90 * time.Second
 )
 
 // Options are the settings kube-router is rendered from. It runs as kops runs it, minus the
@@ -274,6 +271,7 @@ func (in Installer) Install(ctx context.Context, c providers.Cluster) error {
 	if err != nil {
 		return fmt.Errorf("kube-router: %w", err)
 	}
+	routesTimeout := c.Client.Timeouts.ProviderReady
 	wctx, cancel := context.WithTimeout(ctx, routesTimeout)
 	defer cancel()
 	for {
