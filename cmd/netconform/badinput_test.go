@@ -210,6 +210,9 @@ func TestBadInputIsRefusedBeforeAnythingStarts(t *testing.T) {
 		// --dry-run where it means nothing.
 		{"dry run on kind", append(kind, "--dry-run"), "=--dry-run applies to --platform aws only (on kind, run runs; --preflight checks the provider and its options without creating anything)"},
 		{"dry run on kind, switch", []string{"switch", "--from", "kubenet", "--to", "calico", "--dry-run"}, "=--dry-run applies to --platform aws only: on kind, switch runs the switch"},
+		// Bounds scaled to nothing, or beyond reason.
+		{"timeout scale 0", append(kind, "--timeout-scale", "0"), "--timeout-scale: timeout scale 0: want a factor above 0 and at most 100"},
+		{"timeout scale on check", append(check, "--timeout-scale", "-1"), "--timeout-scale: timeout scale -1: want a factor above 0"},
 		// Node counts the platform would round up.
 		{"no nodes", append(kind, "--nodes", "0"), "=--nodes 0: want at least 1: a cluster needs its control plane"},
 		{"negative nodes", append(kind, "NODES=-2"), "=--nodes -2: want at least 1: a cluster needs its control plane"},
