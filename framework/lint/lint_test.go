@@ -311,3 +311,29 @@ func compareGolden(t *testing.T, path string, got []byte) {
 		t.Errorf("%s differs (run with -update if the change is intended)\ngot:\n%s\nwant:\n%s", path, got, want)
 	}
 }
+
+// TestCiliumENIOffAWS pins NC007's cilium part, which no golden file covers: ipam: eni on another
+// cloud is reported at the ipam line with its own message and fix.
+func TestCiliumENIOffAWS(t *testing.T) {
+	data, err := fs.ReadFile(kops.Files, "cilium-aws-valid.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gce := strings.Replace(string(data), "cloudProvider: aws", "cloudProvider: gce", 1)
+	if gce == string(data) {
+		t.Fatal("fixture cilium-aws-valid.yaml no longer says cloudProvider: aws")
+	}
+	set, err := kopsspec.Parse("cilium-gce.yaml", []byte(gce))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Check(set, DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Finding{{Rule: "NC007", Severity: Error, File: "cilium-gce.yaml", Line: 55, Path: "spec.networking.cilium.ipam",
+		Message: "cilium ipam: eni needs AWS ENIs; this cluster is on gce", Fix: "remove ipam or set it to kubernetes"}}
+	if !slices.Equal(got, want) {
+		t.Errorf("findings = %+v\nwant       %+v", got, want)
+	}
+}
