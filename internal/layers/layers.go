@@ -49,8 +49,6 @@ var Rules = []Rule{
 // shrinks.
 var Known = map[string]string{
 	"framework/platform/aws -> providers/catalog": "the AWS plan takes its provider from the registry (issue 12)",
-	"framework/lint -> providers/catalog":         "lint rules move to their providers with the registry (issue 12)",
-	"framework/lint -> providers/cilium":          "lint rules move to their providers with the registry (issue 12)",
 }
 
 // Violation is one import against a rule.

@@ -19,6 +19,7 @@ import (
 	"github.com/netconform/netconform/framework/kopsspec"
 	"github.com/netconform/netconform/framework/lint"
 	"github.com/netconform/netconform/providers"
+	"github.com/netconform/netconform/providers/catalog"
 )
 
 // StepRoll is kops rolling-update cluster --yes, which Switch runs after kops update cluster.
@@ -282,7 +283,7 @@ func switchLint(printed, edited []byte) error {
 		if err != nil {
 			return nil, err
 		}
-		return lint.Check(set, lint.DefaultOptions())
+		return lint.Check(set, lint.DefaultOptions(catalog.Registry{}))
 	}
 	before, err := check("spec kops printed", printed)
 	if err != nil {
