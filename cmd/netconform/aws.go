@@ -25,6 +25,7 @@ import (
 	"github.com/netconform/netconform/framework/platform/aws"
 	"github.com/netconform/netconform/framework/redact"
 	"github.com/netconform/netconform/providers"
+	"github.com/netconform/netconform/providers/catalog"
 )
 
 // awsOptions are the AWS platform's settings, parsed once from flags. provider, runID,
@@ -93,7 +94,7 @@ func (o awsOptions) config() (aws.Config, error) {
 		t.Validate = o.validateWait
 	}
 	return aws.Config{
-		Provider: o.provider, Options: opts, RunID: o.runID, ArtifactsDir: o.artifacts, ClusterName: o.clusterName,
+		Providers: catalog.Registry{}, Provider: o.provider, Options: opts, RunID: o.runID, ArtifactsDir: o.artifacts, ClusterName: o.clusterName,
 		Kops: o.kops, StateStore: o.state, Zones: o.zones, NodeCount: o.nodes - 1, NodeSize: o.nodeSize,
 		ControlPlaneSize: o.controlPlaneSize, Topology: o.topology, KubernetesVersion: o.kubernetesVersion, Timeouts: t,
 		RouteQuota: o.routeQuota, ExistingRoutes: o.existingRoutes,
@@ -254,7 +255,7 @@ func runAWSCheck(ctx context.Context, o awsCheckOptions, out io.Writer) error {
 	if err != nil {
 		return &exitError{code: exitCouldNotRun, err: err}
 	}
-	n, err := aws.LookupNetworking(o.provider)
+	n, err := aws.LookupNetworking(catalog.Registry{}, o.provider)
 	if err != nil {
 		return &exitError{code: exitCouldNotRun, err: err}
 	}

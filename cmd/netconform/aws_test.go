@@ -22,6 +22,7 @@ import (
 	"github.com/netconform/netconform/framework/aws/sweep"
 	"github.com/netconform/netconform/framework/platform/aws"
 	"github.com/netconform/netconform/providers"
+	"github.com/netconform/netconform/providers/catalog"
 )
 
 // execute runs the netconform command line in-process.
@@ -170,7 +171,7 @@ func TestCleanupByRunID(t *testing.T) {
 	ctx := context.Background()
 	// Two runs leave clusters behind (interrupted before their Delete).
 	for _, run := range []string{"nc-left-a", "nc-left-b"} {
-		p, err := aws.New(aws.Config{Provider: "kubenet", RunID: run, Kops: kopsBin, StateStore: state, ArtifactsDir: t.TempDir(), NodeCount: 2})
+		p, err := aws.New(aws.Config{Providers: catalog.Registry{}, Provider: "kubenet", RunID: run, Kops: kopsBin, StateStore: state, ArtifactsDir: t.TempDir(), NodeCount: 2})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/netconform/netconform/framework/kopsspec"
 	"github.com/netconform/netconform/framework/lint"
 	"github.com/netconform/netconform/providers"
+	"github.com/netconform/netconform/providers/catalog"
 )
 
 type lintFlags struct {
@@ -36,7 +37,7 @@ func (f lintFlags) options() (lint.Options, error) {
 	if f.underlayMTU != 0 && (f.underlayMTU < 576 || f.underlayMTU > 65535) {
 		return lint.Options{}, fmt.Errorf("--underlay-mtu %d: want 576 to 65535, or 0 for the cloud's default", f.underlayMTU)
 	}
-	o := lint.Options{RouteQuota: f.routeQuota, ExistingRoutes: f.existingRoutes, UnderlayMTU: f.underlayMTU}
+	o := lint.Options{Providers: catalog.Registry{}, RouteQuota: f.routeQuota, ExistingRoutes: f.existingRoutes, UnderlayMTU: f.underlayMTU}
 	if f.kopsVersion != "" {
 		v, err := providers.ParseVersion(f.kopsVersion)
 		if err != nil {
@@ -113,7 +114,10 @@ crosses an internet gateway, VPN or inter-region peering.`,
 }
 
 func writeRules(cmd *cobra.Command, output string) error {
-	rules := lint.Rules()
+	rules, err := lint.Rules(catalog.Registry{})
+	if err != nil {
+		return fmt.Errorf("listing lint rules: %w", err)
+	}
 	if output == "json" {
 		return writeJSON(cmd.OutOrStdout(), rules)
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/netconform/netconform/framework/lint"
+	"github.com/netconform/netconform/providers/catalog"
 )
 
 // runCLI runs netconform in-process with args and returns stdout and the exit code main
@@ -121,7 +122,11 @@ func TestLintRules(t *testing.T) {
 	if code != exitOK || err != nil {
 		t.Fatalf("exit %d, %v", code, err)
 	}
-	for _, r := range lint.Rules() {
+	rules, err := lint.Rules(catalog.Registry{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rules {
 		if !strings.Contains(out, r.ID) {
 			t.Errorf("--rules lacks %s", r.ID)
 		}

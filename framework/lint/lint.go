@@ -6,12 +6,12 @@ package lint
 import (
 	"cmp"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 
 	"github.com/netconform/netconform/framework/kopsspec"
 	"github.com/netconform/netconform/providers"
-	"github.com/netconform/netconform/providers/catalog"
 )
 
 // Severity of a finding.
@@ -77,6 +77,9 @@ func defaultUnderlayMTU(c providers.Cloud) int {
 
 // Options tune the checks.
 type Options struct {
+	// Providers are the providers lint knows (cmd passes providers/catalog): their facts, and
+	// the rules of those that are providers.Linter. Required.
+	Providers providers.Registry
 	// RouteQuota is the routes-per-route-table quota of the AWS account.
 	RouteQuota int
 	// ExistingRoutes is how many routes a kubenet route table holds besides node routes.
@@ -87,9 +90,9 @@ type Options struct {
 	UnderlayMTU int
 }
 
-// DefaultOptions returns the options the CLI starts from.
-func DefaultOptions() Options {
-	return Options{RouteQuota: DefaultRouteQuota, ExistingRoutes: DefaultExistingRoutes}
+// DefaultOptions returns the options the CLI starts from, knowing the providers in reg.
+func DefaultOptions(reg providers.Registry) Options {
+	return Options{Providers: reg, RouteQuota: DefaultRouteQuota, ExistingRoutes: DefaultExistingRoutes}
 }
 
 // ErrNoCluster is returned when the input holds no kops Cluster document.
@@ -98,13 +101,20 @@ var ErrNoCluster = errors.New("no kops Cluster document (kind: Cluster, apiVersi
 // Check runs every rule on every cluster in set and returns the findings sorted by file, line
 // and rule.
 func Check(set *kopsspec.Set, opts Options) ([]Finding, error) {
+	if opts.Providers == nil {
+		return nil, errors.New("lint: no provider registry in the options")
+	}
 	if len(set.Clusters) == 0 {
 		return nil, ErrNoCluster
+	}
+	rs, err := rules(opts.Providers)
+	if err != nil {
+		return nil, fmt.Errorf("lint: %w", err)
 	}
 	var out []Finding
 	for _, c := range set.Clusters {
 		cc := newClusterCheck(c, set.InstanceGroupsFor(c), opts)
-		for _, r := range rules() {
+		for _, r := range rs {
 			out = append(out, r.check(r, cc)...)
 		}
 	}
@@ -156,15 +166,15 @@ type clusterCheck struct {
 func newClusterCheck(c *kopsspec.Cluster, igs []*kopsspec.InstanceGroup, opts Options) *clusterCheck {
 	cc := &clusterCheck{c: c, igs: igs, opts: opts, cloud: providers.Cloud(strings.ToLower(c.CloudProvider.Value))}
 	for _, b := range c.Networking.Providers {
-		p, ok := catalog.BySpecKey(b.Key)
+		p, ok := opts.Providers.BySpecKey(b.Key)
 		if !ok {
 			cc.unknown = append(cc.unknown, b)
 			continue
 		}
 		cc.blocks = append(cc.blocks, block{ProviderBlock: b, provider: p, desc: p.Descriptor()})
 	}
-	if len(c.Networking.Providers) == 0 {
-		p, _ := catalog.BySpecKey("kubenet")
+	// A registry without kubenet leaves the implied kubenet unchecked; NC006 still says so.
+	if p, ok := opts.Providers.BySpecKey("kubenet"); ok && len(c.Networking.Providers) == 0 {
 		cc.blocks = append(cc.blocks, block{
 			ProviderBlock: kopsspec.ProviderBlock{Key: "kubenet", Path: c.Networking.Path, Line: c.Networking.Line},
 			provider:      p,
@@ -226,8 +236,17 @@ func saturatingAdd(a, b int) int {
 }
 
 // kubeProxyEnabled reports whether kube-proxy runs (absent means enabled).
-func (cc *clusterCheck) kubeProxyEnabled() bool {
-	return !cc.c.KubeProxyEnabled.Set || cc.c.KubeProxyEnabled.Value
+func (cc *clusterCheck) kubeProxyEnabled() bool { return cc.view(block{}).KubeProxyEnabled() }
+
+// view is what a provider's lint rules see of the cluster, with b as the provider's block.
+func (cc *clusterCheck) view(b block) providers.LintCluster {
+	return providers.LintCluster{
+		Block:            b.ProviderBlock,
+		Cloud:            cc.cloud,
+		KubeProxy:        cc.c.KubeProxyEnabled,
+		EtcdClusters:     cc.c.EtcdClusters,
+		EtcdClustersPath: cc.c.EtcdClustersPath,
+	}
 }
 
 // at builds a finding located in the cluster's file.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"github.com/netconform/netconform/fixtures/kops"
 	"github.com/netconform/netconform/framework/kopsspec"
 	"github.com/netconform/netconform/providers"
+	"github.com/netconform/netconform/providers/catalog"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -144,7 +146,7 @@ func TestRules(t *testing.T) {
 		{name: "NC018 calico on 61 nodes without Typha", files: []string{"nc018-calico-no-typha.yaml"}, want: []string{"NC018 spec.networking.calico"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			opts := DefaultOptions()
+			opts := DefaultOptions(catalog.Registry{})
 			if tc.opts != nil {
 				tc.opts(&opts)
 			}
@@ -161,7 +163,7 @@ func TestRules(t *testing.T) {
 
 // TestFindingDetails pins the message, line and severity of representative findings.
 func TestFindingDetails(t *testing.T) {
-	opts := DefaultOptions()
+	opts := DefaultOptions(catalog.Registry{})
 	opts.RouteQuota = 50
 	fs := check(t, opts, "nc002-kubenet-routes.yaml")
 	if len(fs) != 1 {
@@ -173,11 +175,11 @@ func TestFindingDetails(t *testing.T) {
 		t.Errorf("NC002 finding = %+v", f)
 	}
 
-	fs = check(t, DefaultOptions(), "nc008-calico-mtu.yaml")
+	fs = check(t, DefaultOptions(catalog.Registry{}), "nc008-calico-mtu.yaml")
 	if len(fs) != 1 || !strings.Contains(fs[0].Message, "mtu 8981 is above 8951") || !strings.Contains(fs[0].Fix, "8951") {
 		t.Errorf("NC008 finding = %+v", fs)
 	}
-	fs = check(t, DefaultOptions(), "nc006-no-networking.yaml")
+	fs = check(t, DefaultOptions(catalog.Registry{}), "nc006-no-networking.yaml")
 	if len(fs) != 1 || fs[0].Severity != Info || !strings.Contains(fs[0].Message, "kubenet") {
 		t.Errorf("NC006 finding = %+v", fs)
 	}
@@ -186,14 +188,14 @@ func TestFindingDetails(t *testing.T) {
 func TestNoInstanceGroupsIsSilentWhenNothingCountsNodes(t *testing.T) {
 	set := load(t, "v1alpha3-cilium-valid.yaml")
 	set.InstanceGroups = nil
-	fs, err := Check(set, DefaultOptions())
+	fs, err := Check(set, DefaultOptions(catalog.Registry{}))
 	if err != nil || len(fs) != 0 {
 		t.Errorf("cilium without instance groups: %v, %v; want no findings", fs, err)
 	}
 }
 
 func TestSecretIsNeverPrinted(t *testing.T) {
-	fs := check(t, DefaultOptions(), "nc014-weave-password-in-spec.yaml")
+	fs := check(t, DefaultOptions(catalog.Registry{}), "nc014-weave-password-in-spec.yaml")
 	var text, js bytes.Buffer
 	if err := WriteText(&text, fs); err != nil {
 		t.Fatal(err)
@@ -212,7 +214,7 @@ func TestSecretIsNeverPrinted(t *testing.T) {
 }
 
 func TestNoClusterIsAnError(t *testing.T) {
-	_, err := Check(load(t, "only-instancegroups.yaml"), DefaultOptions())
+	_, err := Check(load(t, "only-instancegroups.yaml"), DefaultOptions(catalog.Registry{}))
 	if !errors.Is(err, ErrNoCluster) {
 		t.Fatalf("err = %v, want ErrNoCluster", err)
 	}
@@ -220,7 +222,7 @@ func TestNoClusterIsAnError(t *testing.T) {
 
 func TestRulesAreStable(t *testing.T) {
 	id := regexp.MustCompile(`^NC\d{3}$`)
-	rs := Rules()
+	rs := mustRules(t)
 	if len(rs) < 18 {
 		t.Fatalf("%d rules, want at least 18", len(rs))
 	}
@@ -266,7 +268,7 @@ var goldenCases = []struct {
 func TestGolden(t *testing.T) {
 	covered := map[string]bool{}
 	for _, gc := range goldenCases {
-		opts := DefaultOptions()
+		opts := DefaultOptions(catalog.Registry{})
 		if gc.opts != nil {
 			gc.opts(&opts)
 		}
@@ -288,7 +290,7 @@ func TestGolden(t *testing.T) {
 		compareGolden(t, filepath.Join("testdata", gc.name+".txt"), text.Bytes())
 		compareGolden(t, filepath.Join("testdata", gc.name+".json"), js.Bytes())
 	}
-	for _, r := range Rules() {
+	for _, r := range mustRules(t) {
 		if !covered[r.ID] {
 			t.Errorf("rule %s appears in no golden file", r.ID)
 		}
@@ -309,5 +311,140 @@ func compareGolden(t *testing.T, path string, got []byte) {
 	}
 	if !bytes.Equal(got, want) {
 		t.Errorf("%s differs (run with -update if the change is intended)\ngot:\n%s\nwant:\n%s", path, got, want)
+	}
+}
+
+// TestCiliumENIOffAWS pins NC007's cilium part, which no golden file covers: ipam: eni on another
+// cloud is reported at the ipam line with its own message and fix.
+func TestCiliumENIOffAWS(t *testing.T) {
+	data, err := fs.ReadFile(kops.Files, "cilium-aws-valid.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gce := strings.Replace(string(data), "cloudProvider: aws", "cloudProvider: gce", 1)
+	if gce == string(data) {
+		t.Fatal("fixture cilium-aws-valid.yaml no longer says cloudProvider: aws")
+	}
+	set, err := kopsspec.Parse("cilium-gce.yaml", []byte(gce))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Check(set, DefaultOptions(catalog.Registry{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Finding{{Rule: "NC007", Severity: Error, File: "cilium-gce.yaml", Line: 55, Path: "spec.networking.cilium.ipam",
+		Message: "cilium ipam: eni needs AWS ENIs; this cluster is on gce", Fix: "remove ipam or set it to kubernetes"}}
+	if !slices.Equal(got, want) {
+		t.Errorf("findings = %+v\nwant       %+v", got, want)
+	}
+}
+
+func mustRules(t *testing.T) []RuleInfo {
+	t.Helper()
+	rs, err := Rules(catalog.Registry{})
+	if err != nil {
+		t.Fatalf("Rules(catalog): %v", err)
+	}
+	return rs
+}
+
+// TestRulesListEveryID: with the catalog, --rules lists NC001 to NC018 once each, as before the
+// provider rules moved to their packages; cilium's part of NC007 adds no line.
+func TestRulesListEveryID(t *testing.T) {
+	var got []string
+	for _, r := range mustRules(t) {
+		got = append(got, r.ID)
+	}
+	var want []string
+	for i := 1; i <= 18; i++ {
+		want = append(want, fmt.Sprintf("NC%03d", i))
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("rule ids = %v\nwant %v", got, want)
+	}
+}
+
+// registry is a stand-in providers.Registry holding ps.
+type registry []providers.Provider
+
+func (r registry) All() []providers.Provider { return slices.Clone(r) }
+func (r registry) Lookup(name string) (providers.Provider, error) {
+	if p, ok := r.BySpecKey(name); ok {
+		return p, nil
+	}
+	return nil, fmt.Errorf("unknown provider %s", name)
+}
+func (r registry) BySpecKey(key string) (providers.Provider, bool) {
+	for _, p := range r {
+		if p.Descriptor().SpecKey == key {
+			return p, true
+		}
+	}
+	return nil, false
+}
+
+// linter is a provider with the given lint rules.
+type linter struct {
+	key   string
+	rules []providers.LintRule
+}
+
+func (l linter) Descriptor() providers.Descriptor {
+	return providers.Descriptor{Name: l.key, SpecKey: l.key, Platforms: providers.Platforms{AnyCloud: true}}
+}
+func (l linter) LintRules() []providers.LintRule { return l.rules }
+
+// TestProviderRulesComeFromTheRegistry: lint runs the rules of the providers it is given and no
+// others, on clusters that set the provider, and places their findings.
+func TestProviderRulesComeFromTheRegistry(t *testing.T) {
+	calls := 0
+	fake := linter{key: "cilium", rules: []providers.LintRule{{ID: "NC099", Severity: providers.LintWarning, Title: "fake",
+		Check: func(c providers.LintCluster) []providers.LintFinding {
+			calls++
+			return []providers.LintFinding{{Path: c.Block.OptionPath("ipam"), Line: c.Block.OptionLine("ipam"), Message: "m " + string(c.Cloud), Fix: "f"}}
+		}}}}
+	got, err := Check(load(t, "nc009-cilium-eni-masquerade.yaml", "calico-aws-valid.yaml"), DefaultOptions(registry{fake}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// cilium's own NC009 is not in this registry; calico is unknown to it (NC015).
+	if b := brief(got); !slices.Contains(b, "NC099 spec.networking.cilium.ipam") || slices.Contains(b, "NC009 spec.networking.cilium.ipam") || calls != 1 {
+		t.Errorf("findings %q after %d calls; want NC099 from the one cilium cluster and no NC009", b, calls)
+	}
+	for _, f := range got {
+		if f.Rule == "NC099" && (f.Severity != Warning || f.File != "nc009-cilium-eni-masquerade.yaml" || f.Line != 43 || f.Message != "m aws") {
+			t.Errorf("NC099 finding = %+v", f)
+		}
+	}
+	rs, err := Rules(registry{fake})
+	if err != nil || !slices.Contains(rs, RuleInfo{ID: "NC099", Severity: Warning, Title: "fake"}) ||
+		slices.ContainsFunc(rs, func(r RuleInfo) bool { return r.ID == "NC009" }) {
+		t.Errorf("Rules = %v, %v; want NC099 and no NC009", rs, err)
+	}
+}
+
+// TestBadProviderRulesAreRefused: an id clash, a part of no rule or of another severity, and a
+// rule without a check are errors rather than a silently different --rules list.
+func TestBadProviderRulesAreRefused(t *testing.T) {
+	none := func(providers.LintCluster) []providers.LintFinding { return nil }
+	for name, r := range map[string]providers.LintRule{
+		"taken id":        {ID: "NC001", Severity: providers.LintError, Title: "another", Check: none},
+		"part of nothing": {ID: "NC098", Severity: providers.LintError, Check: none},
+		"part, severity":  {ID: "NC007", Severity: providers.LintWarning, Check: none},
+		"no check":        {ID: "NC098", Severity: providers.LintError, Title: "t"},
+		"bad id":          {ID: "X1", Severity: providers.LintError, Title: "t", Check: none},
+		"bad severity":    {ID: "NC098", Severity: "fatal", Title: "t", Check: none},
+	} {
+		reg := registry{linter{key: "x", rules: []providers.LintRule{r}}}
+		if _, err := Rules(reg); err == nil {
+			t.Errorf("%s: Rules accepted %+v", name, r)
+		}
+		if _, err := Check(load(t, "calico-aws-valid.yaml"), DefaultOptions(reg)); err == nil {
+			t.Errorf("%s: Check accepted %+v", name, r)
+		}
+	}
+	if _, err := Check(load(t, "calico-aws-valid.yaml"), Options{}); err == nil {
+		t.Error("Check without a registry did not fail")
 	}
 }

@@ -2,13 +2,12 @@ package lint
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 
 	"github.com/netconform/netconform/framework/kopsspec"
 	"github.com/netconform/netconform/providers"
-	"github.com/netconform/netconform/providers/catalog"
-	"github.com/netconform/netconform/providers/cilium"
 )
 
 // RuleInfo describes a rule for documentation and `netconform lint --rules`.
@@ -21,20 +20,30 @@ type RuleInfo struct {
 type rule struct {
 	id       string
 	severity Severity
-	title    string
-	check    func(r rule, cc *clusterCheck) []Finding
+	// title is empty for a provider's part of a check lint has under the same id.
+	title string
+	check func(r rule, cc *clusterCheck) []Finding
 }
 
-// Rules lists every rule in id order. Ids are stable: a rule that goes away leaves a gap.
-func Rules() []RuleInfo {
-	var out []RuleInfo
-	for _, r := range rules() {
-		out = append(out, RuleInfo{ID: r.id, Severity: r.severity, Title: r.title})
+// Rules lists every rule, lint's own and those of the providers in reg, in id order, each id
+// once. Ids are stable: a rule that goes away leaves a gap.
+func Rules(reg providers.Registry) ([]RuleInfo, error) {
+	rs, err := rules(reg)
+	if err != nil {
+		return nil, err
 	}
-	return out
+	var out []RuleInfo
+	for _, r := range rs {
+		if r.title != "" {
+			out = append(out, RuleInfo{ID: r.id, Severity: r.severity, Title: r.title})
+		}
+	}
+	return out, nil
 }
 
-func rules() []rule {
+// ownRules are the rules about kops and the catalog's facts in general; rules about one
+// provider's options live in its package (providers.Linter).
+func ownRules() []rule {
 	return []rule{
 		{"NC001", Error, "kubenet with a private topology", checkKubenetPrivate},
 		{"NC002", Error, "kubenet node routes exceed the route-table quota", checkKubenetRoutes},
@@ -44,9 +53,6 @@ func rules() []rule {
 		{"NC006", Info, "no networking provider set: kops means kubenet", checkNone},
 		{"NC007", Error, "provider or option on a cloud it cannot run on", checkCloud},
 		{"NC008", Error, "MTU above the underlay MTU minus encapsulation overhead", checkMTU},
-		{"NC009", Error, "cilium ipam: eni without disableMasquerade", checkCiliumENI},
-		{"NC010", Error, "cilium enableNodePort with kube-proxy enabled", checkCiliumNodePort},
-		{"NC011", Error, "cilium etcdManaged without an etcd cluster named cilium", checkCiliumEtcd},
 		{"NC012", Error, "kube-router with kube-proxy enabled", checkKubeRouterProxy},
 		{"NC013", Error, "lyftvpc without spec.networkID", checkLyftNetworkID},
 		{"NC014", Error, "invalid provider option", checkOptions},
@@ -55,6 +61,70 @@ func rules() []rule {
 		{"NC017", Warning, "kubernetesVersion missing or unreadable", checkKubernetesVersion},
 		{"NC018", Warning, "calico on more than 50 nodes without Typha", checkTypha},
 	}
+}
+
+var ruleID = regexp.MustCompile(`^NC\d{3}$`)
+
+// rules are lint's own rules and those of reg's providers, sorted by id (lint's first within
+// an id). A provider rule must have a valid id and severity and a check; one with a title
+// must not take an id in use, and one without (a part) must join a check of the same severity.
+func rules(reg providers.Registry) ([]rule, error) {
+	all := ownRules()
+	whole := map[string]rule{}
+	for _, r := range all {
+		whole[r.id] = r
+	}
+	var parts []rule
+	for _, p := range reg.All() {
+		l, ok := p.(providers.Linter)
+		if !ok {
+			continue
+		}
+		d := p.Descriptor()
+		for _, lr := range l.LintRules() {
+			r := providerRule(d.SpecKey, lr)
+			switch sev := Severity(lr.Severity); {
+			case !ruleID.MatchString(lr.ID) || lr.Check == nil:
+				return nil, fmt.Errorf("provider %s: lint rule %q: want an id NCnnn and a check", d.Name, lr.ID)
+			case sev != Error && sev != Warning && sev != Info:
+				return nil, fmt.Errorf("provider %s: lint rule %s: severity %q is not error, warning or info", d.Name, lr.ID, lr.Severity)
+			case lr.Title != "":
+				if w, taken := whole[lr.ID]; taken {
+					return nil, fmt.Errorf("provider %s: lint rule %s (%s): the id is taken by %q", d.Name, lr.ID, lr.Title, w.title)
+				}
+				whole[lr.ID] = r
+				all = append(all, r)
+			default:
+				parts = append(parts, r)
+			}
+		}
+	}
+	// Parts are checked once every whole rule is known, so a part may join another provider's.
+	for _, r := range parts {
+		w, ok := whole[r.id]
+		if !ok || w.severity != r.severity {
+			return nil, fmt.Errorf("lint rule %s: a provider's part of it has severity %s, but lint has no %s rule of that severity", r.id, r.severity, r.id)
+		}
+		all = append(all, r)
+	}
+	slices.SortStableFunc(all, func(a, b rule) int { return strings.Compare(a.id, b.id) })
+	return all, nil
+}
+
+// providerRule runs a provider's rule on clusters that set the provider (spec key key), and
+// places its findings in the cluster's file.
+func providerRule(key string, lr providers.LintRule) rule {
+	return rule{id: lr.ID, severity: Severity(lr.Severity), title: lr.Title, check: func(r rule, cc *clusterCheck) []Finding {
+		b, ok := cc.find(key)
+		if !ok {
+			return nil
+		}
+		var out []Finding
+		for _, f := range lr.Check(cc.view(b)) {
+			out = append(out, cc.at(r, f.Path, f.Line, f.Message, f.Fix))
+		}
+		return out
+	}}
 }
 
 const seeProviders = "see `netconform providers` for the alternatives"
@@ -223,11 +293,6 @@ func checkCloud(r rule, cc *clusterCheck) []Finding {
 				fmt.Sprintf("%s option %s only applies on %s; this cluster is on %s", b.desc.Name, o.Name, cloudList(o.OnlyOn), cc.cloud),
 				"remove "+o.Name))
 		}
-		if b.Key == "cilium" && b.Options["ipam"] == cilium.IPAMENI && cc.cloud != providers.AWS {
-			out = append(out, cc.at(r, b.OptionPath("ipam"), b.OptionLine("ipam"),
-				fmt.Sprintf("cilium ipam: eni needs AWS ENIs; this cluster is on %s", cc.cloud),
-				"remove ipam or set it to kubernetes"))
-		}
 	}
 	return out
 }
@@ -288,55 +353,9 @@ func checkMTU(r rule, cc *clusterCheck) []Finding {
 	return out
 }
 
-// NC009
-func checkCiliumENI(r rule, cc *clusterCheck) []Finding {
-	b, ok := cc.find("cilium")
-	if !ok || b.Options["ipam"] != cilium.IPAMENI || b.Options["disableMasquerade"] == true {
-		return nil
-	}
-	return []Finding{cc.at(r, b.OptionPath("ipam"), b.OptionLine("ipam"),
-		"cilium ipam: eni gives pods VPC addresses, which must not be masqueraded, but disableMasquerade is not true",
-		fmt.Sprintf("set %s: true", b.OptionPath("disableMasquerade")))}
-}
-
-// NC010
-func checkCiliumNodePort(r rule, cc *clusterCheck) []Finding {
-	b, ok := cc.find("cilium")
-	if !ok || b.Options["enableNodePort"] != true || !cc.kubeProxyEnabled() {
-		return nil
-	}
-	return []Finding{cc.at(r, b.OptionPath("enableNodePort"), b.OptionLine("enableNodePort"),
-		"cilium enableNodePort replaces kube-proxy, but kube-proxy is enabled"+kubeProxyWhy(cc),
-		fmt.Sprintf("set %s: false (nodes need Linux %s or later)", cc.c.KubeProxyEnabled.Path, cilium.NodePortMinKernel))}
-}
-
+// kubeProxyWhy says where the spec leaves kube-proxy enabled, in the words providers' rules use.
 func kubeProxyWhy(cc *clusterCheck) string {
-	if cc.c.KubeProxyEnabled.Set {
-		return fmt.Sprintf(" (%s: true, line %d)", cc.c.KubeProxyEnabled.Path, cc.c.KubeProxyEnabled.Line)
-	}
-	return fmt.Sprintf(" (%s is absent, which means enabled)", cc.c.KubeProxyEnabled.Path)
-}
-
-// NC011
-func checkCiliumEtcd(r rule, cc *clusterCheck) []Finding {
-	b, ok := cc.find("cilium")
-	if !ok || b.Options["etcdManaged"] != true {
-		return nil
-	}
-	names := make([]string, 0, len(cc.c.EtcdClusters))
-	for _, e := range cc.c.EtcdClusters {
-		if e.Value == cilium.EtcdClusterName {
-			return nil
-		}
-		names = append(names, e.Value)
-	}
-	have := "none"
-	if len(names) > 0 {
-		have = strings.Join(names, ", ")
-	}
-	return []Finding{cc.at(r, b.OptionPath("etcdManaged"), b.OptionLine("etcdManaged"),
-		fmt.Sprintf("cilium etcdManaged needs an etcd cluster named %s in %s (have: %s)", cilium.EtcdClusterName, cc.c.EtcdClustersPath, have),
-		fmt.Sprintf("add an etcd cluster named %s with the same members as the others, or remove etcdManaged", cilium.EtcdClusterName))}
+	return cc.view(block{}).KubeProxyWhy()
 }
 
 // NC012
@@ -384,14 +403,14 @@ func checkUnknown(r rule, cc *clusterCheck) []Finding {
 	for _, u := range cc.unknown {
 		out = append(out, cc.at(r, u.Path, u.Line,
 			fmt.Sprintf("%q is not a networking provider netconform knows; its checks are skipped", u.Key),
-			"check the spelling; spec keys netconform knows: "+strings.Join(specKeys(), ", ")))
+			"check the spelling; spec keys netconform knows: "+strings.Join(specKeys(cc.opts.Providers), ", ")))
 	}
 	return out
 }
 
-func specKeys() []string {
+func specKeys(reg providers.Registry) []string {
 	var out []string
-	for _, p := range catalog.All() {
+	for _, p := range reg.All() {
 		out = append(out, p.Descriptor().SpecKey)
 	}
 	return out

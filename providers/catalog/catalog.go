@@ -25,6 +25,21 @@ import (
 	"github.com/netconform/netconform/providers/weave"
 )
 
+// Registry is the catalog as a providers.Registry, for the packages that take their providers
+// as a dependency. It holds nothing: its methods are All, Lookup and BySpecKey.
+type Registry struct{}
+
+var _ providers.Registry = Registry{}
+
+// All is the package's All.
+func (Registry) All() []providers.Provider { return All() }
+
+// Lookup is the package's Lookup.
+func (Registry) Lookup(name string) (providers.Provider, error) { return Lookup(name) }
+
+// BySpecKey is the package's BySpecKey.
+func (Registry) BySpecKey(key string) (providers.Provider, bool) { return BySpecKey(key) }
+
 // All returns every provider: first the four kops modes in the guide's order (kubenet, cni,
 // classic, external), then the CNI providers in the guide's order, then kindnet. Each call
 // returns a new slice.

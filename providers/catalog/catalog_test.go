@@ -309,3 +309,31 @@ func TestPolicyAndKindFacts(t *testing.T) {
 		t.Errorf("kindnet kind reason must say why and name the replacement plan: %q", r)
 	}
 }
+
+// TestRegistryIsTheCatalog checks that the Registry value answers as the package functions do,
+// so code handed the registry sees the same providers as code calling the catalog.
+func TestRegistryIsTheCatalog(t *testing.T) {
+	var r providers.Registry = Registry{}
+	var got, want []string
+	for _, p := range r.All() {
+		got = append(got, p.Descriptor().Name)
+	}
+	for _, p := range All() {
+		want = append(want, p.Descriptor().Name)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("Registry.All() = %v, want %v", got, want)
+	}
+	if p, err := r.Lookup("cilium-eni"); err != nil || p.Descriptor().Name != "cilium" {
+		t.Errorf("Registry.Lookup(cilium-eni) = %v, %v; want cilium", p, err)
+	}
+	if _, err := r.Lookup("calcio"); err == nil || !strings.Contains(err.Error(), "did you mean calico") {
+		t.Errorf("Registry.Lookup(calcio) error = %v, want a suggestion of calico", err)
+	}
+	if p, ok := r.BySpecKey("amazonvpc"); !ok || p.Descriptor().Name != "amazonvpc" {
+		t.Errorf("Registry.BySpecKey(amazonvpc) = %v, %v", p, ok)
+	}
+	if _, ok := r.BySpecKey("Calico"); ok {
+		t.Error("Registry.BySpecKey(Calico) found a provider; spec keys are case sensitive")
+	}
+}

@@ -69,6 +69,10 @@ const validateMargin = time.Minute
 
 // Config is the AWS platform's settings, parsed once from flags.
 type Config struct {
+	// Providers are the providers the platform can look up (cmd passes providers/catalog): the
+	// platform reads a provider's options and encapsulation there, and lints switched specs
+	// with them. Required.
+	Providers providers.Registry
 	// Provider is the networking provider (calico, kubenet, ...).
 	Provider string
 	// Options are extra provider settings for spec.networking.<provider>, over netconform's.
@@ -143,7 +147,10 @@ func New(cfg Config, opts ...Option) (*AWS, error) {
 	if cfg.RunID == "" {
 		return nil, errors.New("aws: a run id is required: it tags every resource")
 	}
-	n, err := LookupNetworking(cfg.Provider)
+	if cfg.Providers == nil {
+		return nil, errors.New("aws: no provider registry in the configuration")
+	}
+	n, err := LookupNetworking(cfg.Providers, cfg.Provider)
 	if err != nil {
 		return nil, fmt.Errorf("aws: %w", err)
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/netconform/netconform/framework/aws/awsclient"
 	"github.com/netconform/netconform/framework/aws/ec2check"
 	"github.com/netconform/netconform/framework/platform/aws"
+	"github.com/netconform/netconform/providers/catalog"
 )
 
 // fakeKops is the stand-in kops binary, built once for the package's tests.
@@ -79,7 +80,7 @@ func newEnv(t *testing.T) *env {
 
 func (e *env) config(t *testing.T, provider string, extraEnv ...string) aws.Config {
 	return aws.Config{
-		Provider: provider, RunID: e.runID, ArtifactsDir: filepath.Join(t.TempDir(), "artifacts"),
+		Providers: catalog.Registry{}, Provider: provider, RunID: e.runID, ArtifactsDir: filepath.Join(t.TempDir(), "artifacts"),
 		Kops: fakeKops, StateStore: e.state, Zones: []string{"us-east-1a", "us-east-1b"}, NodeCount: 3,
 		Env: append([]string{
 			"AWS_ENDPOINT_URL=" + e.srv.URL(), "AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=stand-in",
@@ -424,13 +425,14 @@ func TestMissingKops(t *testing.T) {
 }
 
 func TestNewRefusesBadConfigs(t *testing.T) {
-	base := aws.Config{Provider: "calico", RunID: "nc-x", StateStore: "s3://s"}
+	base := aws.Config{Providers: catalog.Registry{}, Provider: "calico", RunID: "nc-x", StateStore: "s3://s"}
 	for name, mod := range map[string]func(*aws.Config){
 		"kubenet private": func(c *aws.Config) { c.Provider, c.Topology = "kubenet", "private" },
 		"unknown":         func(c *aws.Config) { c.Provider = "nope" },
 		"no run id":       func(c *aws.Config) { c.RunID = "" },
 		"bad run id":      func(c *aws.Config) { c.RunID = "Bad_ID" },
 		"topology":        func(c *aws.Config) { c.Topology = "hybrid" },
+		"no registry":     func(c *aws.Config) { c.Providers = nil },
 	} {
 		c := base
 		mod(&c)

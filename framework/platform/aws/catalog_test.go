@@ -1,7 +1,9 @@
 package aws
 
 import (
+	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/netconform/netconform/providers"
@@ -9,7 +11,7 @@ import (
 )
 
 // The platform keeps its own small table (see the TODO on Networking); this keeps it in step
-// with the provider catalog until the platform reads the catalog directly.
+// with the provider catalog until the platform takes its AWS facts from the registry.
 func TestNetworkingAgreesWithCatalog(t *testing.T) {
 	for _, n := range networkings() {
 		p, err := catalog.Lookup(n.KopsValue)
@@ -28,7 +30,7 @@ func TestNetworkingAgreesWithCatalog(t *testing.T) {
 		if !known {
 			t.Errorf("%s: --networking %s is not among the catalog's kops values %v", n.Name, n.KopsValue, d.KopsValues)
 		}
-		looked, err := LookupNetworking(n.Name)
+		looked, err := LookupNetworking(catalog.Registry{}, n.Name)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -41,5 +43,35 @@ func TestNetworkingAgreesWithCatalog(t *testing.T) {
 				t.Errorf("%s: pod MTU %d, catalog's default on AWS is %s", n.Name, spec.PodMTU(), o.DefaultOnAWS)
 			}
 		}
+	}
+}
+
+// hiding is the catalog without the provider called name, to show that the platform reads the
+// registry it is given rather than the catalog.
+type hiding struct {
+	catalog.Registry
+	name string
+}
+
+func (h hiding) Lookup(name string) (providers.Provider, error) {
+	p, err := h.Registry.Lookup(name)
+	if err == nil && p.Descriptor().Name == h.name {
+		return nil, fmt.Errorf("no %s in this registry", h.name)
+	}
+	return p, err
+}
+
+func TestProvidersComeFromTheConfiguredRegistry(t *testing.T) {
+	reg := hiding{name: "calico"}
+	_, err := New(Config{Providers: reg, Provider: "calico", RunID: "nc-1", StateStore: "s3://s"})
+	if err == nil || !strings.Contains(err.Error(), "no calico in this registry") {
+		t.Errorf("New with a registry without calico: %v, want the registry's error", err)
+	}
+	a, err := New(Config{Providers: reg, Provider: "kubenet", RunID: "nc-1", StateStore: "s3://s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.SwitchPlan("calico", nil); err == nil || !strings.Contains(err.Error(), "no calico in this registry") {
+		t.Errorf("SwitchPlan to a provider the registry lacks: %v, want the registry's error", err)
 	}
 }

@@ -18,6 +18,9 @@ func plan(t *testing.T, cfg Config) (string, error) {
 	if cfg.StateStore == "" {
 		cfg.StateStore = "s3://s"
 	}
+	if cfg.Providers == nil {
+		cfg.Providers = catalog.Registry{}
+	}
 	a, err := New(cfg)
 	if err != nil {
 		return "", err
@@ -46,7 +49,7 @@ func TestEncapsulationComesFromTheProvider(t *testing.T) {
 		{"weave", nil, providers.EncapWeave, providers.OverheadWeave},
 		{"cilium", map[string]any{"ipam": "eni"}, providers.EncapNone, 0},
 	} {
-		n, err := LookupNetworking(c.provider)
+		n, err := LookupNetworking(catalog.Registry{}, c.provider)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -90,7 +93,7 @@ func TestPlanRefusesAnMTUAboveTheUnderlay(t *testing.T) {
 		}
 	}
 	// A switch to a provider whose MTU does not fit is refused the same way.
-	a, err := New(Config{Provider: "kubenet", RunID: "nc-1", StateStore: "s3://s"})
+	a, err := New(Config{Providers: catalog.Registry{}, Provider: "kubenet", RunID: "nc-1", StateStore: "s3://s"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +132,7 @@ func TestKubenetPlanStatesRouteHeadroomAndFailsAboveTheQuota(t *testing.T) {
 	if out, err := plan(t, Config{Provider: "calico", NodeCount: 600}); err != nil || strings.Contains(out, "room for") {
 		t.Errorf("calico, 601 nodes: %v", err)
 	}
-	a, err := New(Config{Provider: "calico", RunID: "nc-1", StateStore: "s3://s", NodeCount: 600})
+	a, err := New(Config{Providers: catalog.Registry{}, Provider: "calico", RunID: "nc-1", StateStore: "s3://s", NodeCount: 600})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +151,7 @@ func TestSecretOptionStaysOutOfTheSpecAndThePlan(t *testing.T) {
 	if strings.Contains(out, planted) || !strings.Contains(out, "weave password = [REDACTED] is kept out of the cluster spec: store it yourself with kops create secret weavepassword") {
 		t.Errorf("plan:\n%s", out)
 	}
-	a, err := New(Config{Provider: "weave", RunID: "nc-1", StateStore: "s3://s", Options: map[string]any{"password": planted}, ArtifactsDir: t.TempDir()})
+	a, err := New(Config{Providers: catalog.Registry{}, Provider: "weave", RunID: "nc-1", StateStore: "s3://s", Options: map[string]any{"password": planted}, ArtifactsDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,6 @@ import (
 
 	"github.com/netconform/netconform/framework/aws/ec2check"
 	"github.com/netconform/netconform/providers"
-	"github.com/netconform/netconform/providers/catalog"
 )
 
 // jumboPodMTU is the pod MTU kops writes on AWS for calico and weave (the kops networking
@@ -21,8 +20,8 @@ const jumboPodMTU = 8912
 
 // Networking is what the AWS platform needs to know about a provider: how kops names it, what
 // netconform writes into spec.networking.<SpecKey>, and what it requires from EC2. The
-// provider's facts (spec key, encapsulation and its overhead, options) come from the provider
-// catalog; the table below holds only what netconform does on AWS.
+// provider's facts (spec key, encapsulation and its overhead, options) come from the registry in
+// Config.Providers (the provider catalog); the table below holds only what netconform does on AWS.
 type Networking struct {
 	Name string
 	// KopsValue is the --networking value given to kops create cluster.
@@ -109,8 +108,8 @@ func aliases() map[string]string {
 }
 
 // LookupNetworking finds a provider in the local table by name, kops value or spec key, with
-// its facts from the provider catalog.
-func LookupNetworking(name string) (Networking, error) {
+// its facts from reg (the provider catalog).
+func LookupNetworking(reg providers.Registry, name string) (Networking, error) {
 	n := strings.ToLower(strings.TrimSpace(name))
 	if a, ok := aliases()[n]; ok {
 		n = a
@@ -121,7 +120,7 @@ func LookupNetworking(name string) (Networking, error) {
 			names = append(names, nw.Name)
 			continue
 		}
-		p, err := catalog.Lookup(nw.KopsValue)
+		p, err := reg.Lookup(nw.KopsValue)
 		if err != nil {
 			return Networking{}, fmt.Errorf("provider %s: %w", nw.Name, err)
 		}

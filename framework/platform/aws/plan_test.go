@@ -3,6 +3,7 @@ package aws
 import (
 	"bytes"
 	"flag"
+	"github.com/netconform/netconform/providers/catalog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -29,7 +30,7 @@ func golden(t *testing.T, name string, got []byte) {
 }
 
 func TestCalicoPlanGolden(t *testing.T) {
-	a, err := New(Config{Provider: "calico", RunID: "nc-20260101-120000", StateStore: "s3://example-kops-state",
+	a, err := New(Config{Providers: catalog.Registry{}, Provider: "calico", RunID: "nc-20260101-120000", StateStore: "s3://example-kops-state",
 		Zones: []string{"us-east-1a", "us-east-1b"}, ArtifactsDir: "_artifacts/nc-20260101-120000"})
 	if err != nil {
 		t.Fatal(err)
@@ -42,7 +43,7 @@ func TestCalicoPlanGolden(t *testing.T) {
 }
 
 func TestCalicoPlanContent(t *testing.T) {
-	a, err := New(Config{Provider: "calico", RunID: "nc-1", StateStore: "s3://s", NodeCount: 60})
+	a, err := New(Config{Providers: catalog.Registry{}, Provider: "calico", RunID: "nc-1", StateStore: "s3://s", NodeCount: 60})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +70,7 @@ func TestCalicoPlanContent(t *testing.T) {
 }
 
 func TestCalicoEncapsulationDecidesRequirements(t *testing.T) {
-	n, err := LookupNetworking("calico")
+	n, err := LookupNetworking(catalog.Registry{}, "calico")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +89,7 @@ func TestCalicoEncapsulationDecidesRequirements(t *testing.T) {
 			t.Errorf("calico %v: requirements %+v, want source/dest off %v, overhead %d, MTU 8912", c.opts, r, c.srcDst, c.overhead)
 		}
 	}
-	if _, err := LookupNetworking("amazonvpc"); err != nil {
+	if _, err := LookupNetworking(catalog.Registry{}, "amazonvpc"); err != nil {
 		t.Errorf("alias amazonvpc: %v", err)
 	}
 }
@@ -106,7 +107,7 @@ spec:
 `
 
 func TestMergeSpec(t *testing.T) {
-	n, _ := LookupNetworking("calico")
+	n, _ := LookupNetworking(catalog.Registry{}, "calico")
 	out, err := mergeSpec([]byte("---\n"+generated), "c.k8s.local", n)
 	if err != nil {
 		t.Fatal(err)
@@ -119,7 +120,7 @@ func TestMergeSpec(t *testing.T) {
 	if _, err := mergeSpec([]byte(generated), "other.k8s.local", n); err == nil {
 		t.Error("merged the spec of another cluster")
 	}
-	w, _ := LookupNetworking("weave")
+	w, _ := LookupNetworking(catalog.Registry{}, "weave")
 	if _, err := mergeSpec([]byte(generated), "c.k8s.local", w); err == nil || !strings.Contains(err.Error(), "selects calico") {
 		t.Errorf("weave settings into a calico spec: %v", err)
 	}

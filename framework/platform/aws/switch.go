@@ -64,7 +64,7 @@ type SwitchPlan struct {
 // the configured topology (kubenet with --topology private: lint rule NC001).
 func (a *AWS) SwitchPlan(to string, opts map[string]string) (SwitchPlan, error) {
 	from := a.networking
-	n, err := LookupNetworking(to)
+	n, err := LookupNetworking(a.cfg.Providers, to)
 	if err != nil {
 		return SwitchPlan{}, fmt.Errorf("aws: switch %s -> %s refused: %w", from.Name, to, err)
 	}
@@ -238,7 +238,7 @@ func (a *AWS) Switch(ctx context.Context, to string, opts map[string]string) err
 		if err != nil {
 			return fmt.Errorf("%s refused before kops replace (nothing was changed): %w", prefix, err)
 		}
-		if err := switchLint(out, edited); err != nil {
+		if err := switchLint(a.cfg.Providers, out, edited); err != nil {
 			return fmt.Errorf("%s refused before kops replace (nothing was changed): %w", prefix, err)
 		}
 		if err := os.WriteFile(p.AfterPath, edited, 0o644); err != nil {
@@ -276,13 +276,13 @@ func switchSpec(printed []byte, clusterName string, from, to Networking) ([]byte
 
 // switchLint refuses an edited spec with error-level lint findings that the spec kops printed
 // does not have (same rule at the same path): problems the switch would bring in.
-func switchLint(printed, edited []byte) error {
+func switchLint(reg providers.Registry, printed, edited []byte) error {
 	check := func(name string, b []byte) ([]lint.Finding, error) {
 		set, err := kopsspec.Parse(name, b)
 		if err != nil {
 			return nil, err
 		}
-		return lint.Check(set, lint.DefaultOptions())
+		return lint.Check(set, lint.DefaultOptions(reg))
 	}
 	before, err := check("spec kops printed", printed)
 	if err != nil {

@@ -2,13 +2,14 @@ package aws
 
 import (
 	"bytes"
+	"github.com/netconform/netconform/providers/catalog"
 	"strings"
 	"testing"
 	"time"
 )
 
 func TestSwitchPlanGolden(t *testing.T) {
-	a, err := New(Config{Provider: "calico", RunID: "nc-20260101-120000", StateStore: "s3://example-kops-state",
+	a, err := New(Config{Providers: catalog.Registry{}, Provider: "calico", RunID: "nc-20260101-120000", StateStore: "s3://example-kops-state",
 		Zones: []string{"us-east-1a", "us-east-1b"}, ArtifactsDir: "_artifacts/nc-20260101-120000"})
 	if err != nil {
 		t.Fatal(err)
@@ -25,7 +26,7 @@ func TestSwitchPlanGolden(t *testing.T) {
 }
 
 func TestSwitchPlanContent(t *testing.T) {
-	a, err := New(Config{Provider: "kubenet", RunID: "nc-1", StateStore: "s3://s", NodeCount: 5, PostDrainDelay: 30 * time.Second,
+	a, err := New(Config{Providers: catalog.Registry{}, Provider: "kubenet", RunID: "nc-1", StateStore: "s3://s", NodeCount: 5, PostDrainDelay: 30 * time.Second,
 		Timeouts: Timeouts{RollValidation: 10 * time.Minute, Drain: 2 * time.Minute}})
 	if err != nil {
 		t.Fatal(err)
@@ -73,8 +74,8 @@ func TestSwitchPlanContent(t *testing.T) {
 }
 
 func TestSwitchSpecKeepsEverythingElse(t *testing.T) {
-	from, _ := LookupNetworking("calico")
-	to, _ := LookupNetworking("flannel-udp")
+	from, _ := LookupNetworking(catalog.Registry{}, "calico")
+	to, _ := LookupNetworking(catalog.Registry{}, "flannel-udp")
 	printed := "apiVersion: kops.k8s.io/v1alpha2\nkind: Cluster\nmetadata:\n  name: c.k8s.local\nspec:\n  networking:\n    calico:\n      mtu: 8912\n    networkCIDR: 10.0.0.0/16\n  nonMasqueradeCIDR: 100.64.0.0/10\n---\napiVersion: kops.k8s.io/v1alpha2\nkind: InstanceGroup\nmetadata:\n  name: nodes\n"
 	out, err := switchSpec([]byte(printed), "c.k8s.local", from, to)
 	if err != nil {
@@ -90,7 +91,7 @@ func TestSwitchSpecKeepsEverythingElse(t *testing.T) {
 		t.Errorf("edited spec keeps calico's block:\n%s", got)
 	}
 	// kops' default when spec.networking names no provider is kubenet.
-	kubenet, _ := LookupNetworking("kubenet")
+	kubenet, _ := LookupNetworking(catalog.Registry{}, "kubenet")
 	if _, err := switchSpec([]byte(strings.Replace(printed, "    calico:\n      mtu: 8912\n", "", 1)), "c.k8s.local", kubenet, to); err != nil {
 		t.Errorf("switch from an implied kubenet: %v", err)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/netconform/netconform/framework/aws/ec2check"
 	"github.com/netconform/netconform/framework/platform/aws"
+	"github.com/netconform/netconform/providers/catalog"
 )
 
 // created builds a cluster with provider and deletes it when the test ends.
@@ -74,7 +75,7 @@ func TestSwitch(t *testing.T) {
 			// source/destination checks kubenet's route controller turned off stay off, so
 			// this only holds for kubenet).
 			if c.to == "kubenet" {
-				bReq, err := aws.LookupNetworking(c.to)
+				bReq, err := aws.LookupNetworking(catalog.Registry{}, c.to)
 				if err != nil {
 					t.Fatal(err)
 				}
