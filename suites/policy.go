@@ -96,6 +96,22 @@ var _ = ginkgo.Describe("policy", ginkgo.Label("policy"), func() {
 			},
 		})
 		step("probe-a allowed into probe-b", toB, true, env.Client.Timeouts.PolicyTakesEffect)
+
+		// Deleting the policies must give the traffic they blocked back (UDP: the allow rule
+		// admitted TCP only), and before this spec ends: a spec after it must not meet
+		// enforcement the provider has not removed yet (kube-router takes 1-2 s).
+		for _, name := range []string{policyDeny, policyAllow} {
+			dctx, cancel := context.WithTimeout(ctx, env.Client.Timeouts.APICall)
+			err := np.Delete(dctx, name, metav1.DeleteOptions{})
+			cancel()
+			if err != nil && !apierrors.IsNotFound(err) {
+				ginkgo.Fail(fmt.Sprintf("delete NetworkPolicy %s: %v", name, err))
+			}
+		}
+		udpToB := podPairs(probe.UDP, func(dst agents.Agent) probe.Request {
+			return probe.Request{Protocol: probe.UDP, Target: hostPort(dst.IP, probe.UDPEchoPort)}
+		})
+		step("policies deleted: UDP into probe-b back", udpToB, true, env.Client.Timeouts.PolicyTakesEffect)
 	}, within(5*time.Minute))
 })
 
