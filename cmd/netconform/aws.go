@@ -13,14 +13,13 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/netconform/netconform/framework/agents"
 	"github.com/netconform/netconform/framework/aws/awsclient"
 	"github.com/netconform/netconform/framework/aws/ec2check"
 	"github.com/netconform/netconform/framework/kube"
+	"github.com/netconform/netconform/framework/lifecycle"
 	"github.com/netconform/netconform/framework/lint"
 	"github.com/netconform/netconform/framework/platform/aws"
 	"github.com/netconform/netconform/framework/redact"
@@ -281,7 +280,7 @@ func runAWSCheck(ctx context.Context, o awsCheckOptions, out io.Writer) error {
 	default:
 		fleet = f
 	}
-	rs, err := awsChecks(ctx, c, fleet, name, n.WithOptions(opts, 0), awsclient.Config{Region: o.region, Endpoint: o.endpoint}, o.minHeadroom)
+	rs, err := lifecycle.AWSChecks(ctx, c, fleet, name, n.WithOptions(opts, 0), awsclient.Config{Region: o.region, Endpoint: o.endpoint}, o.minHeadroom)
 	if err != nil {
 		return &exitError{code: exitCouldNotRun, err: err}
 	}
@@ -292,74 +291,6 @@ func runAWSCheck(ctx context.Context, o awsCheckOptions, out io.Writer) error {
 		return &exitError{code: exitChecksFail, err: fmt.Errorf("%d EC2 checks failed", len(f))}
 	}
 	return nil
-}
-
-// awsChecks runs the EC2 checks for a kops cluster on AWS. The run and check commands call it
-// once the cluster's nodes are up (and the probe agents deployed, for MTUs; fleet may be nil).
-func awsChecks(ctx context.Context, c *kube.Client, fleet *agents.Fleet, clusterName string, n aws.Networking, ac awsclient.Config, minHeadroom int) ([]ec2check.Result, error) {
-	list, err := c.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
-	if err != nil {
-		return nil, fmt.Errorf("list nodes: %w", err)
-	}
-	nodes, err := ec2Nodes(list.Items)
-	if err != nil {
-		return nil, err
-	}
-	clients, err := awsclient.New(ctx, ac)
-	if err != nil {
-		return nil, err
-	}
-	checker := &ec2check.Checker{EC2: clients.EC2, Quotas: clients.Quotas}
-	in := ec2check.Input{ClusterName: clusterName, Nodes: nodes, MinHeadroomNodes: minHeadroom}
-	if fleet != nil {
-		in.Links = fleetLinks(fleet, nodes)
-	}
-	return checker.Run(ctx, n.Requirements(), in)
-}
-
-// ec2Nodes turns Kubernetes nodes into the checks' nodes.
-func ec2Nodes(items []corev1.Node) ([]ec2check.Node, error) {
-	out := make([]ec2check.Node, 0, len(items))
-	for _, item := range items {
-		id, err := ec2check.InstanceIDFromProviderID(item.Spec.ProviderID)
-		if err != nil {
-			return nil, fmt.Errorf("node %s: %w", item.Name, err)
-		}
-		n := ec2check.Node{Name: item.Name, InstanceID: id, PodCIDR: item.Spec.PodCIDR}
-		if q, ok := item.Status.Capacity[corev1.ResourcePods]; ok {
-			n.MaxPods = int(q.Value())
-		}
-		out = append(out, n)
-	}
-	return out, nil
-}
-
-// fleetLinks reads node links from the host probe agents (their /info lists the host's links
-// with MTUs and addresses; the checks match interfaces by private address).
-func fleetLinks(f *agents.Fleet, nodes []ec2check.Node) ec2check.LinkSource {
-	byInstance := map[string]string{}
-	for _, n := range nodes {
-		byInstance[n.InstanceID] = n.Name
-	}
-	return ec2check.LinkSourceFunc(func(ctx context.Context, instanceID string) ([]ec2check.Link, error) {
-		node, ok := byInstance[instanceID]
-		if !ok {
-			return nil, fmt.Errorf("instance %s is no node of the cluster", instanceID)
-		}
-		a, ok := f.Agent(agents.Host, node)
-		if !ok {
-			return nil, fmt.Errorf("no host probe agent on %s", node)
-		}
-		info, err := f.Info(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		var out []ec2check.Link
-		for _, l := range info.Links {
-			out = append(out, ec2check.Link{Name: l.Name, Addrs: l.Addrs, MTU: l.MTU})
-		}
-		return out, nil
-	})
 }
 
 // writeCheckResults prints results as text lines with a summary, or as JSON.

@@ -5,16 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os/exec"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/netconform/netconform/framework/agents"
-	"github.com/netconform/netconform/framework/kube"
+	"github.com/netconform/netconform/framework/lifecycle"
 	"github.com/netconform/netconform/framework/platform"
-	"github.com/netconform/netconform/framework/platform/kind"
+	"github.com/netconform/netconform/framework/platform/existing"
 	"github.com/netconform/netconform/framework/results"
 	"github.com/netconform/netconform/providers"
 	"github.com/netconform/netconform/providers/catalog"
@@ -115,53 +112,21 @@ func runCheck(ctx context.Context, o *checkOptions, out io.Writer) error {
 	if err != nil {
 		return &exitError{code: exitCouldNotRun, err: err}
 	}
-	return finish(rec, checkExisting(ctx, o, rec, out), out, o.red)
-}
-
-func checkExisting(ctx context.Context, o *checkOptions, rec *results.Recorder, out io.Writer) (runErr error) {
-	o.red.AddKubeconfig(o.kubeconfig)
-	var c *kube.Client
-	if err := rec.Phase("connect", func() error {
-		var err error
-		c, err = kube.NewClient(ctx, o.kubeconfig, o.timeouts())
-		return err
-	}); err != nil {
-		return fmt.Errorf("%w (check the kubeconfig's server address and credentials)", err)
-	}
-	nodes, err := c.Nodes(ctx)
-	if err != nil {
-		return err
-	}
-	if len(nodes) == 0 {
-		return errors.New("the cluster has no nodes: nothing to check")
-	}
-	v, _ := c.ServerVersion()
-	_ = rec.Update(func(r *results.Result) { r.KubernetesVersion, r.Nodes, r.Kernel = v, len(nodes), nodes[0].Kernel })
-	fmt.Fprintf(out, "netconform check %s: %d nodes, Kubernetes %s, artifacts %s\n", o.runID, len(nodes), v, o.artifacts)
-	if !o.keepAgents {
-		defer func() {
-			err := rec.Phase("remove probe agents", func() error {
-				dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.Timeouts.NamespaceGone+c.Timeouts.APICall)
-				defer cancel()
-				return agents.Remove(dctx, c, o.namespace)
-			})
-			if err != nil {
-				fmt.Fprintf(out, "warning: %v\n", err)
-			}
-		}()
-	}
-	var nodeRunner platform.NodeRunner
+	fmt.Fprintf(out, "netconform check %s: artifacts %s\n", o.runID, o.artifacts)
+	var p platform.Platform = existing.New(o.kubeconfig)
+	var images []string
 	if o.kindCluster != "" {
-		k := kind.New(o.kindCluster, o.artifacts)
-		nodeRunner = k
-		if err := rec.Phase("load probe image", func() error {
-			return loadProbeImage(ctx, k, o.kindCluster, o.probeImage, o.timeouts().ProbeImageLoad, out)
-		}); err != nil {
-			return err
-		}
+		p = existing.OnKind(o.kubeconfig, o.kindCluster, o.artifacts, out)
+		images = []string{o.probeImage}
 	}
-	_, err = verify(ctx, &o.verifyOptions, c, rec, o.healthy(out), "existing", nil, nodeRunner)
-	return err
+	suitesScenario := o.suites("existing")
+	suitesScenario.Healthy = o.healthy(out)
+	run := &lifecycle.Run{
+		Platform: p, UpPhase: "connect", Images: images, Scenarios: []lifecycle.Scenario{suitesScenario},
+		CollectAlways: o.collect, RemoveAgents: !o.keepAgents,
+		Recorder: rec, Redactor: o.red, Out: out, Artifacts: o.artifacts, Timeouts: o.timeouts(), AgentsNamespace: o.namespace,
+	}
+	return finish(rec, run.Execute(ctx), out, o.red)
 }
 
 // healthy is what the checks expect of the provider with its options. Expectations come from
@@ -182,43 +147,4 @@ func (o *checkOptions) healthy(out io.Writer) providers.Healthy {
 		fmt.Fprintf(out, "note: netconform has no expectations for %s with these options; it expects what %s does with its defaults\n", d.Name, d.Name)
 	}
 	return h
-}
-
-// loadProbeImage puts the probe image from this machine's docker into every node of a kind
-// cluster, so that the agents start without a registry. An image this machine's docker does not
-// have is not an error here: the nodes may pull it, and if they cannot, the agents' wait says
-// so naming the nodes.
-func loadProbeImage(ctx context.Context, k *kind.Kind, cluster, image string, timeout time.Duration, out io.Writer) error {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	nodes, err := k.Nodes()
-	if err != nil {
-		return err
-	}
-	if len(nodes) == 0 {
-		return fmt.Errorf("--kind-cluster %s: kind has no cluster of that name (its nodes are the containers named %s-control-plane, %s-worker, ...)", cluster, cluster, cluster)
-	}
-	inspect := exec.CommandContext(ctx, "docker", "image", "inspect", "--format", "{{.Id}}", image)
-	if b, err := inspect.CombinedOutput(); err != nil {
-		if ctx.Err() != nil {
-			return fmt.Errorf("docker image inspect %s: %w", image, ctx.Err())
-		}
-		fmt.Fprintf(out, "probe image %s is not in this machine's docker (%s): not loading it; the nodes must pull it (scripts/probe-image.sh builds it)\n",
-			image, strings.TrimSpace(string(b)))
-		return nil
-	}
-	// The node side of kind's image import takes no context; the deadline ends the wait for it
-	// (and the run, which cannot go on without the image) rather than hang.
-	done := make(chan error, 1)
-	go func() { done <- k.LoadImage(ctx, image) }()
-	select {
-	case err := <-done:
-		if err != nil {
-			return fmt.Errorf("load probe image %s into kind cluster %s: %w", image, cluster, err)
-		}
-		fmt.Fprintf(out, "loaded probe image %s into %d nodes of kind cluster %s\n", image, len(nodes), cluster)
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("load probe image %s into kind cluster %s: not done within %s", image, cluster, timeout)
-	}
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/netconform/netconform/framework/agents"
+	"github.com/netconform/netconform/framework/lifecycle"
 )
 
 // A build without a default probe image (plain `go build`) says how to get one; a build with
@@ -40,7 +41,8 @@ func TestCheckProbeImageDefault(t *testing.T) {
 
 func TestWithPullFix(t *testing.T) {
 	pe := &agents.ImagePullError{Image: "netconform/probe:abc", Nodes: []string{"w1", "w2"}, Why: map[string]string{"w1": "ErrImagePull: not found", "w2": "ErrImagePull: not found"}}
-	err := withPullFix(fmt.Errorf("wait: %w", pe), "netconform/probe:abc")
+	fix := (&lifecycle.Suites{PullHint: pullHint("netconform/probe:abc")}).WithPullHint
+	err := fix(fmt.Errorf("wait: %w", pe))
 	msg := err.Error()
 	for _, want := range []string{"probe image netconform/probe:abc cannot be pulled on nodes w1, w2", "--kind-cluster", "docker save -o probe.tar netconform/probe:abc", "ctr -n k8s.io images import", "registry the nodes reach"} {
 		if !strings.Contains(msg, want) {
@@ -51,7 +53,7 @@ func TestWithPullFix(t *testing.T) {
 		t.Error("the fix hides the *ImagePullError")
 	}
 	other := errors.New("list nodes: forbidden")
-	if withPullFix(other, "x") != other {
+	if fix(other) != other {
 		t.Error("another error got an image fix")
 	}
 }

@@ -5,20 +5,19 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
-	"slices"
+	"os"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/netconform/netconform/framework/kube"
-	"github.com/netconform/netconform/framework/platform"
+	"github.com/netconform/netconform/framework/aws/awsclient"
+	"github.com/netconform/netconform/framework/lifecycle"
+	"github.com/netconform/netconform/framework/platform/aws"
 	"github.com/netconform/netconform/framework/platform/kind"
 	"github.com/netconform/netconform/framework/results"
 	"github.com/netconform/netconform/providers"
-	"github.com/netconform/netconform/suites"
 )
 
 type runOptions struct {
@@ -125,17 +124,16 @@ func installerFor(name string, mtu int, opts map[string]string) (providers.Insta
 func runRun(ctx context.Context, o *runOptions, out io.Writer) error {
 	now := time.Now()
 	o.complete(now)
-	if o.platform == "aws" && o.dryRun {
+	if o.platform == "aws" {
 		o.aws.provider, o.aws.runID, o.aws.artifacts, o.aws.nodes = o.provider, o.runID, o.artifacts, o.nodes
 		// --route-quota is run's own (the routes suite's), and the plan's too.
 		o.aws.providerOptions, o.aws.routeQuota = o.providerOptions, o.routeQuota
-		if err := awsDryRun(out, o.aws); err != nil {
-			return &exitError{code: exitCouldNotRun, err: err}
+		if o.dryRun {
+			if err := awsDryRun(out, o.aws); err != nil {
+				return &exitError{code: exitCouldNotRun, err: err}
+			}
+			return nil
 		}
-		return nil
-	}
-	if o.platform != "kind" {
-		return &exitError{code: exitCouldNotRun, err: fmt.Errorf("platform %q: run supports kind here (aws: see 'netconform run --platform aws --dry-run')", o.platform)}
 	}
 	if o.nodes < 1 {
 		return &exitError{code: exitCouldNotRun, err: fmt.Errorf("--nodes %d: need at least 1", o.nodes)}
@@ -145,128 +143,95 @@ func runRun(ctx context.Context, o *runOptions, out io.Writer) error {
 		return &exitError{code: exitCouldNotRun, err: err}
 	}
 	redactSecretOptions(o.red, o.provider, providerOpts)
-	if _, err := keyValues("--provider-image", o.providerImages); err != nil {
-		return &exitError{code: exitCouldNotRun, err: err}
-	}
-	installer, healthy, err := installerFor(o.provider, o.mtu, providerOpts)
+	images, err := keyValues("--provider-image", o.providerImages)
 	if err != nil {
-		if !o.preflight {
-			writeNotInstallable(o.artifacts, results.Result{RunID: o.runID, Provider: o.provider, ProviderOptions: providerOpts, Platform: o.platform, NodeImage: o.nodeImage, Started: now}, err, o.red)
-		}
 		return &exitError{code: exitCouldNotRun, err: err}
 	}
-	if o.preflight {
-		fmt.Fprintf(out, "provider %s can be installed on %s\n", o.provider, o.platform)
-		return nil
+	base := results.Result{RunID: o.runID, Provider: o.provider, ProviderOptions: providerOpts, Platform: o.platform, NodeImage: o.nodeImage, Started: now}
+	run := &lifecycle.Run{
+		Recorder: nil, Redactor: o.red, Out: out, Artifacts: o.artifacts, Timeouts: o.timeouts(),
+		AgentsNamespace: o.namespace, CollectAlways: o.collect, Keep: o.keep,
 	}
-	if o.nodeImage == "" || o.probeImage == "" {
-		return &exitError{code: exitCouldNotRun, err: errors.New("--node-image and --probe-image are required (make e2e builds both: scripts/node-image.sh, scripts/probe-image.sh)")}
+	suitesScenario := o.suites(o.platform)
+	switch o.platform {
+	case "aws":
+		if o.preflight {
+			return &exitError{code: exitCouldNotRun, err: errors.New("--preflight applies to --platform kind (aws: --dry-run prints the plan)")}
+		}
+		if o.probeImage == "" {
+			return &exitError{code: exitCouldNotRun, err: errors.New("--probe-image is required: a reference the cluster's nodes can pull")}
+		}
+		if err := o.awsRun(run, suitesScenario, out); err != nil {
+			return &exitError{code: exitCouldNotRun, err: err}
+		}
+		base.NodeImage = ""
+	default:
+		installer, healthy, err := installerFor(o.provider, o.mtu, providerOpts)
+		if err != nil {
+			if !o.preflight {
+				if werr := lifecycle.WriteRefusal(o.artifacts, base, err, o.red); werr != nil {
+					fmt.Fprintln(os.Stderr, "netconform: could not write result:", werr)
+				}
+			}
+			return &exitError{code: exitCouldNotRun, err: err}
+		}
+		if o.preflight {
+			fmt.Fprintf(out, "provider %s can be installed on %s\n", o.provider, o.platform)
+			return nil
+		}
+		if o.nodeImage == "" || o.probeImage == "" {
+			return &exitError{code: exitCouldNotRun, err: errors.New("--node-image and --probe-image are required (make e2e builds both: scripts/node-image.sh, scripts/probe-image.sh)")}
+		}
+		k := kind.New(o.runID, o.artifacts, kind.WithNodeImage(o.nodeImage), kind.WithWorkers(o.nodes-1), kind.WithOutput(out))
+		run.Platform, run.Nodes = k, o.nodes
+		run.KeepHint = "netconform delete --name " + k.ClusterName()
+		run.Images = lifecycle.ImagesToLoad(o.probeImage, images)
+		run.Install = func(ctx context.Context, env *lifecycle.Env) error {
+			return installer.Install(ctx, providers.Cluster{Client: env.Client, Nodes: env.Nodes, Images: env.Images, PodSubnet: env.PodSubnet, ImageRefs: images, Out: out})
+		}
+		suitesScenario.Healthy = healthy
+		run.Scenarios = []lifecycle.Scenario{suitesScenario}
 	}
 	pre, err := phaseFlags(o.phases, now)
 	if err != nil {
 		return &exitError{code: exitCouldNotRun, err: err}
 	}
-	rec, err := newRecorder(o.artifacts, results.Result{
-		RunID: o.runID, Provider: o.provider, ProviderOptions: providerOpts, Platform: o.platform, NodeImage: o.nodeImage, Started: now, Phases: pre,
-	}, o.red)
+	base.Phases = pre
+	rec, err := newRecorder(o.artifacts, base, o.red)
 	if err != nil {
 		return &exitError{code: exitCouldNotRun, err: err}
 	}
+	run.Recorder = rec
 	fmt.Fprintf(out, "netconform run %s: provider %s on %s, %d nodes, artifacts %s\n", o.runID, o.provider, o.platform, o.nodes, o.artifacts)
-	runErr := runOnKind(ctx, o, rec, installer, healthy, out)
-	return finish(rec, runErr, out, o.red)
+	return finish(rec, run.Execute(ctx), out, o.red)
 }
 
-func runOnKind(ctx context.Context, o *runOptions, rec *results.Recorder, installer providers.Installer, healthy providers.Healthy, out io.Writer) (runErr error) {
-	k := kind.New(o.runID, o.artifacts, kind.WithNodeImage(o.nodeImage), kind.WithWorkers(o.nodes-1), kind.WithOutput(out))
-	defer func() {
-		if o.keep {
-			fmt.Fprintf(out, "keeping cluster %s (kubeconfig %s); delete it with: netconform delete --name %s\n", k.ClusterName(), k.KubeconfigPath(), k.ClusterName())
-			return
-		}
-		err := rec.Phase("cluster delete", func() error {
-			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.timeouts().ClusterDelete)
-			defer cancel()
-			return k.Delete(dctx)
-		})
-		if err != nil && runErr == nil {
-			runErr = fmt.Errorf("cleanup: %w", err)
-		}
-	}()
-	if err := rec.Phase("cluster create", func() error { return k.Create(ctx) }); err != nil {
-		return err
-	}
-	o.red.AddKubeconfig(k.KubeconfigPath())
-	c, err := kube.NewClient(ctx, k.KubeconfigPath(), o.timeouts())
+// awsRun sets run up for a kops cluster on AWS: kops builds the cluster with the provider
+// (netconform installs nothing), the suites run through the probe agents, then the EC2 checks
+// ask the cloud; kops deletes the cluster at the end, also after an interrupt.
+func (o *runOptions) awsRun(run *lifecycle.Run, suitesScenario *lifecycle.Suites, out io.Writer) error {
+	cfg, err := o.aws.config()
 	if err != nil {
 		return err
 	}
-	if v, err := c.ServerVersion(); err == nil {
-		_ = rec.Update(func(r *results.Result) { r.KubernetesVersion = v })
-	}
-	if err := rec.Phase("nodes registered", func() error {
-		_, err := c.WaitNodesRegistered(ctx, o.nodes)
-		return err
-	}); err != nil {
+	p, err := aws.New(cfg, aws.WithOutput(out))
+	if err != nil {
 		return err
 	}
-	install := &suites.InstallObservations{}
-	if err := rec.Phase("CoreDNS before networking", func() error { return observeCoreDNSBefore(ctx, c, install) }); err != nil {
-		return err
+	run.Platform = p
+	run.KeepHint = fmt.Sprintf("kops delete cluster --name %s --yes (then netconform cleanup --run-id %s)", p.ClusterName(), o.runID)
+	// What netconform expects of a node under the provider: its kind installer's model where
+	// it has one (the overheads are the provider's own), the generic one otherwise.
+	settings, _, _ := providerSettings(o.provider, providers.ForKops, o.providerOptions)
+	if _, h, err := lookupInstaller(o.provider, 0, settings); err == nil {
+		suitesScenario.Healthy = h
 	}
-	if nodes, err := c.Nodes(ctx); err == nil && len(nodes) > 0 {
-		_ = rec.Update(func(r *results.Result) { r.Nodes, r.Kernel = len(nodes), nodes[0].Kernel })
-	}
-	images, _ := keyValues("--provider-image", o.providerImages)
-	if err := rec.Phase("load images", func() error { return loadImages(ctx, k, o.probeImage, images) }); err != nil {
-		return err
-	}
-	if o.podSubnet == "" {
-		o.podSubnet = k.PodSubnet()
-	}
-	cluster := providers.Cluster{Client: c, Nodes: k, Images: k, PodSubnet: k.PodSubnet(), ImageRefs: images, Out: out}
-	if err := rec.Phase("networking install", func() error { return installer.Install(ctx, cluster) }); err != nil {
-		return err
-	}
-	installed := time.Now()
-	// A cluster whose networking does not come up still gets its suites run: they say what is
-	// broken, which is the point of the run.
-	_ = rec.Phase("networking ready", func() error {
-		if err := c.WaitNodesReady(ctx, o.nodes); err != nil {
-			install.CoreDNSReadyError = err.Error()
-			return err
-		}
-		if err := c.WaitDeployment(ctx, suites.CoreDNSNamespace, suites.CoreDNSDeployment, c.Timeouts.CoreDNSReady); err != nil {
-			install.CoreDNSReadyError = err.Error()
-			return err
-		}
-		install.CoreDNSReadyAfter = time.Since(installed)
-		return nil
-	})
-	if ctx.Err() != nil {
-		return ctx.Err()
-	}
-	_, err = verify(ctx, &o.verifyOptions, c, rec, healthy, "kind", install, k)
-	return err
-}
-
-// observeCoreDNSBefore records CoreDNS's readiness before any networking exists. kubeadm
-// creates the Deployment a little after the API server answers, so this waits for its pods.
-func observeCoreDNSBefore(ctx context.Context, c *kube.Client, in *suites.InstallObservations) error {
-	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
-	defer cancel()
-	for {
-		ready, total, notReady, err := c.PodsReady(ctx, suites.CoreDNSNamespace, suites.CoreDNSSelector)
-		if err == nil && total > 0 {
-			in.CoreDNSReadyBefore, in.CoreDNSTotalBefore, in.CoreDNSNotReadyWhy = ready, total, notReady
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("no CoreDNS pods appeared within 90 s: %v", err)
-		case <-time.After(time.Second):
-		}
-	}
+	suitesScenario.PullHint = "the nodes pull the probe image themselves on AWS: push it to a registry they reach and pass --probe-image with that reference"
+	run.Scenarios = []lifecycle.Scenario{suitesScenario, &lifecycle.EC2Checks{
+		ClusterName: p.ClusterName(), Networking: p.Networking(), AWS: awsclient.Config{Region: o.aws.region, Endpoint: o.aws.endpoint},
+		Timeout: o.timeouts().Suites,
+	}}
+	return nil
 }
 
 // keyValues parses repeated KEY=VALUE flag values.
@@ -280,26 +245,4 @@ func keyValues(flag string, values []string) (map[string]string, error) {
 		out[k] = val
 	}
 	return out, nil
-}
-
-// loadImages loads the probe image and each distinct provider image into every node. Entries
-// named *-manifest are files the installer reads (upstream manifests from the module cache), not
-// images.
-func loadImages(ctx context.Context, loader platform.ImageLoader, probe string, provider map[string]string) error {
-	done := map[string]bool{}
-	for name, ref := range provider {
-		if strings.HasSuffix(name, "-manifest") {
-			done[ref] = true
-		}
-	}
-	for _, ref := range append([]string{probe}, slices.Sorted(maps.Values(provider))...) {
-		if done[ref] {
-			continue
-		}
-		done[ref] = true
-		if err := loader.LoadImage(ctx, ref); err != nil {
-			return err
-		}
-	}
-	return nil
 }

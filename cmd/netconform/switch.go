@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/netconform/netconform/framework/kube"
+	"github.com/netconform/netconform/framework/lifecycle"
 	"github.com/netconform/netconform/framework/platform/kind"
 	"github.com/netconform/netconform/framework/results"
 	"github.com/netconform/netconform/providers"
@@ -190,9 +191,20 @@ func runSwitch(ctx context.Context, o *switchOptions, out io.Writer) error {
 		return &exitError{code: exitCouldNotRun, err: err}
 	}
 	fmt.Fprintf(out, "netconform switch %s: %s -> %s on kind, %d nodes, artifacts %s\n", o.runID, o.from, o.to, o.nodes, o.artifacts)
-	s := &switcher{o: o, rec: rec, out: out, insA: insA, insB: insB, healthyB: healthyB, owned: ownerA.Owned, images: images}
-	runErr := s.run(ctx)
-	return finish(rec, runErr, out, o.red)
+	k := kind.New(o.runID, o.artifacts, kind.WithNodeImage(o.nodeImage), kind.WithWorkers(o.nodes-1), kind.WithOutput(out))
+	s := &switcher{o: o, rec: rec, out: out, insA: insA, insB: insB, healthyB: healthyB, owned: ownerA.Owned, images: images, k: k}
+	suitesB := o.suites("kind")
+	suitesB.Healthy = healthyB
+	run := &lifecycle.Run{
+		Platform: k, Nodes: o.nodes, Keep: o.keep, KeepHint: "netconform delete --name " + k.ClusterName(),
+		Images:  lifecycle.ImagesToLoad(o.probeImage, images),
+		Install: s.installFrom, InstallName: o.from,
+		// The switch first; the suites then verify the cluster under the new provider.
+		Scenarios:     []lifecycle.Scenario{s, suitesB},
+		CollectAlways: o.collect,
+		Recorder:      rec, Redactor: o.red, Out: out, Artifacts: o.artifacts, Timeouts: o.timeouts(), AgentsNamespace: o.namespace,
+	}
+	return finish(rec, run.Execute(ctx), out, o.red)
 }
 
 // switcher carries one switch run.
@@ -227,75 +239,44 @@ type rollWindow struct {
 	Err        string
 }
 
-func (s *switcher) run(ctx context.Context) (runErr error) {
-	o := s.o
-	s.k = kind.New(o.runID, o.artifacts, kind.WithNodeImage(o.nodeImage), kind.WithWorkers(o.nodes-1), kind.WithOutput(s.out))
-	s.retired = map[string]time.Time{}
-	s.switched = map[string]bool{}
-	defer func() {
-		if o.keep {
-			fmt.Fprintf(s.out, "keeping cluster %s (kubeconfig %s); delete it with: netconform delete --name %s\n", s.k.ClusterName(), s.k.KubeconfigPath(), s.k.ClusterName())
-			return
-		}
-		err := s.rec.Phase("cluster delete", func() error {
-			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.o.timeouts().ClusterDelete)
-			defer cancel()
-			return s.k.Delete(dctx)
-		})
-		if err != nil && runErr == nil {
-			runErr = fmt.Errorf("cleanup: %w", err)
-		}
-	}()
-	if err := s.rec.Phase("cluster create", func() error { return s.k.Create(ctx) }); err != nil {
-		return err
+// installFrom installs the provider switched from. Every node starts labelled for it, and its
+// DaemonSets select that label: taking the label off a node takes its pods off it, the way
+// per-node CNI migrations are done.
+func (s *switcher) installFrom(ctx context.Context, env *lifecycle.Env) error {
+	s.c = env.Client
+	if s.o.podSubnet == "" {
+		s.o.podSubnet = env.PodSubnet
 	}
-	o.red.AddKubeconfig(s.k.KubeconfigPath())
-	c, err := kube.NewClient(ctx, s.k.KubeconfigPath(), s.o.timeouts())
-	if err != nil {
-		return err
-	}
-	s.c = c
-	if v, err := c.ServerVersion(); err == nil {
-		_ = s.rec.Update(func(r *results.Result) { r.KubernetesVersion = v })
-	}
-	if err := s.rec.Phase("load images", func() error { return loadImages(ctx, s.k, o.probeImage, s.images) }); err != nil {
-		return err
-	}
-	if o.podSubnet == "" {
-		o.podSubnet = s.k.PodSubnet()
-	}
-	s.cluster = providers.Cluster{Client: c, Nodes: s.k, Images: s.k, PodSubnet: s.k.PodSubnet(), ImageRefs: s.images, Out: s.out}
-	// Every node starts labelled for A, whose DaemonSets select that label: taking the label
-	// off a node takes A's pods off it, the way per-node CNI migrations are done.
-	ac, viewA, err := newSwitchClient(c, networkLabel, o.from)
+	s.cluster = providers.Cluster{Client: env.Client, Nodes: env.Nodes, Images: env.Images, PodSubnet: env.PodSubnet, ImageRefs: s.images, Out: s.out}
+	ac, viewA, err := newSwitchClient(s.c, networkLabel, s.o.from)
 	if err != nil {
 		return err
 	}
 	s.viewA = viewA
 	clusterA := s.cluster
 	clusterA.Client = ac
-	if err := s.rec.Phase("networking install: "+o.from, func() error {
-		all, err := c.WaitNodesRegistered(ctx, o.nodes)
-		if err != nil {
-			return err
-		}
-		for _, n := range all {
-			if err := labelNode(ctx, c, n.Name, networkLabel, o.from); err != nil {
-				return err
-			}
-		}
-		return s.insA.Install(ctx, clusterA)
-	}); err != nil {
+	all, err := s.c.Nodes(ctx)
+	if err != nil {
 		return err
 	}
-	if err := s.rec.Phase("networking ready: "+o.from, func() error {
-		if err := c.WaitNodesReady(ctx, o.nodes); err != nil {
+	for _, n := range all {
+		if err := labelNode(ctx, s.c, n.Name, networkLabel, s.o.from); err != nil {
 			return err
 		}
-		return c.WaitDeployment(ctx, suites.CoreDNSNamespace, suites.CoreDNSDeployment, c.Timeouts.CoreDNSReady)
-	}); err != nil {
-		return err
 	}
+	return s.insA.Install(ctx, clusterA)
+}
+
+func (s *switcher) Name() string { return "switch" }
+
+// Run switches the cluster node by node to the new provider under continuous probes and
+// reports the disruption and what the old provider left. A switch that did not finish ends
+// Verify (lifecycle.ErrSkipRest): a half-switched cluster is not worth running the suites on.
+func (s *switcher) Run(ctx context.Context, env *lifecycle.Env) error {
+	o, c := s.o, s.c
+	s.retired = map[string]time.Time{}
+	s.switched = map[string]bool{}
+	var err error
 	if s.nodes, err = c.Nodes(ctx); err != nil {
 		return err
 	}
@@ -367,7 +348,7 @@ func (s *switcher) run(ctx context.Context) (runErr error) {
 		// The every-node-rolled check fails naming the node and step; a half-switched cluster
 		// is not worth looking for leftovers in or running the suites on.
 		fmt.Fprintf(s.out, "switch: %v\n", rollErr)
-		return nil
+		return lifecycle.ErrSkipRest
 	}
 	s.reportLeftovers(ctx)
 	_ = s.rec.Phase("networking ready: "+o.to, func() error {
@@ -376,11 +357,7 @@ func (s *switcher) run(ctx context.Context) (runErr error) {
 		}
 		return c.WaitDeployment(ctx, suites.CoreDNSNamespace, suites.CoreDNSDeployment, c.Timeouts.CoreDNSReady)
 	})
-	if ctx.Err() != nil {
-		return ctx.Err()
-	}
-	_, err = verify(ctx, &o.verifyOptions, c, s.rec, s.healthyB, "kind", nil, s.k)
-	return err
+	return ctx.Err()
 }
 
 // roll switches one node from A to B.

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -14,14 +12,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/netconform/netconform/framework/agents"
-	"github.com/netconform/netconform/framework/diagnose"
-	"github.com/netconform/netconform/framework/evidence"
 	"github.com/netconform/netconform/framework/kube"
-	"github.com/netconform/netconform/framework/platform"
+	"github.com/netconform/netconform/framework/lifecycle"
 	"github.com/netconform/netconform/framework/redact"
 	"github.com/netconform/netconform/framework/results"
-	"github.com/netconform/netconform/providers"
-	"github.com/netconform/netconform/reports"
 	"github.com/netconform/netconform/suites"
 )
 
@@ -100,154 +94,35 @@ func (o *verifyOptions) complete(now time.Time) {
 	}
 }
 
-// verify deploys the probe agents and runs the suites, recording everything; when a check
-// failed (or --collect), it collects the evidence bundle and names the likely causes.
-func verify(ctx context.Context, o *verifyOptions, c *kube.Client, rec *results.Recorder, healthy providers.Healthy, platformName string, install *suites.InstallObservations, nodes platform.NodeRunner) (bool, error) {
-	var fleet *agents.Fleet
-	passed, err := runSuites(ctx, o, c, rec, healthy, platformName, install, &fleet)
-	if ctx.Err() == nil && (o.collect || !passed || err != nil) {
-		investigate(ctx, o, c, rec, fleet, nodes)
+// suites is the suites scenario with these flags, for a cluster on platformName.
+func (o *verifyOptions) suites(platformName string) *lifecycle.Suites {
+	return &lifecycle.Suites{
+		Provider: o.provider, PlatformName: platformName, ProbeImage: o.probeImage, PullHint: pullHint(o.probeImage),
+		LabelFilter: o.labelFilter, Verbose: o.verbose, ProbeConcurrency: o.concurrency,
+		PodSubnet: o.podSubnet, ConfiguredMTU: o.mtu, RouteQuota: o.routeQuota,
 	}
-	return passed, err
 }
 
-// investigate collects the evidence bundle and records the likely causes of the failures.
-func investigate(ctx context.Context, o *verifyOptions, c *kube.Client, rec *results.Recorder, fleet *agents.Fleet, nodes platform.NodeRunner) {
-	red := o.red
-	var bundle *evidence.Bundle
-	_ = rec.Phase("evidence", func() error {
-		snap := rec.Snapshot()
-		var failing []results.Check
-		for _, ch := range snap.Checks {
-			if ch.Status == results.Failed {
-				failing = append(failing, ch)
-			}
-		}
-		col := &evidence.Collector{Client: c, Nodes: nodes, Fleet: fleet, Namespace: o.namespace, Redactor: red, PerCollector: c.Timeouts.Collector}
-		var err error
-		bundle, err = col.Collect(ctx, o.artifacts, failing)
-		return err
-	})
-	snap := rec.Snapshot()
-	in := diagnose.Input{Checks: snap.Checks}
-	if bundle != nil {
-		in.Nodes = bundle.Nodes
-	}
-	causes := diagnose.Analyze(in)
-	_ = rec.Update(func(r *results.Result) {
-		r.Causes = causes
-		if bundle != nil {
-			r.Evidence = filepath.Base(bundle.Path)
-		}
-	})
-}
-
-// runSuites deploys the probe agents and runs the suites. When Kubernetes refuses the agents'
-// pods or the nodes cannot get the probe image, no check can observe anything: that is an
-// error (the run could not run), not a list of failed checks.
-func runSuites(ctx context.Context, o *verifyOptions, c *kube.Client, rec *results.Recorder, healthy providers.Healthy, platformName string, install *suites.InstallObservations, fleetOut **agents.Fleet) (bool, error) {
-	var fleet *agents.Fleet
-	err := rec.Phase("probe agents ready", func() error {
-		var err error
-		fleet, err = agents.Deploy(ctx, c, o.namespace, o.probeImage)
-		if err != nil && fleet == nil {
-			return withPullFix(err, o.probeImage)
-		}
-		return describeFleet(fleet)
-	})
-	if fleet == nil {
-		return false, fmt.Errorf("probe agents: %w", err)
-	}
-	*fleetOut = fleet
-	var passed bool
-	err = rec.Phase("suites", func() error {
-		var err error
-		passed, err = suites.Run(ctx, &suites.Env{
-			Client: c, Fleet: fleet, Provider: o.provider, Platform: platformName, Healthy: healthy,
-			Recorder: rec, Install: install, ProbeConcurrency: o.concurrency,
-			PodSubnet: o.podSubnet, ConfiguredMTU: o.mtu, RouteQuota: o.routeQuota,
-		}, suites.Config{LabelFilter: o.labelFilter, ReportDir: o.artifacts, Verbose: o.verbose})
-		if err == nil && !passed {
-			return results.ErrChecksFailed
-		}
-		return err
-	})
-	if errors.Is(err, results.ErrChecksFailed) {
-		err = nil
-	}
-	return passed, err
-}
-
-// withPullFix adds to an image pull failure how to get the image onto the nodes; other errors
-// pass unchanged.
-func withPullFix(err error, image string) error {
-	var pe *agents.ImagePullError
-	if !errors.As(err, &pe) {
-		return err
-	}
-	return fmt.Errorf("%w: on kind, let netconform load it (`netconform check --kind-cluster NAME`); elsewhere copy it to each node "+
+// pullHint says how to get the probe image onto nodes that cannot pull it.
+func pullHint(image string) string {
+	return fmt.Sprintf("on kind, let netconform load it (`netconform check --kind-cluster NAME`); elsewhere copy it to each node "+
 		"(`docker save -o probe.tar %s` here, `ctr -n k8s.io images import probe.tar` on the node) or push it to a registry the nodes reach "+
-		"and pass --probe-image with that reference", err, image)
+		"and pass --probe-image with that reference", image)
 }
 
-// describeFleet turns nodes whose agents are missing or not Ready into one error, one entry per
-// agent in node and role order (the suites still run and name the affected pairs).
-func describeFleet(f *agents.Fleet) error {
-	var bad []string
-	for _, node := range f.Nodes() {
-		for _, role := range []string{agents.PodA, agents.PodB, agents.Host} {
-			if why := f.AgentOrMissing(role, node).Unavailable(); why != "" {
-				bad = append(bad, why)
-			}
-		}
-	}
-	if len(f.Nodes()) == 0 {
-		return errors.New("the cluster has no node to run probe agents on")
-	}
-	if len(bad) > 0 {
-		return fmt.Errorf("probe agents missing or not Ready: %s", strings.Join(bad, "; "))
-	}
-	return nil
-}
-
-// newRecorder starts the run's result in the artifacts directory, redacted from the first
-// write on, with netconform's own junit.xml rewritten beside it at every save (ginkgo's report
-// is ginkgo-junit.xml): CI finds every phase and check in it, also when setup failed or the run
-// was interrupted or killed.
+// newRecorder starts the run's result (lifecycle.NewRecorder: result.json and junit.xml,
+// redacted).
 func newRecorder(artifacts string, r results.Result, red *redact.Redactor) (*results.Recorder, error) {
-	return results.NewRecorder(filepath.Join(artifacts, "result.json"), r,
-		results.WithRedaction(red.Bytes), results.WithCompanion(filepath.Join(artifacts, "junit.xml"), reports.JUnit))
+	return lifecycle.NewRecorder(artifacts, r, red)
 }
 
-// finish completes the result, writes the Markdown summary next to it, prints it, and turns
-// the verdict (results.Judge, the one place that decides) into the exit code.
+// finish ends the run (lifecycle.Finish) and turns its verdict into the exit code.
 func finish(rec *results.Recorder, runErr error, out io.Writer, red *redact.Redactor) error {
-	if runErr == nil && rec.Err() != nil {
-		// A result that could not be saved is no verdict: the run ends with the first failed save.
-		runErr = fmt.Errorf("saving the result: %w", rec.Err())
-	}
-	if err := rec.Finish(runErr); err != nil {
-		fmt.Fprintln(os.Stderr, "netconform: could not write result:", err)
-	}
-	r := rec.Snapshot()
-	summary := filepath.Join(filepath.Dir(rec.Path()), "summary.md")
-	var md strings.Builder
-	_ = reports.Markdown(&md, &r)
-	text := red.String(md.String())
-	if err := os.WriteFile(summary, []byte(text), 0o644); err != nil {
-		fmt.Fprintln(os.Stderr, "netconform: could not write summary:", err)
-	}
-	fmt.Fprintln(out)
-	io.WriteString(out, text)
-	fmt.Fprintf(out, "\nresult: %s\nsummary: %s\njunit: %s\n", rec.Path(), summary, filepath.Join(filepath.Dir(rec.Path()), "junit.xml"))
-	v := r.Judge()
-	switch {
-	case v.Passed():
+	v, err := lifecycle.Finish(rec, runErr, out, red)
+	if err == nil {
 		return nil
-	case runErr != nil:
-		return &exitError{code: v.ExitCode(), err: errors.New(red.String(runErr.Error()))}
 	}
-	return &exitError{code: v.ExitCode(), err: errors.New(red.String(strings.Join(v.Reasons, "; ")))}
+	return &exitError{code: v.ExitCode(), err: err}
 }
 
 // phaseFlags parses --phase name=seconds values measured before netconform started.

@@ -34,6 +34,7 @@ type Timeouts struct {
 	ImagePullGrace    time.Duration // after one node's pull failure, for the others to report theirs
 	ServiceProgrammed time.Duration // the agents' Service answers through kube-proxy
 	ProbeImageLoad    time.Duration // saving the probe image and importing it into every kind node
+	ImageLoad         time.Duration // the same for one provider image (hundreds of MB)
 	Probe             time.Duration // one probe between agents
 
 	// Evidence.
@@ -74,6 +75,7 @@ func Default() Timeouts {
 		ImagePullGrace:    15 * time.Second,
 		ServiceProgrammed: 30 * time.Second,
 		ProbeImageLoad:    3 * time.Minute,
+		ImageLoad:         6 * time.Minute,
 		Probe:             5 * time.Second,
 		Collector:         10 * time.Second,
 		NodeBack:          3 * time.Minute,

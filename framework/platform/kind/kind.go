@@ -268,8 +268,16 @@ func (k *Kind) LoadImageArchive(ctx context.Context, archive string) error {
 			}
 		}()
 	}
-	wg.Wait()
-	return errors.Join(errs...)
+	// The node side of kind's import takes no context: the deadline ends the wait for it
+	// rather than hang (the run cannot go on without the image anyway).
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return errors.Join(errs...)
+	case <-ctx.Done():
+		return fmt.Errorf("kind: load %s: %w", filepath.Base(archive), ctx.Err())
+	}
 }
 
 // LoadImage saves a local docker image and loads it into every node.

@@ -1,0 +1,56 @@
+package lifecycle
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/netconform/netconform/framework/aws/ec2check"
+	"github.com/netconform/netconform/framework/results"
+)
+
+func TestEC2Nodes(t *testing.T) {
+	n := corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "ip-172-20-32-4.ec2.internal"},
+		Spec:   corev1.NodeSpec{ProviderID: "aws:///us-east-1a/i-0123456789abcdef0", PodCIDR: "100.96.1.0/24"},
+		Status: corev1.NodeStatus{Capacity: corev1.ResourceList{corev1.ResourcePods: resource.MustParse("17")}}}
+	got, err := ec2Nodes([]corev1.Node{n})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].InstanceID != "i-0123456789abcdef0" || got[0].PodCIDR != "100.96.1.0/24" || got[0].MaxPods != 17 {
+		t.Errorf("ec2Nodes = %+v", got)
+	}
+	n.Spec.ProviderID = "kind://docker/kind/kind-worker"
+	if _, err := ec2Nodes([]corev1.Node{n}); err == nil {
+		t.Error("a non-AWS node was accepted")
+	}
+}
+
+// TestEC2Results: one check per EC2 check name; a failure anywhere fails it naming the place,
+// all skips skip it with the reason, passes carry their observations (so they are measured).
+func TestEC2Results(t *testing.T) {
+	rs := []ec2check.Result{
+		{Check: ec2check.CheckNodeRoute, Status: ec2check.Pass, Reason: "route present", Expected: "100.96.1.0/24 -> i-1", Observed: "100.96.1.0/24 -> i-1", Location: "rtb-1 (node a)"},
+		{Check: ec2check.CheckNodeRoute, Status: ec2check.Fail, Reason: "no route", Expected: "100.96.2.0/24 -> i-2", Location: "rtb-1 (node b)"},
+		{Check: ec2check.CheckENIMTU, Status: ec2check.Skip, Reason: "no host probe agents"},
+		{Check: ec2check.CheckSourceDest, Status: ec2check.Pass, Reason: "disabled", Observed: "false", Location: "i-1"},
+	}
+	got := EC2Results(rs, time.Now())
+	if len(got) != 3 {
+		t.Fatalf("got %d checks, want 3: %+v", len(got), got)
+	}
+	route, mtu, sd := got[0], got[1], got[2]
+	if route.ID != ec2check.CheckNodeRoute || route.Status != results.Failed || !strings.Contains(route.Reason, "node b") || len(route.Observations) != 2 {
+		t.Errorf("node route check = %+v", route)
+	}
+	if mtu.Status != results.Skipped || mtu.Reason != "no host probe agents" || mtu.Measured() {
+		t.Errorf("MTU check = %+v", mtu)
+	}
+	if sd.Status != results.Passed || !sd.Measured() || !sd.Observations[0].OK {
+		t.Errorf("source/dest check = %+v", sd)
+	}
+}
