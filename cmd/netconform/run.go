@@ -219,6 +219,8 @@ func (o *runOptions) awsRun(run *lifecycle.Run, suitesScenario *lifecycle.Suites
 		return err
 	}
 	run.Platform = p
+	// kops' own bound for deleting cloud resources, longer than a kind cluster's.
+	run.DeleteTimeout = cfg.Timeouts.Delete + time.Minute
 	run.KeepHint = fmt.Sprintf("kops delete cluster --name %s --yes (then netconform cleanup --run-id %s)", p.ClusterName(), o.runID)
 	// What netconform expects of a node under the provider: its kind installer's model where
 	// it has one (the overheads are the provider's own), the generic one otherwise.

@@ -97,6 +97,9 @@ type Run struct {
 	Scenarios []Scenario
 	// Collect: always collect evidence, not only on failure.
 	CollectAlways bool
+	// DeleteTimeout bounds Down's cluster delete; zero takes Timeouts.ClusterDelete (sized for
+	// kind; kops deleting cloud resources needs its own, longer bound).
+	DeleteTimeout time.Duration
 	// RemoveAgents deletes the probe agents (and their namespace when netconform made it) in
 	// Down, for clusters that outlive the run.
 	RemoveAgents bool
@@ -280,7 +283,11 @@ func (r *Run) down(ctx context.Context, env *Env) error {
 		return errors.Join(errs...)
 	}
 	errs = append(errs, r.Recorder.Phase("cluster delete", func() error {
-		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.Timeouts.ClusterDelete)
+		bound := r.DeleteTimeout
+		if bound == 0 {
+			bound = r.Timeouts.ClusterDelete
+		}
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), bound)
 		defer cancel()
 		return r.Platform.Delete(dctx)
 	}))
