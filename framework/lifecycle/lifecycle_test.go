@@ -117,4 +117,4 @@ func TestKeepAndExistingAreNotDeleted(t *testing.T) {
 
 type existingFake struct{ fakePlatform }
 
-func (existingFake) Existing() {}
+func (*existingFake) Existing() {}

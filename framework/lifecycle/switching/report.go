@@ -1,4 +1,4 @@
-package main
+package switching
 
 import (
 	"context"
@@ -47,7 +47,7 @@ func conclude(ch *results.Check, why []string) {
 
 // reportRolls records whether every node was rolled, and how long each took.
 func (s *switcher) reportRolls() {
-	ch := switchCheck(checkRolled, fmt.Sprintf("every node is switched from %s to %s", s.o.from, s.o.to), time.Now())
+	ch := switchCheck(checkRolled, fmt.Sprintf("every node is switched from %s to %s", s.cfg.From, s.cfg.To), time.Now())
 	rolled := map[string]bool{}
 	for _, w := range s.windows {
 		obs := results.Observation{From: w.Node, Expected: "rolled", OK: w.Err == ""}
@@ -201,7 +201,7 @@ func (s *switcher) reportDisruption() {
 		ws = append(ws, disruption.Window{Node: w.Node, Start: w.Start, End: w.End})
 	}
 	rep := disruption.Analyze(as, ws)
-	mixed := mixedModes(as, s.windows, s.o.from, s.o.to)
+	mixed := mixedModes(as, s.windows, s.cfg.From, s.cfg.To)
 	// Lost for good: still failing in the settle period after the last node came back.
 	var lastEnd time.Time
 	if len(s.windows) > 0 {
@@ -253,19 +253,19 @@ func (s *switcher) reportDisruption() {
 			why = append(why, fmt.Sprintf("%s lost for good since %s (%s)", u.Key(), u.Start.UTC().Format("15:04:05"), u.Err))
 		}
 	}
-	if s.o.maxOutage > 0 && rep.Overall.LongestOutage > s.o.maxOutage {
-		why = append(why, fmt.Sprintf("longest outage %.1f s (%s) exceeds --max-outage %s", rep.Overall.LongestOutage.Seconds(), rep.Overall.Longest.Key(), s.o.maxOutage))
+	if s.cfg.MaxOutage > 0 && rep.Overall.LongestOutage > s.cfg.MaxOutage {
+		why = append(why, fmt.Sprintf("longest outage %.1f s (%s) exceeds --max-outage %s", rep.Overall.LongestOutage.Seconds(), rep.Overall.Longest.Key(), s.cfg.MaxOutage))
 	}
 	conclude(&ch, why)
 	ch.DurationMS = time.Since(started).Milliseconds()
 	_ = s.rec.AddCheck(ch)
-	d := switchDisruption{From: s.o.from, To: s.o.to, Report: rep, Mixed: mixed, LostFor: forGood}
+	d := switchDisruption{From: s.cfg.From, To: s.cfg.To, Report: rep, Mixed: mixed, LostFor: forGood}
 	if b, err := json.MarshalIndent(d, "", "  "); err == nil {
-		_ = os.WriteFile(filepath.Join(s.o.artifacts, "disruption.json"), b, 0o644)
+		_ = os.WriteFile(filepath.Join(s.cfg.Artifacts, "disruption.json"), b, 0o644)
 	}
 	var md strings.Builder
 	writeDisruptionMarkdown(&md, d, s.windows)
-	_ = os.WriteFile(filepath.Join(s.o.artifacts, "disruption.md"), []byte(md.String()), 0o644)
+	_ = os.WriteFile(filepath.Join(s.cfg.Artifacts, "disruption.md"), []byte(md.String()), 0o644)
 	fmt.Fprintln(s.out)
 	io.WriteString(s.out, md.String())
 }
@@ -330,17 +330,17 @@ func orNone(s string) string {
 // reportLeftovers looks on every node for anything of the old provider.
 func (s *switcher) reportLeftovers(ctx context.Context) {
 	started := time.Now()
-	ch := switchCheck(checkLeftovers, fmt.Sprintf("nothing of %s is left on any node (CNI config, interfaces, routes, iptables chains)", s.o.from), started)
+	ch := switchCheck(checkLeftovers, fmt.Sprintf("nothing of %s is left on any node (CNI config, interfaces, routes, iptables chains)", s.cfg.From), started)
 	// A new provider that routes via the peers itself writes the same routes the old one did.
-	skipRoutes := s.healthyB.NodeRoutes
+	skipRoutes := s.cfg.HealthyB.NodeRoutes
 	if skipRoutes {
-		ch.Reason = fmt.Sprintf("routes not compared: %s routes pod CIDRs via the peers itself", s.o.to)
+		ch.Reason = fmt.Sprintf("routes not compared: %s routes pod CIDRs via the peers itself", s.cfg.To)
 	}
 	var found []string
 	for _, n := range s.nodes {
-		state := s.owned(n.Name, s.nodes, s.o.podSubnet)
+		state := s.cfg.Owned(n.Name, s.nodes, s.cfg.PodSubnet)
 		cctx, cancel := context.WithTimeout(ctx, s.c.Timeouts.Leftovers)
-		left, err := state.Leftovers(cctx, s.k, n.Name, skipRoutes)
+		left, err := state.Leftovers(cctx, s.nodesRun, n.Name, skipRoutes)
 		cancel()
 		if err != nil {
 			found = append(found, err.Error())
