@@ -465,4 +465,10 @@ const (
 type KindSupport struct {
 	Status KindStatus `json:"status"`
 	Reason string     `json:"reason"`
+	// Default marks the one provider kind runs use when none is named (make e2e, the switch's
+	// default starting point); scripts ask `netconform providers --default` for it.
+	Default bool `json:"default,omitempty"`
+	// SwitchTarget marks the one provider a switch goes to when none is named (make e2e-switch);
+	// `netconform providers --switch-target` prints it.
+	SwitchTarget bool `json:"switchTarget,omitempty"`
 }

@@ -43,6 +43,8 @@ func (Provider) Descriptor() providers.Descriptor {
 		Kind: providers.KindSupport{
 			Status: providers.KindSupported,
 			Reason: "kind nodes share one network; a host route per node stands in for the cloud routes",
+			// The simplest mode and the fastest install: make e2e and run use it when no provider is named.
+			Default: true,
 		},
 		Notes: []string{
 			"Needs a single route table with one route per node: AWS's routes-per-table quota caps the node count (the guide's 50 is the old default).",
