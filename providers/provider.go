@@ -64,6 +64,12 @@ type Descriptor struct {
 	// as kops installs it.
 	EnforcesNetworkPolicy bool        `json:"enforcesNetworkPolicy"`
 	Kind                  KindSupport `json:"kind"`
+	// Implied marks the mode kops assumes when spec.networking selects none (lint checks such a
+	// spec as this mode; a switch from it accepts an empty spec.networking).
+	Implied bool `json:"implied,omitempty"`
+	// Suggested marks a provider lint and plans name as the way out when a mode cannot serve
+	// ("use a CNI provider such as ..."); see Suggested.
+	Suggested bool `json:"suggested,omitempty"`
 	// Notes are short facts worth a user's attention.
 	Notes []string `json:"notes,omitempty"`
 }

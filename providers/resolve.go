@@ -114,3 +114,28 @@ func KindSwitchTarget(reg Registry) string {
 	}
 	return ""
 }
+
+// Suggested names the providers reg marks Suggested, in reg's order, joined with "or" ("a or b",
+// "a, b or c"), for messages that suggest another provider.
+func Suggested(reg Registry) string {
+	var names []string
+	for _, p := range reg.All() {
+		if d := p.Descriptor(); d.Suggested {
+			names = append(names, d.Name)
+		}
+	}
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+}
+
+// ImpliedMode is the provider reg marks Implied: the mode kops assumes when a spec selects none.
+func ImpliedMode(reg Registry) (Provider, bool) {
+	for _, p := range reg.All() {
+		if p.Descriptor().Implied {
+			return p, true
+		}
+	}
+	return nil, false
+}

@@ -40,6 +40,8 @@ func (Provider) Descriptor() providers.Descriptor {
 		},
 		Encapsulation:         providers.None("routed: one route per node in the cloud's route table"),
 		EnforcesNetworkPolicy: false,
+		// A spec with no provider is kubenet to kops.
+		Implied: true,
 		Kind: providers.KindSupport{
 			Status: providers.KindSupported,
 			Reason: "kind nodes share one network; a host route per node stands in for the cloud routes",
