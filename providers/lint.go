@@ -34,6 +34,9 @@ type LintRule struct {
 	Title    string
 	// Check returns the rule's findings for one cluster that sets the provider.
 	Check func(LintCluster) []LintFinding
+	// CountsNodes marks a rule that reads LintCluster.Nodes: on a cluster linted without its
+	// instance groups, lint says that such checks were skipped (NC016).
+	CountsNodes bool
 }
 
 // LintCluster is what a provider's lint rules see of one kops cluster: the provider's own block
@@ -49,6 +52,12 @@ type LintCluster struct {
 	// EtcdClusters are the names under spec.etcdClusters[].name, found at EtcdClustersPath.
 	EtcdClusters     []kopsspec.Field[string]
 	EtcdClustersPath string
+	// NetworkID is spec.networkID, the VPC the cluster runs in.
+	NetworkID kopsspec.Field[string]
+	// InstanceGroups is how many InstanceGroup documents came with the cluster; Nodes is the
+	// number of Kubernetes nodes they can grow to (0 when there are none).
+	InstanceGroups int
+	Nodes          int
 }
 
 // KubeProxyEnabled reports whether kube-proxy runs: kops runs it unless the spec turns it off.

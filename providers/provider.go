@@ -317,6 +317,10 @@ type Requirements struct {
 	SrcDstCheckDisabled Cond `json:"srcDstCheckDisabled,omitempty"`
 	// EtcdCluster names a dedicated etcd cluster the provider needs in spec.etcdClusters.
 	EtcdCluster *EtcdNeed `json:"etcdCluster,omitempty"`
+	// SingleRouteTable: the mode puts one route per node into a single cloud route table, so it
+	// cannot run with a private topology (a table per zone) and the route quota caps the nodes
+	// (lint rules NC001 and NC002).
+	SingleRouteTable bool `json:"singleRouteTable,omitempty"`
 }
 
 // KernelFeature is a Linux kernel facility a provider uses.

@@ -37,6 +37,7 @@ func (Provider) Descriptor() providers.Descriptor {
 				When:     providers.When("on AWS (the route controller)"),
 			}},
 			SrcDstCheckDisabled: providers.When("on AWS (the route controller turns it off when it adds a node's route)"),
+			SingleRouteTable:    true,
 		},
 		Encapsulation:         providers.None("routed: one route per node in the cloud's route table"),
 		EnforcesNetworkPolicy: false,
