@@ -45,6 +45,6 @@ type AWSAdjuster interface {
 }
 
 // JumboPodMTU is the pod MTU kops writes on AWS for providers that take it from the spec: 9001
-// (EC2's jumbo frames) minus the largest overhead kops allows for (87, see OverheadWeave), as the
+// (EC2's jumbo frames) minus the largest overhead kops allows for (87 bytes), as the
 // kops networking guide says ("kops sets the MTU to 8912 bytes (9001 minus overhead)").
 const JumboPodMTU = 8912

@@ -27,8 +27,8 @@ const (
 type LintRule struct {
 	// ID is the rule's stable id, NCnnn. An id names one check in `netconform lint --rules`
 	// whoever implements it: a rule whose Title is empty is a part of the check lint already
-	// has under that id (cilium's ipam: eni is a part of NC007, provider or option on a cloud
-	// it cannot run on), and must have that check's Severity.
+	// has under that id (an option value that only works on one cloud is a part of NC007,
+	// provider or option on a cloud it cannot run on), and must have that check's Severity.
 	ID       string
 	Severity LintSeverity
 	Title    string

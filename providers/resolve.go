@@ -32,7 +32,7 @@ type Config struct {
 }
 
 // Resolve looks name up in reg once, applies the presets of the kops value it was named by
-// (flannel-udp sets backend=udp), lays kv over them and types the result by the provider's option
+// (a value naming a backend sets backend=...), lays kv over them and types the result by the provider's option
 // schema for target. An unknown name or option is an error naming the nearest valid one.
 func Resolve(reg Registry, name string, target Target, kv map[string]string) (Config, error) {
 	if strings.TrimSpace(name) == "" {
@@ -78,7 +78,7 @@ func (c Config) KindInstaller(reg Registry, mtu int) (Installer, Healthy, error)
 		return nil, Healthy{}, fmt.Errorf("provider %q cannot be installed on kind by this netconform: %s (%s); installable: %s; 'netconform providers' lists every mode and why",
 			c.Given, c.Descriptor.Kind.Status, c.Descriptor.Kind.Reason, strings.Join(Installable(reg), ", "))
 	}
-	// The providers' own errors start with their name (kube-router: ...), so they go out as is.
+	// The providers' own errors start with their name ("<name>: ..."), so they go out as is.
 	return k.KindInstaller(c.Settings, mtu)
 }
 

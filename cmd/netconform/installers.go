@@ -29,8 +29,8 @@ func lookupInstaller(name string, mtu int, opts map[string]string) (providers.In
 }
 
 // resolveKind resolves a provider and its settings for kind without typing the settings by the
-// schema first: each installer checks its own options and says why in its own words (kube-router's
-// serviceProxy needs IPVS), which the schema's generic message would hide.
+// schema first: each installer checks its own options and says why in its own words (an option
+// that needs a kernel feature the kind nodes lack), which the schema's generic message would hide.
 func resolveKind(name string, opts map[string]string) (providers.Config, error) {
 	p, err := lookupProvider(name)
 	if err != nil {

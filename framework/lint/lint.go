@@ -40,7 +40,7 @@ type Finding struct {
 	Severity Severity `json:"severity"`
 	File     string   `json:"file"`
 	Line     int      `json:"line"`
-	// Path is the YAML path to edit, e.g. spec.networking.cilium.ipam.
+	// Path is the YAML path to edit, e.g. spec.networking.<provider>.mtu.
 	Path    string `json:"path"`
 	Message string `json:"message"`
 	Fix     string `json:"fix"`
@@ -80,7 +80,7 @@ type Options struct {
 	Providers providers.Registry
 	// RouteQuota is the routes-per-route-table quota of the AWS account.
 	RouteQuota int
-	// ExistingRoutes is how many routes a kubenet route table holds besides node routes.
+	// ExistingRoutes is how many routes a node-route table (NC002) holds besides node routes.
 	ExistingRoutes int
 	// KopsVersion is the kops release the spec is for; zero means the newest release.
 	KopsVersion providers.Version

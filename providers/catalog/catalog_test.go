@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/netconform/netconform/providers"
+	"github.com/netconform/netconform/providers/weave"
 )
 
 func descriptor(t *testing.T, name string) providers.Descriptor {
@@ -162,7 +163,7 @@ func TestEncapsulationFollowsOptions(t *testing.T) {
 		{"calico", map[string]any{"encapsulationMode": "vxlan"}, providers.EncapVXLAN, 50},
 		{"cilium", nil, providers.EncapVXLAN, 50},
 		{"cilium", map[string]any{"ipam": "eni"}, providers.EncapNone, 0},
-		{"weave", nil, providers.EncapWeave, 87},
+		{"weave", nil, weave.EncapKind, 87},
 		{"canal", nil, providers.EncapVXLAN, 50},
 		{"kopeio", nil, providers.EncapVXLAN, 50},
 		{"kuberouter", nil, providers.EncapIPIP, 20},
