@@ -1,7 +1,9 @@
-# netconform: `make e2e PROVIDER=kubenet` runs one provider on a real kind cluster;
-# `make test` runs the unit tests, then the kubenet end-to-end tests on a real kind cluster.
+# netconform: `make e2e PROVIDER=<name>` runs one provider on a real kind cluster;
+# `make test` runs the unit tests, then the end-to-end tests on a real kind cluster.
+# Provider names are the binary's to know: an empty PROVIDER (FROM, TO, PROVIDERS, SWITCHES) is
+# filled in by the scripts from `netconform providers --default` (--switch-target, --installable).
 SHELL := /bin/bash
-PROVIDER ?= kubenet
+PROVIDER ?=
 K8S_VERSION ?= v1.34.4
 NODES ?= 3
 KEEP ?=
@@ -46,29 +48,30 @@ e2e:
 
 # A rolling switch of networking provider on a real kind cluster: FROM on every node, then node by
 # node to TO under continuous probes; disruption report, leftover check, suites on TO.
-FROM ?= kubenet
-TO ?= flannel
+FROM ?=
+TO ?=
 .PHONY: e2e-switch
 e2e-switch:
 	FROM=$(FROM) TO=$(TO) scripts/e2e-switch.sh
 
 # The compatibility matrix: each provider in PROVIDERS on a fresh kind cluster, one after another,
 # from one node image; writes matrix.md and matrix.json under $(MATRIX_DIR) (default
-# _artifacts/matrix-<time>). Entries may carry options: flannel:backend=host-gw. SWITCHES are
-# rolling provider switches (FROM->TO), the matrix's "switch from" dimension.
-PROVIDERS ?= kubenet flannel kube-router calico canal cilium
-SWITCHES ?= kubenet->flannel flannel->calico calico->cilium
+# _artifacts/matrix-<time>). Entries may carry options: NAME:KEY=VALUE[,KEY=VALUE]. SWITCHES are
+# rolling provider switches (FROM->TO), the matrix's "switch from" dimension. Empty PROVIDERS
+# means every provider the binary installs on kind; empty SWITCHES, the default switch.
+PROVIDERS ?=
+SWITCHES ?=
 .PHONY: matrix
 matrix:
 	PROVIDERS="$(PROVIDERS)" SWITCHES="$(SWITCHES)" scripts/matrix.sh
 
-# The cluster end-to-end tests: a full kubenet run, broken-cluster tests, interrupts, a switch
-# with faults (kubenet to flannel).
+# The cluster end-to-end tests: a full run of the default provider, broken-cluster tests,
+# interrupts, a switch with faults (default provider to the switch target, both asked of the binary).
 e2e-test: host-setup build
 	@mkdir -p _artifacts
 	node=$$(scripts/node-image.sh $(K8S_VERSION)) && probe=$$(scripts/probe-image.sh) && \
-	flannel=$$(scripts/provider-images.sh flannel) && \
-	export NETCONFORM_NODE_IMAGE=$$node NETCONFORM_PROBE_IMAGE=$$probe NETCONFORM_FLANNEL_IMAGES="$$flannel" && \
+	to=$$(bin/netconform providers --switch-target) && to_images=$$(scripts/provider-images.sh $$to) && \
+	export NETCONFORM_NODE_IMAGE=$$node NETCONFORM_PROBE_IMAGE=$$probe NETCONFORM_SWITCH_TO=$$to NETCONFORM_SWITCH_IMAGES="$$to_images" && \
 	go test -tags e2e -count=1 -timeout 45m -v ./suites/e2e/ 2>&1 | tee _artifacts/e2e-test.log; exit $${PIPESTATUS[0]}
 
 # Short fuzzing of the kops spec reader (no panic on any input).
@@ -81,9 +84,9 @@ aws-test:
 	go test -count=1 ./framework/aws/... ./framework/platform/aws ./fixtures/ec2stub
 	go test -count=1 ./cmd/netconform -run 'AWS|Cleanup|Simulate|EC2Nodes|WriteCheck|ParseRange'
 
-# The kops plan for PROVIDER on AWS; nothing is run.
+# The kops plan for PROVIDER (default: the binary's) on AWS; nothing is run.
 aws-plan: build
-	bin/netconform run --platform aws --dry-run PROVIDER=$(PROVIDER)
+	bin/netconform run --platform aws --dry-run $(if $(PROVIDER),PROVIDER=$(PROVIDER))
 
 simulate-routes: build
 	bin/netconform simulate routes --nodes 1..600 --quota 50,500

@@ -18,7 +18,7 @@ type Cluster struct {
 	Images platform.ImageLoader
 	// PodSubnet is the cluster pod CIDR each node's range is drawn from.
 	PodSubnet string
-	// ImageRefs are images given for this run by component name (flannel=netconform/flannel:...);
+	// ImageRefs are images given for this run by component name (NAME=REF, as --provider-image takes them);
 	// they are already loaded on the nodes. A component without one uses its pinned upstream image.
 	ImageRefs map[string]string
 	// Out receives progress lines.
@@ -34,7 +34,7 @@ type Installer interface {
 // Healthy describes what a node looks like when a provider works, for the suites to compare.
 type Healthy struct {
 	// NodeRoutes: every node has exactly one route to every other node's pod CIDR via that
-	// node's address (routed modes such as kubenet).
+	// node's address (routed modes).
 	NodeRoutes bool
 	// Devices that must exist on every node, with the MTU they must carry relative to the
 	// pod MTU (the bridge carries the pod MTU).
@@ -42,10 +42,10 @@ type Healthy struct {
 	// EncapOverhead is subtracted from the underlay MTU to give the pod MTU.
 	EncapOverhead int
 	// MTUOnRoutes: the provider keeps devices (pods' eth0, veths) at the underlay MTU and puts
-	// the encapsulation's limit on the pods' routes instead (cilium).
+	// the encapsulation's limit on the pods' routes instead.
 	MTUOnRoutes bool
 	// PolicyOff, when set, says why this configuration does not enforce NetworkPolicy although
-	// the provider can (kube-router with its firewall off).
+	// the provider can (its policy controller switched off by an option).
 	PolicyOff string
 }
 

@@ -27,13 +27,16 @@ const (
 type LintRule struct {
 	// ID is the rule's stable id, NCnnn. An id names one check in `netconform lint --rules`
 	// whoever implements it: a rule whose Title is empty is a part of the check lint already
-	// has under that id (cilium's ipam: eni is a part of NC007, provider or option on a cloud
-	// it cannot run on), and must have that check's Severity.
+	// has under that id (an option value that only works on one cloud is a part of NC007,
+	// provider or option on a cloud it cannot run on), and must have that check's Severity.
 	ID       string
 	Severity LintSeverity
 	Title    string
 	// Check returns the rule's findings for one cluster that sets the provider.
 	Check func(LintCluster) []LintFinding
+	// CountsNodes marks a rule that reads LintCluster.Nodes: on a cluster linted without its
+	// instance groups, lint says that such checks were skipped (NC016).
+	CountsNodes bool
 }
 
 // LintCluster is what a provider's lint rules see of one kops cluster: the provider's own block
@@ -49,6 +52,12 @@ type LintCluster struct {
 	// EtcdClusters are the names under spec.etcdClusters[].name, found at EtcdClustersPath.
 	EtcdClusters     []kopsspec.Field[string]
 	EtcdClustersPath string
+	// NetworkID is spec.networkID, the VPC the cluster runs in.
+	NetworkID kopsspec.Field[string]
+	// InstanceGroups is how many InstanceGroup documents came with the cluster; Nodes is the
+	// number of Kubernetes nodes they can grow to (0 when there are none).
+	InstanceGroups int
+	Nodes          int
 }
 
 // KubeProxyEnabled reports whether kube-proxy runs: kops runs it unless the spec turns it off.

@@ -19,8 +19,8 @@ const (
 )
 
 // Schema returns the options the provider takes for target: its kops options, and on kind also
-// KindOptions, which replace a kops option of the same name (flannel's backend gains host-gw
-// there). Every command that takes --provider-option validates against this one list.
+// KindOptions, which replace a kops option of the same name (a backend option may accept more
+// values there). Every command that takes --provider-option validates against this one list.
 func (d Descriptor) Schema(t Target) []Option {
 	out := slices.Clone(d.Options)
 	if t != ForKind {

@@ -35,10 +35,10 @@ type NodeState struct {
 type Route struct{ Dst, Via string }
 
 // Chain is an iptables chain in Table, or every chain whose name starts with a prefix when
-// Name ends in "*" (Calico's cali-*). Rules elsewhere that jump to it are the provider's too,
+// Name ends in "*" (a provider's prefix-*). Rules elsewhere that jump to it are the provider's too,
 // and so are rules in other chains that contain one of Rules, as iptables-save prints them
-// without quotes (Calico comments the rules it adds to built-in chains "--comment cali:...";
-// kube-router's masquerade rule matches "--match-set kube-router-pod-subnets").
+// without quotes (a provider's comment on the rules it adds to built-in chains, "--comment
+// prefix:...", or the ipset a masquerade rule matches, "--match-set prefix-pod-subnets").
 type Chain struct {
 	Table, Name string
 	Rules       []string
@@ -130,7 +130,7 @@ func (l Leftover) String() string {
 }
 
 // Leftovers looks for every owned item on node. skipRoutes leaves routes out, for when the
-// new provider writes the same routes (routed modes: host-gw, kube-router).
+// new provider writes the same routes (routed modes that program the same node routes).
 func (s NodeState) Leftovers(ctx context.Context, r platform.NodeRunner, node string, skipRoutes bool) ([]Leftover, error) {
 	var out []Leftover
 	for _, f := range s.Files {
@@ -169,7 +169,7 @@ func (s NodeState) Leftovers(ctx context.Context, r platform.NodeRunner, node st
 			}
 		}
 	}
-	// One iptables-save per table: Calico and kube-router own several patterns in one table.
+	// One iptables-save per table: a provider may own several patterns in one table.
 	saved := map[string]string{}
 	for _, c := range s.Chains {
 		rules, ok := saved[c.Table]
@@ -226,7 +226,7 @@ func chainPresent(out string, c Chain) string {
 			}
 		}
 	}
-	// Calico has hundreds of rules: the first few locate it well enough.
+	// A provider may have hundreds of rules: the first few locate it well enough.
 	if len(seen) > 3 {
 		return fmt.Sprintf("%s; and %d more lines", strings.Join(seen[:3], "; "), len(seen)-3)
 	}

@@ -1,6 +1,6 @@
 // Package providers is the typed catalog model for Kubernetes networking modes and CNI providers
 // as kops knows them: names, options, clouds, lifecycle, requirements and encapsulation. Each
-// mode lives in its own sub-package (providers/calico, providers/kubenet, ...) and declares its
+// mode lives in its own sub-package (providers/<name>) and declares its
 // facts in catalog.go; providers/catalog lists them all.
 package providers
 
@@ -19,7 +19,7 @@ type Provider interface {
 }
 
 // Encapsulator is implemented by providers whose encapsulation depends on their options
-// (flannel's backend, calico's encapsulationMode, cilium's ipam). opts are the provider's
+// (a backend or encapsulation mode option). opts are the provider's
 // options as written under spec.networking.<key>; nil means the defaults.
 type Encapsulator interface {
 	Encapsulation(opts map[string]any) Encapsulation
@@ -38,7 +38,7 @@ func EncapsulationOf(p Provider, opts map[string]any) Encapsulation {
 type Descriptor struct {
 	// Name is netconform's name for the provider; it equals SpecKey.
 	Name string `json:"name"`
-	// Title is the provider's name as people write it (Calico, Amazon VPC CNI).
+	// Title is the provider's name as people write it, capitals and spaces included.
 	Title string `json:"title"`
 	// KopsValues are the values kops' --networking flag accepts for this provider.
 	KopsValues []KopsValue `json:"kopsValues"`
@@ -50,8 +50,8 @@ type Descriptor struct {
 	// the spec) that netconform knows about. kops accepts more, so lint does not flag unknown keys
 	// in a spec; on the command line (ParseOptions) an unknown key is refused as a likely typo.
 	Options []Option `json:"options,omitempty"`
-	// KindOptions are settings netconform's own installer reads on kind beyond kops' (flannel's
-	// host-gw backend, kube-router's networkPolicy); one of the same name as an Option
+	// KindOptions are settings netconform's own installer reads on kind beyond kops' (a backend
+	// kops does not offer, a controller to switch off); one of the same name as an Option
 	// replaces it there. See Schema.
 	KindOptions []Option  `json:"kindOptions,omitempty"`
 	Platforms   Platforms `json:"platforms"`
@@ -64,6 +64,12 @@ type Descriptor struct {
 	// as kops installs it.
 	EnforcesNetworkPolicy bool        `json:"enforcesNetworkPolicy"`
 	Kind                  KindSupport `json:"kind"`
+	// Implied marks the mode kops assumes when spec.networking selects none (lint checks such a
+	// spec as this mode; a switch from it accepts an empty spec.networking).
+	Implied bool `json:"implied,omitempty"`
+	// Suggested marks a provider lint and plans name as the way out when a mode cannot serve
+	// ("use a CNI provider such as ..."); see Suggested.
+	Suggested bool `json:"suggested,omitempty"`
 	// Notes are short facts worth a user's attention.
 	Notes []string `json:"notes,omitempty"`
 }
@@ -71,7 +77,7 @@ type Descriptor struct {
 // KopsValue is one value of kops' --networking flag.
 type KopsValue struct {
 	Value string `json:"value"`
-	// Presets are the options the value sets (flannel-udp sets backend=udp).
+	// Presets are the options the value sets (a value naming a backend sets backend=...).
 	Presets map[string]string `json:"presets,omitempty"`
 }
 
@@ -311,6 +317,10 @@ type Requirements struct {
 	SrcDstCheckDisabled Cond `json:"srcDstCheckDisabled,omitempty"`
 	// EtcdCluster names a dedicated etcd cluster the provider needs in spec.etcdClusters.
 	EtcdCluster *EtcdNeed `json:"etcdCluster,omitempty"`
+	// SingleRouteTable: the mode puts one route per node into a single cloud route table, so it
+	// cannot run with a private topology (a table per zone) and the route quota caps the nodes
+	// (lint rules NC001 and NC002).
+	SingleRouteTable bool `json:"singleRouteTable,omitempty"`
 }
 
 // KernelFeature is a Linux kernel facility a provider uses.
@@ -382,7 +392,6 @@ const (
 	EncapVXLAN EncapKind = "vxlan"
 	EncapIPIP  EncapKind = "ipip"
 	EncapUDP   EncapKind = "udp"
-	EncapWeave EncapKind = "weave"
 	// EncapUnknown is for modes where the user or another program chooses the datapath.
 	EncapUnknown EncapKind = "unknown"
 )
@@ -393,13 +402,8 @@ const (
 	OverheadVXLAN = 50
 	// OverheadIPIP is one outer IPv4 header.
 	OverheadIPIP = 20
-	// OverheadUDP is flannel's udp backend: outer IPv4 (20) + UDP (8) around the inner packet.
+	// OverheadUDP is plain UDP encapsulation: outer IPv4 (20) + UDP (8) around the inner packet.
 	OverheadUDP = 28
-	// OverheadWeave is weave's worst case. Its fast datapath adds VXLAN-like headers, but
-	// sleeve mode (the fallback when fast datapath is unavailable, and always with
-	// encryption) adds more; weave's own figures range from about 84 to 87 bytes. kops uses
-	// 87 when it derives 8912 from AWS's 9001, so netconform uses the same conservative figure.
-	OverheadWeave = 87
 )
 
 // Encapsulation describes a provider's datapath overhead.
@@ -424,14 +428,9 @@ func IPIP(note string) Encapsulation {
 	return Encapsulation{Kind: EncapIPIP, Overhead: OverheadIPIP, Note: note}
 }
 
-// UDP returns flannel's udp backend encapsulation.
+// UDP returns an encapsulation in plain UDP (outer IPv4 and UDP headers only).
 func UDP(note string) Encapsulation {
 	return Encapsulation{Kind: EncapUDP, Overhead: OverheadUDP, Note: note}
-}
-
-// Weave returns weave's encapsulation with its conservative overhead.
-func Weave(note string) Encapsulation {
-	return Encapsulation{Kind: EncapWeave, Overhead: OverheadWeave, Note: note}
 }
 
 // PodMTU returns the largest pod interface MTU that fits an underlay of underlayMTU bytes, or 0
@@ -465,4 +464,10 @@ const (
 type KindSupport struct {
 	Status KindStatus `json:"status"`
 	Reason string     `json:"reason"`
+	// Default marks the one provider kind runs use when none is named (make e2e, the switch's
+	// default starting point); scripts ask `netconform providers --default` for it.
+	Default bool `json:"default,omitempty"`
+	// SwitchTarget marks the one provider a switch goes to when none is named (make e2e-switch);
+	// `netconform providers --switch-target` prints it.
+	SwitchTarget bool `json:"switchTarget,omitempty"`
 }

@@ -7,10 +7,11 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 # shellcheck source=scripts/prepare.sh
 . scripts/prepare.sh
-FROM=${FROM:-kubenet}
-TO=${TO:-flannel}
 
 make -s build
+# No FROM or TO: the binary's default provider and switch target.
+FROM=${FROM:-$(bin/netconform providers --default)}
+TO=${TO:-$(bin/netconform providers --switch-target)}
 # Providers that cannot be installed here end now, before any image is built.
 bin/netconform run --provider "$FROM" --preflight >/dev/null
 # shellcheck disable=SC2086

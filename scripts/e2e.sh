@@ -9,16 +9,18 @@ cd "$here"
 
 # A provider that cannot be installed here (or bad options) ends now, before any image is built.
 make -s build
+# No PROVIDER: the one the binary's registry marks as the default.
+PROVIDER=${PROVIDER:-$(bin/netconform providers --default)}
 # shellcheck disable=SC2086
-bin/netconform run --provider "${PROVIDER:-kubenet}" --preflight ${RUN_ARGS:-} >/dev/null
+bin/netconform run --provider "$PROVIDER" --preflight ${RUN_ARGS:-} >/dev/null
 
 prepare_cluster_images
 
 t=$(now)
-provider_images=$(scripts/provider-images.sh "${PROVIDER:-kubenet}")
+provider_images=$(scripts/provider-images.sh "$PROVIDER")
 provider_s=$(since "$t")
 
-args=(run --provider "${PROVIDER:-kubenet}" --nodes "${NODES:-3}" --node-image "$node_image" --probe-image "$probe_image"
+args=(run --provider "$PROVIDER" --nodes "${NODES:-3}" --node-image "$node_image" --probe-image "$probe_image"
   "${phase_args[@]}")
 for ref in $provider_images; do args+=(--provider-image "$ref"); done
 [ -n "$provider_images" ] && args+=(--phase "provider images=$provider_s")

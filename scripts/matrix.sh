@@ -2,8 +2,10 @@
 # make matrix: every provider in PROVIDERS on a fresh kind cluster, one after another, all from
 # one node image and one probe image, then one compatibility matrix of all their results.
 #
-#   PROVIDERS="kubenet flannel flannel-udp flannel:backend=host-gw kube-router" scripts/matrix.sh
+#   PROVIDERS="NAME NAME:KEY=VALUE ..." SWITCHES="FROM->TO ..." scripts/matrix.sh
 #
+# Without PROVIDERS, every provider the binary installs on kind (netconform providers
+# --installable); without SWITCHES, its default switch (--default -> --switch-target).
 # An entry is a provider name or kops --networking value, optionally followed by
 # :KEY=VALUE[,KEY=VALUE] provider options. Results go to $MATRIX_DIR (default
 # _artifacts/matrix-<time>), one directory per entry, with matrix.md and matrix.json beside them.
@@ -14,7 +16,7 @@
 set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
-PROVIDERS=${PROVIDERS:-kubenet flannel kube-router calico canal cilium}
+PROVIDERS=${PROVIDERS:-}
 SWITCHES=${SWITCHES:-}
 K8S_VERSION=${K8S_VERSION:-v1.34.4}
 NODES=${NODES:-3}
@@ -24,6 +26,12 @@ log() { printf '[matrix %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
 set -e
 make -s build
+if [ -z "$PROVIDERS" ]; then
+  PROVIDERS=$(bin/netconform providers --installable | tr '\n' ' ')
+  if [ -z "$SWITCHES" ]; then
+    SWITCHES="$(bin/netconform providers --default)->$(bin/netconform providers --switch-target)"
+  fi
+fi
 scripts/host-setup.sh
 node_image=$(scripts/node-image.sh "$K8S_VERSION")
 probe_image=$(scripts/probe-image.sh)

@@ -39,7 +39,7 @@ var _ = ginkgo.Describe("mtu", ginkgo.Label("mtu"), func() {
 			o := results.Observation{From: n, To: "pod " + s.Pod.Pod, Protocol: "mtu", Expected: fmt.Sprint(want)}
 			if l := podLink(s.Pod.Links); s.PodErr == nil && l != nil {
 				// What the pod can send across nodes: its link's MTU, or less where the provider
-				// puts the limit on the route (cilium keeps eth0 at 1500, routes at 1450).
+				// puts the limit on the route (eth0 at 1500, routes at 1450 under VXLAN).
 				eff := l.MTU
 				o.Detail = fmt.Sprintf("underlay %s MTU %d, overhead %d; pod %s MTU %d", s.Underlay.Name, s.Underlay.MTU, env.Healthy.EncapOverhead, l.Name, l.MTU)
 				if s.Pod.PathMTU > 0 && s.Pod.PathMTU < eff {

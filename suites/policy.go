@@ -99,7 +99,7 @@ var _ = ginkgo.Describe("policy", ginkgo.Label("policy"), func() {
 
 		// Deleting the policies must give the traffic they blocked back (UDP: the allow rule
 		// admitted TCP only), and before this spec ends: a spec after it must not meet
-		// enforcement the provider has not removed yet (kube-router takes 1-2 s).
+		// enforcement the provider has not removed yet (one took 1-2 s in measurements).
 		for _, name := range []string{policyDeny, policyAllow} {
 			dctx, cancel := context.WithTimeout(ctx, env.Client.Timeouts.APICall)
 			err := np.Delete(dctx, name, metav1.DeleteOptions{})

@@ -118,7 +118,7 @@ var _ = ginkgo.Describe("routes", ginkgo.Label("routes"), func() {
 			quota = DefaultRouteQuota
 		}
 		// One route per node pod CIDR in a single table: how the cloud route controller
-		// programs kubenet (the table's local and gateway routes come on top on AWS).
+		// programs for a routed mode (the table's local and gateway routes come on top on AWS).
 		need := len(nodes)
 		measure("routes_needed", float64(need), "")
 		measure("route_quota", float64(quota), "")

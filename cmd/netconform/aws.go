@@ -48,7 +48,8 @@ type awsOptions struct {
 	providerOptions   []string
 	region            string
 	endpoint          string
-	// routeQuota and existingRoutes size a kubenet plan's route table (lint's NC002 figures).
+	// routeQuota and existingRoutes size the route table of a plan whose mode relies on VPC
+	// routes (lint's NC002 figures).
 	routeQuota     int
 	existingRoutes int
 }
@@ -71,11 +72,11 @@ func (o *awsOptions) addFlags(f *pflag.FlagSet) {
 	f.StringVar(&o.endpoint, "aws-endpoint", "", "EC2 and Service Quotas endpoint (a local stand-in; default: AWS)")
 }
 
-// addPlanFlags registers the flags that size a plan's kubenet route table (aws check reads
+// addPlanFlags registers the flags that size a plan's node-route table (aws check reads
 // the quota and the table from AWS instead).
 func (o *awsOptions) addPlanFlags(f *pflag.FlagSet) {
-	f.IntVar(&o.routeQuota, "route-quota", lint.DefaultRouteQuota, "routes-per-route-table quota a kubenet plan's node routes are counted against (aws)")
-	f.IntVar(&o.existingRoutes, "existing-routes", lint.DefaultExistingRoutes, "routes a kubenet route table holds besides node routes (aws; local + internet gateway)")
+	f.IntVar(&o.routeQuota, "route-quota", lint.DefaultRouteQuota, "routes-per-route-table quota a plan's node routes are counted against (aws; modes that rely on VPC routes)")
+	f.IntVar(&o.existingRoutes, "existing-routes", lint.DefaultExistingRoutes, "routes a node-route table holds besides node routes (aws; local + internet gateway)")
 }
 
 // config turns the flags into the platform's configuration. The provider options are typed
@@ -172,8 +173,8 @@ func newAWSCmd() *cobra.Command {
 		Short: "The AWS platform: kops plans and EC2 checks",
 		Long: `The AWS platform builds clusters with kops (create cluster, spec merge, update, validate,
 export kubecfg, delete) and checks what the networking mode needs from EC2: VPC routes and the
-routes-per-route-table quota (kubenet), source/destination checks, interface MTUs, and pod
-capacity of instance types (amazon-vpc-routed-eni).`,
+routes-per-route-table quota (modes that rely on VPC routes), source/destination checks,
+interface MTUs, and pod capacity of instance types (modes that give pods interface addresses).`,
 	}
 	cmd.AddCommand(newAWSPlanCmd(), newAWSCheckCmd())
 	return cmd
@@ -196,7 +197,7 @@ func newAWSPlanCmd() *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.provider, "provider", "kubenet", "networking provider")
+	f.StringVar(&o.provider, "provider", providers.KindDefault(registry()), "networking provider")
 	f.StringVar(&o.runID, "run-id", "", "run id (default nc-<date>-<time>); tags every resource")
 	f.StringVar(&o.artifacts, "artifacts", "", "artifacts directory (default $ARTIFACTS or _artifacts/<run-id>)")
 	f.IntVar(&o.nodes, "nodes", 3, "number of nodes: one control plane, the rest workers")
@@ -234,7 +235,7 @@ Exit codes: 0 all checks passed, 1 a check failed, 2 netconform could not run.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig of the cluster (kops export kubecfg --admin)")
-	f.StringVar(&o.provider, "provider", "kubenet", "networking provider the cluster runs")
+	f.StringVar(&o.provider, "provider", providers.KindDefault(registry()), "networking provider the cluster runs")
 	f.StringVar(&o.namespace, "namespace", agents.DefaultNamespace, "namespace of netconform's probe agents (for node MTUs)")
 	f.IntVar(&o.minHeadroom, "route-headroom", 0, "fail the route quota check when fewer nodes than this can still join")
 	f.StringVarP(&o.output, "output", "o", "text", "text or json")

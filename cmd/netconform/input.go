@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/netconform/netconform/providers"
-	"github.com/netconform/netconform/providers/catalog"
 	"github.com/netconform/netconform/suites"
 )
 
@@ -22,7 +21,7 @@ import (
 // badInput marks err as bad input: netconform could not run.
 func badInput(err error) error { return &exitError{code: exitCouldNotRun, err: err} }
 
-// setAssignments applies make-style arguments (PROVIDER=weave NODES=4) to the flags they stand
+// setAssignments applies make-style arguments (PROVIDER=<name> NODES=4) to the flags they stand
 // for (keys maps KEY to the flag name). A value given both ways is refused unless it is the
 // same: silently preferring one would run something the user did not ask for.
 func setAssignments(cmd *cobra.Command, args []string, keys map[string]string) error {
@@ -69,11 +68,11 @@ func lookupProvider(name string) (providers.Provider, error) {
 	if strings.TrimSpace(name) == "" {
 		return nil, errors.New("no provider given; 'netconform providers' lists them")
 	}
-	return catalog.Lookup(name)
+	return registry().Lookup(name)
 }
 
 // providerSettings checks --provider-option values against the provider's option schema for
-// target, after the presets of the kops value it was named by (flannel-udp: backend=udp). Every
+// target, after the presets of the kops value it was named by (providers.Resolve). Every
 // command taking --provider-option goes through here: run and switch on kind, check, and the
 // AWS plans. It returns the settings as given (with presets) and typed by the schema.
 func providerSettings(provider string, target providers.Target, kv []string) (map[string]string, map[string]any, error) {
@@ -85,14 +84,11 @@ func providerSettings(provider string, target providers.Target, kv []string) (ma
 	if err != nil {
 		return nil, nil, err
 	}
-	d := p.Descriptor()
-	settings := presets(d, provider)
-	maps.Copy(settings, given)
-	typed, err := providers.ParseOptions(d, target, settings)
+	cfg, err := providers.Configure(p, provider, target, given)
 	if err != nil {
 		return nil, nil, fmt.Errorf("--provider-option: %w", err)
 	}
-	return settings, typed, nil
+	return cfg.Settings, cfg.Options, nil
 }
 
 // checkLabelFilter parses filter with ginkgo's parser and refuses one that selects no check:

@@ -4,94 +4,47 @@ import (
 	"fmt"
 	"maps"
 	"os"
-	"strings"
 
 	"github.com/netconform/netconform/framework/redact"
 	"github.com/netconform/netconform/framework/results"
 	"github.com/netconform/netconform/providers"
-	"github.com/netconform/netconform/providers/calico"
 	"github.com/netconform/netconform/providers/catalog"
-	"github.com/netconform/netconform/providers/cilium"
-	"github.com/netconform/netconform/providers/flannel"
-	"github.com/netconform/netconform/providers/kubenet"
-	"github.com/netconform/netconform/providers/kuberouter"
 )
 
-// installable are the providers netconform installs on kind, by catalog name.
-var installable = []string{"kubenet", "flannel", "kuberouter", "calico", "canal", "cilium"}
+// registry is the provider registry every command resolves names through: the catalog, where
+// each provider registers once.
+func registry() providers.Registry { return catalog.Registry{} }
 
 // lookupInstaller maps a provider name (a netconform name or a kops --networking value, whose
-// presets apply: flannel-udp is flannel with backend=udp) to the code that installs it on kind,
-// and to what a healthy node looks like under it. opts are --provider-option settings; they
-// override the presets.
+// presets apply) to the code that installs it on kind, and to what a healthy node looks like
+// under it. opts are --provider-option settings; they override the presets. The provider's own
+// package answers (providers.KindInstallable); this is the registry's answer in the signature the
+// commands use.
 func lookupInstaller(name string, mtu int, opts map[string]string) (providers.Installer, providers.Healthy, error) {
-	p, err := catalog.Lookup(name)
+	cfg, err := resolveKind(name, opts)
 	if err != nil {
 		return nil, providers.Healthy{}, err
+	}
+	return cfg.KindInstaller(registry(), mtu)
+}
+
+// resolveKind resolves a provider and its settings for kind without typing the settings by the
+// schema first: each installer checks its own options and says why in its own words (an option
+// that needs a kernel feature the kind nodes lack), which the schema's generic message would hide.
+func resolveKind(name string, opts map[string]string) (providers.Config, error) {
+	p, err := lookupProvider(name)
+	if err != nil {
+		return providers.Config{}, err
 	}
 	d := p.Descriptor()
 	settings := presets(d, name)
 	maps.Copy(settings, opts)
-	switch d.Name {
-	case "kubenet":
-		if len(settings) > 0 {
-			return nil, providers.Healthy{}, fmt.Errorf("kubenet takes no provider options (got %v)", settings)
-		}
-		return kubenet.Installer{MTU: mtu}, kubenet.Healthy(), nil
-	case "flannel":
-		o, err := flannel.OptionsFrom(settings)
-		if err != nil {
-			return nil, providers.Healthy{}, err
-		}
-		o.MTU = mtu
-		in := flannel.Installer{Options: o}
-		return in, in.Healthy(), nil
-	case "calico":
-		o, err := calico.OptionsFrom(settings)
-		if err != nil {
-			return nil, providers.Healthy{}, err
-		}
-		o.MTU = mtu
-		in := calico.Installer{Options: o}
-		return in, in.Healthy(), nil
-	case "canal":
-		o, err := calico.CanalOptionsFrom(settings)
-		if err != nil {
-			return nil, providers.Healthy{}, err
-		}
-		o.MTU = mtu
-		in := calico.Installer{Options: o}
-		return in, in.Healthy(), nil
-	case "cilium":
-		o, err := cilium.OptionsFrom(settings)
-		if err != nil {
-			return nil, providers.Healthy{}, err
-		}
-		o.MTU = mtu
-		in := cilium.Installer{Options: o}
-		return in, in.Healthy(), nil
-	case "kuberouter":
-		o, err := kuberouter.OptionsFrom(settings)
-		if err != nil {
-			return nil, providers.Healthy{}, err
-		}
-		o.MTU = mtu
-		in := kuberouter.Installer{Options: o}
-		return in, in.Healthy(), nil
-	}
-	return nil, providers.Healthy{}, fmt.Errorf("provider %q cannot be installed on kind by this netconform: %s (%s); installable: %s; 'netconform providers' lists every mode and why",
-		name, d.Kind.Status, d.Kind.Reason, strings.Join(installable, ", "))
+	return providers.Config{Provider: p, Descriptor: d, Name: d.Name, Given: name, Settings: settings}, nil
 }
 
 // presets are the options the kops --networking value name sets, if it is one.
 func presets(d providers.Descriptor, name string) map[string]string {
-	out := map[string]string{}
-	for _, v := range d.KopsValues {
-		if strings.EqualFold(strings.TrimSpace(name), v.Value) {
-			maps.Copy(out, v.Presets)
-		}
-	}
-	return out
+	return providers.Presets(d, name)
 }
 
 // writeNotInstallable leaves a result saying why a provider could not be installed, so that a
@@ -107,10 +60,10 @@ func writeNotInstallable(artifacts string, r results.Result, why error, red *red
 	}
 }
 
-// redactSecretOptions registers the values of the provider's secret options (the weave
-// encryption password) so that they appear in no output.
+// redactSecretOptions registers the values of the provider's secret options (Option.Secret,
+// such as an encryption password) so that they appear in no output.
 func redactSecretOptions(red *redact.Redactor, provider string, opts map[string]string) {
-	p, err := catalog.Lookup(provider)
+	p, err := registry().Lookup(provider)
 	if err != nil {
 		return
 	}
@@ -125,7 +78,7 @@ func redactSecretOptions(red *redact.Redactor, provider string, opts map[string]
 // cluster can be switched away from them.
 func switchableFrom() []string {
 	var out []string
-	for _, name := range installable {
+	for _, name := range providers.Installable(registry()) {
 		if in, _, err := lookupInstaller(name, 0, nil); err == nil {
 			if _, ok := in.(providers.Owner); ok {
 				out = append(out, name)

@@ -106,7 +106,7 @@ crosses an internet gateway, VPN or inter-region peering.`,
 	fl := cmd.Flags()
 	fl.StringVarP(&f.output, "output", "o", "text", "output format: text or json")
 	fl.IntVar(&f.routeQuota, "route-quota", lint.DefaultRouteQuota, "routes allowed per VPC route table (AWS default 500; older accounts 50)")
-	fl.IntVar(&f.existingRoutes, "existing-routes", lint.DefaultExistingRoutes, "routes a kubenet route table holds besides node routes (local + internet gateway); each additionalNetworkCIDRs entry adds one")
+	fl.IntVar(&f.existingRoutes, "existing-routes", lint.DefaultExistingRoutes, "routes a node-route table (NC002) holds besides node routes (local + internet gateway); each additionalNetworkCIDRs entry adds one")
 	fl.StringVar(&f.kopsVersion, "kops-version", "", "kops release the spec is for (default: the newest netconform knows)")
 	fl.IntVar(&f.underlayMTU, "underlay-mtu", 0, "MTU between nodes (default by cloud: aws 9001, gce 1460, others 1500)")
 	fl.BoolVar(&f.listRules, "rules", false, "list the rules and exit")

@@ -12,11 +12,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/netconform/netconform/providers"
-	"github.com/netconform/netconform/providers/catalog"
 )
 
 type providersFlags struct {
 	output string
+	// installable, def and switchTarget print names only, one a line, for scripts and the
+	// Makefile, which ask the binary instead of keeping their own provider lists.
+	installable, def, switchTarget bool
 }
 
 func newProvidersCmd() *cobra.Command {
@@ -24,18 +26,26 @@ func newProvidersCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "providers [NAME]",
 		Short: "List every networking mode and CNI provider kops knows, with status, platforms and kind support",
-		Long: `List every networking mode and CNI provider in the kops networking guide, and kindnet:
-kops --networking values, lifecycle status, the clouds each runs on, whether netconform can
-install it on kind, and notes. With NAME (a netconform name or a kops --networking value),
-show everything known about that one provider: options, requirements and encapsulation.`,
+		Long: `List every networking mode and CNI provider in the kops networking guide, and the modes
+netconform adds: kops --networking values, lifecycle status, the clouds each runs on, whether
+netconform can install it on kind, and notes. With NAME (a netconform name or a kops --networking
+value), show everything known about that one provider: options, requirements and encapsulation.
+--installable, --default and --switch-target print only names, one a line, for scripts.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if f.output != "text" && f.output != "json" {
 				return &exitError{code: exitCouldNotRun, err: fmt.Errorf("--output %q: want text or json", f.output)}
 			}
 			out := cmd.OutOrStdout()
+			if names, ok, err := f.names(args); ok {
+				if err != nil {
+					return &exitError{code: exitCouldNotRun, err: err}
+				}
+				_, err := io.WriteString(out, strings.Join(names, "\n")+"\n")
+				return err
+			}
 			if len(args) == 1 {
-				p, err := catalog.Lookup(args[0])
+				p, err := registry().Lookup(args[0])
 				if err != nil {
 					return &exitError{code: exitCouldNotRun, err: err}
 				}
@@ -44,7 +54,7 @@ show everything known about that one provider: options, requirements and encapsu
 				}
 				return writeProviderDetail(out, p.Descriptor())
 			}
-			all := catalog.All()
+			all := registry().All()
 			if f.output == "json" {
 				ds := make([]providers.Descriptor, 0, len(all))
 				for _, p := range all {
@@ -56,7 +66,40 @@ show everything known about that one provider: options, requirements and encapsu
 		},
 	}
 	cmd.Flags().StringVarP(&f.output, "output", "o", "text", "output format: text or json")
+	cmd.Flags().BoolVar(&f.installable, "installable", false, "print the providers netconform installs on kind, one a line")
+	cmd.Flags().BoolVar(&f.def, "default", false, "print the provider kind runs use when none is named")
+	cmd.Flags().BoolVar(&f.switchTarget, "switch-target", false, "print the provider a switch goes to when none is named")
 	return cmd
+}
+
+// names answers --installable, --default and --switch-target (ok is false when none is given).
+func (f providersFlags) names(args []string) (names []string, ok bool, err error) {
+	var asked []string
+	for flag, on := range map[string]bool{"--installable": f.installable, "--default": f.def, "--switch-target": f.switchTarget} {
+		if on {
+			asked = append(asked, flag)
+		}
+	}
+	switch {
+	case len(asked) == 0:
+		return nil, false, nil
+	case len(asked) > 1 || len(args) > 0:
+		slices.Sort(asked)
+		return nil, true, fmt.Errorf("%s: give one of --installable, --default, --switch-target, without NAME", strings.Join(append(asked, args...), " "))
+	}
+	reg := registry()
+	switch {
+	case f.installable:
+		names = providers.Installable(reg)
+	case f.def:
+		names = []string{providers.KindDefault(reg)}
+	default:
+		names = []string{providers.KindSwitchTarget(reg)}
+	}
+	if len(names) == 0 || names[0] == "" {
+		return nil, true, fmt.Errorf("%s: no provider in the registry is marked so", asked[0])
+	}
+	return names, true, nil
 }
 
 func writeJSON(w io.Writer, v any) error {

@@ -69,3 +69,20 @@ func TestProviderDetail(t *testing.T) {
 		t.Errorf("unknown provider: exit %d, %v", code, err)
 	}
 }
+
+// Scripts and the Makefile ask the binary for provider names instead of listing them.
+func TestProvidersNamesForScripts(t *testing.T) {
+	out, code, _ := runCLI(t, "providers", "--installable")
+	if code != 0 || len(strings.Fields(out)) != len(providers.Installable(registry())) || !strings.HasSuffix(out, "\n") {
+		t.Errorf("--installable: exit %d, %q", code, out)
+	}
+	for _, flag := range []string{"--default", "--switch-target"} {
+		out, code, _ := runCLI(t, "providers", flag)
+		if code != 0 || len(strings.Fields(out)) != 1 {
+			t.Errorf("%s: exit %d, %q", flag, code, out)
+		}
+	}
+	if _, code, _ := runCLI(t, "providers", "--default", "--installable"); code != 2 {
+		t.Errorf("two name flags: exit %d, want 2", code)
+	}
+}

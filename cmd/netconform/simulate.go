@@ -38,11 +38,11 @@ func newSimulateRoutesCmd() *cobra.Command {
 	o := simulateRoutesOptions{}
 	cmd := &cobra.Command{
 		Use:   "routes --nodes 1..600 --quota 50,500",
-		Short: "Where the routes-per-route-table quota stops a kubenet cluster on AWS, and what it costs",
+		Short: "Where the routes-per-route-table quota stops a cluster that relies on VPC routes on AWS, and what it costs",
 		Long: `simulate routes builds, on an in-memory model of EC2 route tables (one per quota), a kops-like
 VPC whose route table holds --other-routes routes of its own (kops' public topology: the default
 route to the internet gateway), and drives it with the EC2 API calls Kubernetes' route controller
-makes for kubenet: nodes join one at a time, each join lists the table and creates the node's
+makes for a mode with one VPC route per node: nodes join one at a time, each join lists the table and creates the node's
 route (one route per node pod CIDR, to the node's instance); a final reconcile retries the nodes
 left without a route. The model enforces the quota with EC2's error, RouteLimitExceeded, and is
 tested to agree with netconform's wire-level EC2 stand-in.
@@ -127,7 +127,7 @@ func simulateOne(ctx context.Context, quota int, cfg routesim.Config) (routesim.
 
 func writeRouteSimulation(w io.Writer, o simulateRoutesOptions, first, last int, results []routesim.Result) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "kubenet route controller on netconform's route table model: one route table with %d route(s) of its own, nodes 1..%d joining one at a time", o.otherRoutes, last)
+	fmt.Fprintf(&b, "%s route controller on netconform's route table model: one route table with %d route(s) of its own, nodes 1..%d joining one at a time", routedMode(), o.otherRoutes, last)
 	if first > 1 {
 		fmt.Fprintf(&b, " (nodes %d..%d reported)", first, last)
 	}
@@ -176,4 +176,15 @@ Times are measured on the model, not against AWS.
 `)
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// routedMode names the mode the simulation stands for: the registry's provider that puts one
+// route per node into a single route table (Requirements.SingleRouteTable).
+func routedMode() string {
+	for _, p := range registry().All() {
+		if d := p.Descriptor(); d.Requirements.SingleRouteTable {
+			return d.Name
+		}
+	}
+	return "the"
 }

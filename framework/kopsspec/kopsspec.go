@@ -73,7 +73,7 @@ type Networking struct {
 	Path string
 	Line int
 	// Providers are the keys under spec.networking that are not network layout fields, in
-	// document order. Each is normally a provider's spec key (calico, kubenet, ...); deciding
+	// document order. Each is normally a provider's spec key; deciding
 	// which keys are known is left to the caller.
 	Providers []ProviderBlock
 }

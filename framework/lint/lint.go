@@ -40,7 +40,7 @@ type Finding struct {
 	Severity Severity `json:"severity"`
 	File     string   `json:"file"`
 	Line     int      `json:"line"`
-	// Path is the YAML path to edit, e.g. spec.networking.cilium.ipam.
+	// Path is the YAML path to edit, e.g. spec.networking.<provider>.mtu.
 	Path    string `json:"path"`
 	Message string `json:"message"`
 	Fix     string `json:"fix"`
@@ -51,12 +51,10 @@ const (
 	// DefaultRouteQuota is AWS's current default for routes per route table. The kops guide's
 	// 50 is the old default; pass it explicitly for accounts that still have it.
 	DefaultRouteQuota = 500
-	// DefaultExistingRoutes counts the routes a kubenet route table holds before any node
+	// DefaultExistingRoutes counts the routes a node-route table (NC002) holds before any node
 	// route: the VPC's local route and the default route to the internet gateway (or NAT).
 	// Each spec.additionalNetworkCIDRs entry adds one more local route on top of this.
 	DefaultExistingRoutes = 2
-	// TyphaNodeThreshold is the node count above which Calico recommends Typha.
-	TyphaNodeThreshold = 50
 )
 
 // Underlay MTUs by cloud, used for the MTU rule when Options.UnderlayMTU is zero. On AWS 9001 is
@@ -82,7 +80,7 @@ type Options struct {
 	Providers providers.Registry
 	// RouteQuota is the routes-per-route-table quota of the AWS account.
 	RouteQuota int
-	// ExistingRoutes is how many routes a kubenet route table holds besides node routes.
+	// ExistingRoutes is how many routes a node-route table (NC002) holds besides node routes.
 	ExistingRoutes int
 	// KopsVersion is the kops release the spec is for; zero means the newest release.
 	KopsVersion providers.Version
@@ -139,12 +137,13 @@ func HasErrors(fs []Finding) bool {
 	return slices.ContainsFunc(fs, func(f Finding) bool { return f.Severity == Error })
 }
 
-// block is a provider block the catalog knows, or the implied kubenet of a spec without one.
+// block is a provider block the catalog knows, or the implied mode (providers.Descriptor.Implied)
+// of a spec without one.
 type block struct {
 	kopsspec.ProviderBlock
 	provider providers.Provider
 	desc     providers.Descriptor
-	// implied is true for the kubenet kops assumes when no provider is set.
+	// implied is true for the mode kops assumes when no provider is set.
 	implied bool
 }
 
@@ -153,7 +152,7 @@ type clusterCheck struct {
 	c    *kopsspec.Cluster
 	igs  []*kopsspec.InstanceGroup
 	opts Options
-	// blocks are the known providers set, or the implied kubenet.
+	// blocks are the known providers set, or the implied mode.
 	blocks []block
 	// unknown are spec.networking keys that are no provider in the catalog.
 	unknown []kopsspec.ProviderBlock
@@ -173,10 +172,10 @@ func newClusterCheck(c *kopsspec.Cluster, igs []*kopsspec.InstanceGroup, opts Op
 		}
 		cc.blocks = append(cc.blocks, block{ProviderBlock: b, provider: p, desc: p.Descriptor()})
 	}
-	// A registry without kubenet leaves the implied kubenet unchecked; NC006 still says so.
-	if p, ok := opts.Providers.BySpecKey("kubenet"); ok && len(c.Networking.Providers) == 0 {
+	// A registry without an implied mode leaves such a spec unchecked; NC006 still says so.
+	if p, ok := providers.ImpliedMode(opts.Providers); ok && len(c.Networking.Providers) == 0 {
 		cc.blocks = append(cc.blocks, block{
-			ProviderBlock: kopsspec.ProviderBlock{Key: "kubenet", Path: c.Networking.Path, Line: c.Networking.Line},
+			ProviderBlock: kopsspec.ProviderBlock{Key: p.Descriptor().SpecKey, Path: c.Networking.Path, Line: c.Networking.Line},
 			provider:      p,
 			desc:          p.Descriptor(),
 			implied:       true,
@@ -246,6 +245,9 @@ func (cc *clusterCheck) view(b block) providers.LintCluster {
 		KubeProxy:        cc.c.KubeProxyEnabled,
 		EtcdClusters:     cc.c.EtcdClusters,
 		EtcdClustersPath: cc.c.EtcdClustersPath,
+		NetworkID:        cc.c.NetworkID,
+		InstanceGroups:   len(cc.igs),
+		Nodes:            cc.nodeCount(),
 	}
 }
 

@@ -42,25 +42,47 @@ func Rules(reg providers.Registry) ([]RuleInfo, error) {
 }
 
 // ownRules are the rules about kops and the catalog's facts in general; rules about one
-// provider's options live in its package (providers.Linter).
-func ownRules() []rule {
+// provider's options live in its package (providers.Linter). Titles that name a mode take its
+// name from reg: the mode needing a single route table, the one kops implies.
+func ownRules(reg providers.Registry) []rule {
+	routed := routedName(reg)
 	return []rule{
-		{"NC001", Error, "kubenet with a private topology", checkKubenetPrivate},
-		{"NC002", Error, "kubenet node routes exceed the route-table quota", checkKubenetRoutes},
+		{"NC001", Error, routed + " with a private topology", checkRoutedPrivate},
+		{"NC002", Error, routed + " node routes exceed the route-table quota", checkRoutedRoutes},
 		{"NC003", Error, "provider or option not available for the kops or Kubernetes version", checkUnavailable},
 		{"NC004", Warning, "provider deprecated", checkDeprecated},
 		{"NC005", Error, "more than one networking provider set", checkMultiple},
-		{"NC006", Info, "no networking provider set: kops means kubenet", checkNone},
+		{"NC006", Info, "no networking provider set: kops means " + impliedName(reg), checkNone},
 		{"NC007", Error, "provider or option on a cloud it cannot run on", checkCloud},
 		{"NC008", Error, "MTU above the underlay MTU minus encapsulation overhead", checkMTU},
-		{"NC012", Error, "kube-router with kube-proxy enabled", checkKubeRouterProxy},
-		{"NC013", Error, "lyftvpc without spec.networkID", checkLyftNetworkID},
 		{"NC014", Error, "invalid provider option", checkOptions},
 		{"NC015", Warning, "networking key that is no provider netconform knows", checkUnknown},
 		{"NC016", Info, "no instance groups: node-count checks skipped", checkNoInstanceGroups},
 		{"NC017", Warning, "kubernetesVersion missing or unreadable", checkKubernetesVersion},
-		{"NC018", Warning, "calico on more than 50 nodes without Typha", checkTypha},
 	}
+}
+
+// routedName names the providers in reg that need a single route table
+// (Requirements.SingleRouteTable), for NC001 and NC002's titles.
+func routedName(reg providers.Registry) string {
+	var names []string
+	for _, p := range reg.All() {
+		if d := p.Descriptor(); d.Requirements.SingleRouteTable {
+			names = append(names, d.Name)
+		}
+	}
+	if len(names) == 0 {
+		return "a mode needing a single route table"
+	}
+	return strings.Join(names, " or ")
+}
+
+// impliedName is the mode kops assumes when no provider is set.
+func impliedName(reg providers.Registry) string {
+	if p, ok := providers.ImpliedMode(reg); ok {
+		return p.Descriptor().Name
+	}
+	return "its default"
 }
 
 var ruleID = regexp.MustCompile(`^NC\d{3}$`)
@@ -69,7 +91,7 @@ var ruleID = regexp.MustCompile(`^NC\d{3}$`)
 // an id). A provider rule must have a valid id and severity and a check; one with a title
 // must not take an id in use, and one without (a part) must join a check of the same severity.
 func rules(reg providers.Registry) ([]rule, error) {
-	all := ownRules()
+	all := ownRules(reg)
 	whole := map[string]rule{}
 	for _, r := range all {
 		whole[r.id] = r
@@ -130,8 +152,8 @@ func providerRule(key string, lr providers.LintRule) rule {
 const seeProviders = "see `netconform providers` for the alternatives"
 
 // NC001
-func checkKubenetPrivate(r rule, cc *clusterCheck) []Finding {
-	b, ok := cc.find("kubenet")
+func checkRoutedPrivate(r rule, cc *clusterCheck) []Finding {
+	b, ok := cc.routed()
 	if !ok {
 		return nil
 	}
@@ -154,20 +176,31 @@ func checkKubenetPrivate(r rule, cc *clusterCheck) []Finding {
 		return nil
 	}
 	return []Finding{cc.at(r, b.Path, b.Line,
-		fmt.Sprintf("%s cannot run with a private topology (%s): it needs one route table, a private topology has one per zone", kubenetName(b), where),
-		"choose a CNI provider such as calico or cilium under spec.networking, or use a public topology")}
+		fmt.Sprintf("%s cannot run with a private topology (%s): it needs one route table, a private topology has one per zone", blockName(b), where),
+		"choose a CNI provider such as "+providers.Suggested(cc.opts.Providers)+" under spec.networking, or use a public topology")}
 }
 
-func kubenetName(b block) string {
+// blockName is the block's provider name, saying so when kops only implies it.
+func blockName(b block) string {
 	if b.implied {
-		return "kubenet (implied: no provider set)"
+		return b.desc.Name + " (implied: no provider set)"
 	}
-	return "kubenet"
+	return b.desc.Name
+}
+
+// routed is the block of a mode that needs a single route table, if the cluster sets one.
+func (cc *clusterCheck) routed() (block, bool) {
+	for _, b := range cc.blocks {
+		if b.desc.Requirements.SingleRouteTable {
+			return b, true
+		}
+	}
+	return block{}, false
 }
 
 // NC002
-func checkKubenetRoutes(r rule, cc *clusterCheck) []Finding {
-	b, ok := cc.find("kubenet")
+func checkRoutedRoutes(r rule, cc *clusterCheck) []Finding {
+	b, ok := cc.routed()
 	if !ok || cc.cloud != providers.AWS || len(cc.igs) == 0 {
 		return nil
 	}
@@ -178,8 +211,8 @@ func checkKubenetRoutes(r rule, cc *clusterCheck) []Finding {
 		return nil
 	}
 	return []Finding{cc.at(r, b.Path, b.Line,
-		fmt.Sprintf("%s needs %d routes in one table (%d nodes at maxSize + %d existing); quota %d", kubenetName(b), need, nodes, existing, cc.opts.RouteQuota),
-		"lower the instance groups' maxSize, raise the routes-per-route-table quota (then pass --route-quota), or use a CNI provider such as calico or cilium")}
+		fmt.Sprintf("%s needs %d routes in one table (%d nodes at maxSize + %d existing); quota %d", blockName(b), need, nodes, existing, cc.opts.RouteQuota),
+		"lower the instance groups' maxSize, raise the routes-per-route-table quota (then pass --route-quota), or use a CNI provider such as "+providers.Suggested(cc.opts.Providers))}
 }
 
 // NC003
@@ -267,9 +300,24 @@ func checkNone(r rule, cc *clusterCheck) []Finding {
 	if cc.c.Networking.Set {
 		what = "spec.networking names no provider"
 	}
+	implied := impliedName(cc.opts.Providers)
+	fix := fmt.Sprintf("set the provider explicitly, e.g. networking: {%s: {}}", implied)
+	if p, ok := kopsDefault(cc.opts.Providers); ok {
+		fix += fmt.Sprintf(" (kops create cluster picks %s from kops %s)", p.Name, p.Lifecycle.DefaultFromKops)
+	}
 	return []Finding{cc.at(r, cc.c.Networking.Path, cc.c.Networking.Line,
-		what+": kops treats a spec without a provider as kubenet, and kubenet's checks apply",
-		"set the provider explicitly, e.g. networking: {kubenet: {}} (kops create cluster picks cilium from kops 1.26)")}
+		fmt.Sprintf("%s: kops treats a spec without a provider as %s, and %s's checks apply", what, implied, implied),
+		fix)}
+}
+
+// kopsDefault is the provider the newest kops picks when --networking is not given.
+func kopsDefault(reg providers.Registry) (providers.Descriptor, bool) {
+	for _, p := range reg.All() {
+		if d := p.Descriptor(); d.Lifecycle.DefaultAt(providers.Version{}) && !d.Lifecycle.DefaultFromKops.IsZero() {
+			return d, true
+		}
+	}
+	return providers.Descriptor{}, false
 }
 
 // NC007
@@ -353,33 +401,6 @@ func checkMTU(r rule, cc *clusterCheck) []Finding {
 	return out
 }
 
-// kubeProxyWhy says where the spec leaves kube-proxy enabled, in the words providers' rules use.
-func kubeProxyWhy(cc *clusterCheck) string {
-	return cc.view(block{}).KubeProxyWhy()
-}
-
-// NC012
-func checkKubeRouterProxy(r rule, cc *clusterCheck) []Finding {
-	b, ok := cc.find("kuberouter")
-	if !ok || !cc.kubeProxyEnabled() {
-		return nil
-	}
-	return []Finding{cc.at(r, b.Path, b.Line,
-		"kube-router provides the service proxy itself, but kube-proxy is enabled"+kubeProxyWhy(cc),
-		fmt.Sprintf("set %s: false", cc.c.KubeProxyEnabled.Path))}
-}
-
-// NC013
-func checkLyftNetworkID(r rule, cc *clusterCheck) []Finding {
-	b, ok := cc.find("lyftvpc")
-	if !ok || cc.c.NetworkID.Value != "" {
-		return nil
-	}
-	return []Finding{cc.at(r, b.Path, b.Line,
-		fmt.Sprintf("lyftvpc needs the VPC ID in %s, which is not set", cc.c.NetworkID.Path),
-		fmt.Sprintf("set %s to the VPC's ID (vpc-...)", cc.c.NetworkID.Path))}
-}
-
 // NC014
 func checkOptions(r rule, cc *clusterCheck) []Finding {
 	var out []Finding
@@ -426,13 +447,18 @@ func checkNoInstanceGroups(r rule, cc *clusterCheck) []Finding {
 		"lint the cluster together with its instance groups: kops get ig -o yaml")}
 }
 
-// needsNodeCount reports whether a rule that counts nodes applies to the cluster.
+// needsNodeCount reports whether a rule that counts nodes applies to the cluster: NC002 on AWS,
+// or a provider rule marked CountsNodes.
 func (cc *clusterCheck) needsNodeCount() bool {
-	if _, ok := cc.find("kubenet"); ok && cc.cloud == providers.AWS {
+	if _, ok := cc.routed(); ok && cc.cloud == providers.AWS {
 		return true
 	}
-	_, ok := cc.find("calico")
-	return ok
+	for _, b := range cc.blocks {
+		if l, ok := b.provider.(providers.Linter); ok && slices.ContainsFunc(l.LintRules(), func(r providers.LintRule) bool { return r.CountsNodes }) {
+			return true
+		}
+	}
+	return false
 }
 
 // NC017
@@ -449,22 +475,4 @@ func checkKubernetesVersion(r rule, cc *clusterCheck) []Finding {
 			"write it as MAJOR.MINOR.PATCH, e.g. 1.29.3")}
 	}
 	return nil
-}
-
-// NC018
-func checkTypha(r rule, cc *clusterCheck) []Finding {
-	b, ok := cc.find("calico")
-	if !ok || len(cc.igs) == 0 {
-		return nil
-	}
-	if n, _ := b.Options["typhaReplicas"].(int); n > 0 {
-		return nil
-	}
-	nodes := cc.nodeCount()
-	if nodes <= TyphaNodeThreshold {
-		return nil
-	}
-	return []Finding{cc.at(r, b.Path, b.Line,
-		fmt.Sprintf("calico on up to %d nodes without Typha: Calico recommends Typha above %d nodes and strongly above 100", nodes, TyphaNodeThreshold),
-		fmt.Sprintf("set %s: 3", b.OptionPath("typhaReplicas")))}
 }

@@ -108,7 +108,7 @@ type Info struct {
 	Routes      []Route `json:"routes"`
 	// PathMTU is the MTU the kernel uses toward PathMTUTo (asked for with ?mtuTo=IP): the
 	// lowest of the outgoing link's MTU, the route's mtu and any path MTU it learned. Providers
-	// such as cilium keep pods' eth0 at 1500 and put the tunnel's limit on the route.
+	// (Healthy.MTUOnRoutes) keep pods' eth0 at 1500 and put the tunnel's limit on the route.
 	PathMTUTo    string `json:"pathMTUTo,omitempty"`
 	PathMTU      int    `json:"pathMTU,omitempty"`
 	PathMTUError string `json:"pathMTUError,omitempty"`

@@ -27,7 +27,7 @@ type Timeouts struct {
 	NamespaceGone time.Duration // a namespace deletion completes
 	ClusterDelete time.Duration // deleting the cluster at the end, also after an interrupt
 	CRDEstablish  time.Duration // a provider's CRDs Established before its objects are created
-	ProviderReady time.Duration // a provider's own sign of health on every node (flannel's subnet, kube-router's routes)
+	ProviderReady time.Duration // a provider's own sign of health on every node (a subnet lease, routes to the peers)
 
 	// The probe agents.
 	AgentsReady       time.Duration // agents Ready on every Ready node

@@ -122,7 +122,9 @@ func (Provider) Descriptor() providers.Descriptor {
 			}},
 			SrcDstCheckDisabled: providers.When("crossSubnet: true"),
 		},
-		Encapsulation:         providers.IPIP("default mode; with crossSubnet only traffic between subnets is encapsulated"),
+		Encapsulation: providers.IPIP("default mode; with crossSubnet only traffic between subnets is encapsulated"),
+		// Lint and AWS plans suggest it where a routed mode cannot serve.
+		Suggested:             true,
 		EnforcesNetworkPolicy: true,
 		Kind: providers.KindSupport{
 			Status: providers.KindSupported,

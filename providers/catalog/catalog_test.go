@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/netconform/netconform/providers"
+	"github.com/netconform/netconform/providers/weave"
 )
 
 func descriptor(t *testing.T, name string) providers.Descriptor {
@@ -162,7 +163,7 @@ func TestEncapsulationFollowsOptions(t *testing.T) {
 		{"calico", map[string]any{"encapsulationMode": "vxlan"}, providers.EncapVXLAN, 50},
 		{"cilium", nil, providers.EncapVXLAN, 50},
 		{"cilium", map[string]any{"ipam": "eni"}, providers.EncapNone, 0},
-		{"weave", nil, providers.EncapWeave, 87},
+		{"weave", nil, weave.EncapKind, 87},
 		{"canal", nil, providers.EncapVXLAN, 50},
 		{"kopeio", nil, providers.EncapVXLAN, 50},
 		{"kuberouter", nil, providers.EncapIPIP, 20},
@@ -335,5 +336,30 @@ func TestRegistryIsTheCatalog(t *testing.T) {
 	}
 	if _, ok := r.BySpecKey("Calico"); ok {
 		t.Error("Registry.BySpecKey(Calico) found a provider; spec keys are case sensitive")
+	}
+}
+
+// The registry's kind marks: every provider marked supported on kind installs there, and exactly
+// one provider is the default and one the switch target (the Makefile and scripts ask for them).
+func TestKindInstallableMatchesKindSupport(t *testing.T) {
+	defaults, targets := 0, 0
+	for _, p := range All() {
+		d := p.Descriptor()
+		_, installs := p.(providers.KindInstallable)
+		if installs != (d.Kind.Status == providers.KindSupported) {
+			t.Errorf("%s: kind status %s, KindInstallable %t", d.Name, d.Kind.Status, installs)
+		}
+		if d.Kind.Default {
+			defaults++
+		}
+		if d.Kind.SwitchTarget {
+			targets++
+		}
+		if (d.Kind.Default || d.Kind.SwitchTarget) && !installs {
+			t.Errorf("%s is marked default or switch target but does not install on kind", d.Name)
+		}
+	}
+	if defaults != 1 || targets != 1 {
+		t.Errorf("%d default and %d switch target providers, want one each", defaults, targets)
 	}
 }

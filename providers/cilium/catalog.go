@@ -127,7 +127,9 @@ func (Provider) Descriptor() providers.Descriptor {
 			}},
 			EtcdCluster: &providers.EtcdNeed{Name: EtcdClusterName, When: providers.When("etcdManaged: true")},
 		},
-		Encapsulation:         providers.VXLAN("tunnel mode, the default"),
+		Encapsulation: providers.VXLAN("tunnel mode, the default"),
+		// Lint and AWS plans suggest it where a routed mode cannot serve.
+		Suggested:             true,
 		EnforcesNetworkPolicy: true,
 		Kind: providers.KindSupport{
 			Status: providers.KindSupported,

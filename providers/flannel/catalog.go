@@ -83,6 +83,8 @@ func (Provider) Descriptor() providers.Descriptor {
 		Kind: providers.KindSupport{
 			Status: providers.KindSupported,
 			Reason: "installed from locally built images: vxlan (flannel), udp (flannel-udp), host-gw (--provider-option backend=host-gw); ipip, wireguard and ipsec need kernel modules kind nodes here lack",
+			// make e2e-switch goes here from the default provider when TO is not given.
+			SwitchTarget: true,
 		},
 		Notes: []string{"flannel does not enforce NetworkPolicy: policies are accepted and ignored."},
 	}

@@ -37,12 +37,17 @@ func (Provider) Descriptor() providers.Descriptor {
 				When:     providers.When("on AWS (the route controller)"),
 			}},
 			SrcDstCheckDisabled: providers.When("on AWS (the route controller turns it off when it adds a node's route)"),
+			SingleRouteTable:    true,
 		},
 		Encapsulation:         providers.None("routed: one route per node in the cloud's route table"),
 		EnforcesNetworkPolicy: false,
+		// A spec with no provider is kubenet to kops.
+		Implied: true,
 		Kind: providers.KindSupport{
 			Status: providers.KindSupported,
 			Reason: "kind nodes share one network; a host route per node stands in for the cloud routes",
+			// The simplest mode and the fastest install: make e2e and run use it when no provider is named.
+			Default: true,
 		},
 		Notes: []string{
 			"Needs a single route table with one route per node: AWS's routes-per-table quota caps the node count (the guide's 50 is the old default).",

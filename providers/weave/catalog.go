@@ -73,7 +73,7 @@ func (Provider) Descriptor() providers.Descriptor {
 				{Protocol: "udp", Port: 6783, EndPort: 6784, Between: "all nodes", Purpose: "weave data (sleeve and fast datapath)", When: providers.Always},
 			},
 		},
-		Encapsulation:         providers.Weave("sleeve mode's worst case, the figure kops uses"),
+		Encapsulation:         encapsulation("sleeve mode's worst case, the figure kops uses"),
 		EnforcesNetworkPolicy: true,
 		Kind: providers.KindSupport{
 			Status: providers.KindUnavailable,

@@ -14,21 +14,23 @@ import (
 	"github.com/netconform/netconform/providers/kubenet"
 )
 
-// TestSwitchFaults switches a two-node cluster from kubenet to flannel with two faults: the
+// TestSwitchFaults switches a two-node cluster from kubenet to the switch target (make e2e-test
+// asks the binary for it: netconform providers --switch-target) with two faults: the
 // switch leaves kubenet's masquerade chain behind (--skip-cleanup chain), and once the last
 // node is back, traffic to and from the worker's prober is dropped for good. Each must fail its
 // check with the cause and location; the cluster must be gone afterwards.
 func TestSwitchFaults(t *testing.T) {
-	flannelImages := strings.Fields(os.Getenv("NETCONFORM_FLANNEL_IMAGES"))
-	if len(flannelImages) == 0 {
-		t.Fatal("NETCONFORM_FLANNEL_IMAGES must be set (make e2e-test sets it)")
+	to := os.Getenv("NETCONFORM_SWITCH_TO")
+	toImages := strings.Fields(os.Getenv("NETCONFORM_SWITCH_IMAGES"))
+	if to == "" || len(toImages) == 0 {
+		t.Fatal("NETCONFORM_SWITCH_TO and NETCONFORM_SWITCH_IMAGES must be set (make e2e-test sets them)")
 	}
 	runID := fmt.Sprintf("ncsw-%d", time.Now().Unix()%100000)
 	art := t.TempDir()
-	args := []string{"switch", "--from", "kubenet", "--to", "flannel", "--nodes", "2", "--run-id", runID,
+	args := []string{"switch", "--from", "kubenet", "--to", to, "--nodes", "2", "--run-id", runID,
 		"--node-image", nodeImage, "--probe-image", probeImage, "--artifacts", art,
 		"--skip-cleanup", "chain", "--settle", "20s"}
-	for _, ref := range flannelImages {
+	for _, ref := range toImages {
 		args = append(args, "--provider-image", ref)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
@@ -82,7 +84,7 @@ func TestSwitchFaults(t *testing.T) {
 		if strings.HasPrefix(c.ID, "switch/") {
 			continue
 		}
-		// The suites still ran on flannel; the dropped prober is not one of their agents.
+		// The suites still ran on the target; the dropped prober is not one of their agents.
 		if c.Status == results.Failed {
 			t.Errorf("suite check %s failed after the switch: %s", c.ID, c.Reason)
 		}

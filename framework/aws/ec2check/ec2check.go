@@ -1,5 +1,5 @@
 // Package ec2check checks, through the EC2 and Service Quotas APIs, what a Kubernetes networking
-// mode needs from AWS on a kops-built cluster: the VPC route table kubenet programs (one route
+// mode needs from AWS on a kops-built cluster: the VPC route table a routed mode relies on (one route
 // per node pod CIDR, no blackholes, room under the routes-per-route-table quota), EC2
 // source/destination checks turned off where pod traffic leaves nodes unencapsulated, interface
 // MTUs against the provider's MTU and overhead, and the pods an instance can address under the
@@ -155,17 +155,18 @@ type Checker struct {
 // Requirements are what a networking provider needs from AWS.
 type Requirements struct {
 	Provider string
-	// VPCRoutes: the provider relies on one VPC route per node pod CIDR (kubenet).
+	// VPCRoutes: the provider relies on one VPC route per node pod CIDR.
 	VPCRoutes bool
 	// SourceDestDisabled: pod traffic leaves or enters nodes unencapsulated, so EC2's
-	// source/destination check must be off (kubenet, calico crossSubnet, kube-router).
+	// source/destination check must be off (VPC-routed modes, and overlays that encapsulate only
+	// across subnets).
 	SourceDestDisabled bool
-	// PodMTU is the MTU configured for pods (calico and weave: 8912 on AWS); 0 when the
+	// PodMTU is the MTU configured for pods (kops writes 8912 on AWS for some providers); 0 when the
 	// provider derives it from the link.
 	PodMTU int
 	// Overhead is the encapsulation the provider adds between nodes, in bytes.
 	Overhead int
-	// ENIIPAM: pods take addresses from the instance's interfaces (amazon-vpc-routed-eni).
+	// ENIIPAM: pods take addresses from the instance's interfaces.
 	ENIIPAM bool
 }
 
@@ -190,7 +191,7 @@ func (c *Checker) Run(ctx context.Context, req Requirements, in Input) ([]Result
 				return []Result{{Check: CheckNodeRoute, Status: Skip,
 					Reason: fmt.Sprintf("%s does not program VPC routes: pod traffic between nodes never reaches the VPC route table", req.Provider)}}, nil
 			}
-			return c.Routes(ctx, RoutesInput{ClusterName: in.ClusterName, Nodes: in.Nodes, MinHeadroomNodes: in.MinHeadroomNodes})
+			return c.Routes(ctx, RoutesInput{Provider: req.Provider, ClusterName: in.ClusterName, Nodes: in.Nodes, MinHeadroomNodes: in.MinHeadroomNodes})
 		},
 		func() ([]Result, error) {
 			return c.SourceDest(ctx, SourceDestInput{Provider: req.Provider, Required: req.SourceDestDisabled, Nodes: in.Nodes})

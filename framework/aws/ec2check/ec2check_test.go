@@ -157,7 +157,7 @@ func TestHealthyKubenetPasses(t *testing.T) {
 func TestMissingRouteFails(t *testing.T) {
 	w := newWorld(t, 3, "t3.medium")
 	must(w.ec2.DeleteRoute(tctx(t), &ec2.DeleteRouteInput{RouteTableId: &w.rtb, DestinationCidrBlock: aws.String("100.96.1.0/24")}))
-	rs, err := w.check.Routes(tctx(t), ec2check.RoutesInput{ClusterName: cluster, Nodes: w.nodes})
+	rs, err := w.check.Routes(tctx(t), ec2check.RoutesInput{Provider: "kubenet", ClusterName: cluster, Nodes: w.nodes})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +175,7 @@ func TestBlackholeAndStaleRoutesFail(t *testing.T) {
 	must(w.ec2.TerminateInstances(tctx(t), &ec2.TerminateInstancesInput{InstanceIds: []string{gone.InstanceID}}))
 	// And a route for a CIDR nobody owns still points at a live node.
 	must(w.ec2.CreateRoute(tctx(t), &ec2.CreateRouteInput{RouteTableId: &w.rtb, DestinationCidrBlock: aws.String("100.96.77.0/24"), InstanceId: &w.nodes[0].InstanceID}))
-	rs, err := w.check.Routes(tctx(t), ec2check.RoutesInput{ClusterName: cluster, Nodes: w.nodes})
+	rs, err := w.check.Routes(tctx(t), ec2check.RoutesInput{Provider: "kubenet", ClusterName: cluster, Nodes: w.nodes})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,7 +191,7 @@ func TestBlackholeAndStaleRoutesFail(t *testing.T) {
 func TestWrongTargetFails(t *testing.T) {
 	w := newWorld(t, 2, "t3.medium")
 	must(w.ec2.ReplaceRoute(tctx(t), &ec2.ReplaceRouteInput{RouteTableId: &w.rtb, DestinationCidrBlock: aws.String("100.96.0.0/24"), InstanceId: &w.nodes[1].InstanceID}))
-	rs, err := w.check.Routes(tctx(t), ec2check.RoutesInput{ClusterName: cluster, Nodes: w.nodes})
+	rs, err := w.check.Routes(tctx(t), ec2check.RoutesInput{Provider: "kubenet", ClusterName: cluster, Nodes: w.nodes})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +205,7 @@ func TestQuotaExhaustedFails(t *testing.T) {
 	// The default route plus 3 node routes fit a quota of 4; the fifth node's CreateRoute fails
 	// with RouteLimitExceeded, as it would for the route controller.
 	w := newWorld(t, 4, "t3.medium", ec2stub.WithRouteQuota(4))
-	rs, err := w.check.Routes(tctx(t), ec2check.RoutesInput{ClusterName: cluster, Nodes: w.nodes})
+	rs, err := w.check.Routes(tctx(t), ec2check.RoutesInput{Provider: "kubenet", ClusterName: cluster, Nodes: w.nodes})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,7 +219,7 @@ func TestQuotaExhaustedFails(t *testing.T) {
 	}
 	// Exactly at the quota passes, but a required headroom fails it.
 	w2 := newWorld(t, 3, "t3.medium", ec2stub.WithRouteQuota(4))
-	rs, err = w2.check.Routes(tctx(t), ec2check.RoutesInput{ClusterName: cluster, Nodes: w2.nodes, MinHeadroomNodes: 1})
+	rs, err = w2.check.Routes(tctx(t), ec2check.RoutesInput{Provider: "kubenet", ClusterName: cluster, Nodes: w2.nodes, MinHeadroomNodes: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +229,7 @@ func TestQuotaExhaustedFails(t *testing.T) {
 func TestQuotaReadsAWSDefault(t *testing.T) {
 	// No applied value: GetServiceQuota answers NoSuchResourceException, the default (50) applies.
 	w := newWorld(t, 1, "t3.medium")
-	rs, err := w.check.Routes(tctx(t), ec2check.RoutesInput{ClusterName: cluster, Nodes: w.nodes})
+	rs, err := w.check.Routes(tctx(t), ec2check.RoutesInput{Provider: "kubenet", ClusterName: cluster, Nodes: w.nodes})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,14 +243,14 @@ func TestQuotaReadsAWSDefault(t *testing.T) {
 
 func TestNoOrSeveralRouteTablesFail(t *testing.T) {
 	w := newWorld(t, 1, "t3.medium")
-	rs, err := w.check.Routes(tctx(t), ec2check.RoutesInput{ClusterName: "other.k8s.local", Nodes: w.nodes})
+	rs, err := w.check.Routes(tctx(t), ec2check.RoutesInput{Provider: "kubenet", ClusterName: "other.k8s.local", Nodes: w.nodes})
 	if err != nil {
 		t.Fatal(err)
 	}
 	expectOnlyFailures(t, rs, ec2check.CheckRouteTables)
 	// A private topology has a table per zone: kubenet cannot use it.
 	must(w.ec2.CreateTags(tctx(t), &ec2.CreateTagsInput{Resources: []string{w.mainTable(t)}, Tags: []types.Tag{{Key: aws.String("kubernetes.io/cluster/" + cluster), Value: aws.String("owned")}}}))
-	rs, err = w.check.Routes(tctx(t), ec2check.RoutesInput{ClusterName: cluster, Nodes: w.nodes})
+	rs, err = w.check.Routes(tctx(t), ec2check.RoutesInput{Provider: "kubenet", ClusterName: cluster, Nodes: w.nodes})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -358,7 +358,7 @@ func TestMaxPods(t *testing.T) {
 func TestAPIErrorsAreErrorsNotFailures(t *testing.T) {
 	w := newWorld(t, 1, "t3.medium")
 	w.srv.InjectFault("DescribeRouteTables", ec2stub.Fault{Code: "UnauthorizedOperation", Message: "You are not authorized to perform this operation."}, 1)
-	_, err := w.check.Routes(tctx(t), ec2check.RoutesInput{ClusterName: cluster, Nodes: w.nodes})
+	_, err := w.check.Routes(tctx(t), ec2check.RoutesInput{Provider: "kubenet", ClusterName: cluster, Nodes: w.nodes})
 	if err == nil || !strings.Contains(err.Error(), "UnauthorizedOperation") {
 		t.Errorf("got %v, want an UnauthorizedOperation error", err)
 	}

@@ -27,7 +27,7 @@ func ENIPodCapacity(t types.InstanceTypeInfo) (capacity, enis, perENI int) {
 	return enis*(perENI-1) + 2, enis, perENI
 }
 
-// MaxPods checks, for amazon-vpc-routed-eni, that kubelet's maxPods on every node does not
+// MaxPods checks, for a mode whose pods take interface addresses (ENIIPAM), that kubelet's maxPods on every node does not
 // exceed the pods its instance type can address. Pods beyond that are scheduled, then stay in
 // ContainerCreating because the CNI has no address to give them.
 func (c *Checker) MaxPods(ctx context.Context, in MaxPodsInput) ([]Result, error) {

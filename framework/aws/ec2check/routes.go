@@ -22,12 +22,22 @@ const (
 
 // RoutesInput selects the cluster whose route tables are checked.
 type RoutesInput struct {
+	// Provider names the networking mode in reasons; "" says "the provider".
+	Provider         string
 	ClusterName      string
 	Nodes            []Node
 	MinHeadroomNodes int
 }
 
-// Routes checks kubenet's VPC routes: one route table for the cluster; in it exactly one route
+// provider is the mode's name for reasons.
+func (in RoutesInput) provider() string {
+	if in.Provider == "" {
+		return "the provider"
+	}
+	return in.Provider
+}
+
+// Routes checks the VPC routes of a mode that relies on them (Requirements.VPCRoutes): one route table for the cluster; in it exactly one route
 // per node pod CIDR, targeting that node's instance or one of its interfaces; no blackhole
 // routes; no instance routes that belong to no node; and the routes the cluster needs against
 // the routes-per-route-table quota, read live, with the headroom in nodes.
@@ -51,7 +61,7 @@ func (c *Checker) Routes(ctx context.Context, in RoutesInput) ([]Result, error) 
 			ids = append(ids, aws.ToString(t.RouteTableId))
 		}
 		out = append(out, Result{Check: CheckRouteTables, Status: Fail, Location: strings.Join(ids, ","),
-			Reason:   "kubenet needs a single route table, and the route controller refuses to choose between several (a private topology has one per zone)",
+			Reason:   in.provider() + " needs a single route table, and the route controller refuses to choose between several (a private topology has one per zone)",
 			Expected: "1 route table", Observed: fmt.Sprint(len(tables))})
 	}
 	instances, err := c.runningInstances(ctx, instanceIDs(in.Nodes))
@@ -256,7 +266,7 @@ func quotaResult(t types.RouteTable, in RoutesInput, quota int, quotaErr error) 
 	switch {
 	case need > quota:
 		return Result{Check: CheckRouteQuota, Status: Fail, Location: id,
-			Reason:   fmt.Sprintf("kubenet needs %d routes in one table; quota %d: %d nodes cannot get a route (CreateRoute fails with RouteLimitExceeded)", need, quota, need-quota),
+			Reason:   fmt.Sprintf("%s needs %d routes in one table; quota %d: %d nodes cannot get a route (CreateRoute fails with RouteLimitExceeded)", in.provider(), need, quota, need-quota),
 			Expected: fmt.Sprintf("at most %d routes (Routes per route table, L-93826ACB)", quota), Observed: observed}
 	case headroom < in.MinHeadroomNodes:
 		return Result{Check: CheckRouteQuota, Status: Fail, Location: id,

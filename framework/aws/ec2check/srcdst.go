@@ -17,8 +17,8 @@ type SourceDestInput struct {
 }
 
 // SourceDest checks that EC2's source/destination check is off on every node when the provider
-// sends or receives pod traffic unencapsulated (kubenet through VPC routes, calico in
-// crossSubnet mode within a subnet, kube-router). With the check on, EC2 drops packets whose
+// sends or receives pod traffic unencapsulated (through VPC routes, or by an overlay that
+// encapsulates only across subnets). With the check on, EC2 drops packets whose
 // source or destination is a pod address rather than the instance's own.
 func (c *Checker) SourceDest(ctx context.Context, in SourceDestInput) ([]Result, error) {
 	if !in.Required {

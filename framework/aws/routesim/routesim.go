@@ -1,5 +1,5 @@
 // Package routesim drives an EC2 endpoint the way Kubernetes' route controller drives it for
-// kubenet on AWS, to show where the routes-per-route-table quota stops a growing cluster and
+// a mode that relies on VPC routes, to show where the routes-per-route-table quota stops a growing cluster and
 // what it costs in API calls. It is meant for a local stand-in (fixtures/ec2stub), never for a
 // real account: it creates hundreds of instances.
 //

@@ -73,7 +73,7 @@ type Config struct {
 	// platform reads a provider's options and encapsulation there, and lints switched specs
 	// with them. Required.
 	Providers providers.Registry
-	// Provider is the networking provider (calico, kubenet, ...).
+	// Provider is the networking provider, as the registry in Providers knows it.
 	Provider string
 	// Options are extra provider settings for spec.networking.<provider>, over netconform's.
 	Options map[string]any
@@ -104,7 +104,7 @@ type Config struct {
 	Timeouts Timeouts
 	// PostDrainDelay is kops rolling-update's --post-drain-delay (zero: kops' default).
 	PostDrainDelay time.Duration
-	// RouteQuota is the Routes per route table quota a kubenet cluster's node routes must fit
+	// RouteQuota is the Routes per route table quota node routes must fit (modes that rely on VPC routes)
 	// (zero: lint.DefaultRouteQuota, AWS's default); ExistingRoutes the routes the table holds
 	// besides them (zero: lint.DefaultExistingRoutes, the local and internet gateway routes).
 	RouteQuota, ExistingRoutes int
@@ -226,7 +226,7 @@ func New(cfg Config, opts ...Option) (*AWS, error) {
 }
 
 // fits refuses a networking whose figures cannot work on this cluster: pod packets that do not
-// fit the VPC's MTU, or kubenet node routes beyond the route table's quota.
+// fit the VPC's MTU, or node routes beyond the route table's quota.
 func (a *AWS) fits(n Networking) error {
 	if err := n.MTU().Err(n.Name); err != nil {
 		return err

@@ -10,39 +10,46 @@ import (
 	"github.com/netconform/netconform/providers/catalog"
 )
 
-// The platform keeps its own small table (see the TODO on Networking); this keeps it in step
-// with the provider catalog until the platform takes its AWS facts from the registry.
+// Each provider's AWS entries (providers.AWSNetworker) agree with its own catalog facts: their
+// kops values are the provider's, source/destination checks are off exactly when the catalog
+// says so, and a pod MTU written on AWS is the catalog's default there.
 func TestNetworkingAgreesWithCatalog(t *testing.T) {
-	for _, n := range networkings() {
-		p, err := catalog.Lookup(n.KopsValue)
-		if err != nil {
-			t.Errorf("%s: the catalog does not know kops value %q: %v", n.Name, n.KopsValue, err)
+	entries := 0
+	for _, p := range catalog.All() {
+		aw, ok := p.(providers.AWSNetworker)
+		if !ok {
 			continue
 		}
 		d := p.Descriptor()
-		if d.SpecKey != n.SpecKey {
-			t.Errorf("%s: spec key %q, catalog says %q", n.Name, n.SpecKey, d.SpecKey)
-		}
-		known := false
-		for _, v := range d.KopsValues {
-			known = known || v.Value == n.KopsValue
-		}
-		if !known {
-			t.Errorf("%s: --networking %s is not among the catalog's kops values %v", n.Name, n.KopsValue, d.KopsValues)
-		}
-		looked, err := LookupNetworking(catalog.Registry{}, n.Name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		spec := looked.WithOptions(nil, 3)
-		if catalogSays := d.Requirements.SrcDstCheckDisabled != providers.Never; catalogSays != spec.SourceDestDisabled {
-			t.Errorf("%s: source/dest checks off = %v, catalog says %q", n.Name, spec.SourceDestDisabled, d.Requirements.SrcDstCheckDisabled)
-		}
-		for _, o := range d.Options {
-			if o.Name == "mtu" && o.DefaultOnAWS != "" && o.DefaultOnAWS != strconv.Itoa(spec.PodMTU()) {
-				t.Errorf("%s: pod MTU %d, catalog's default on AWS is %s", n.Name, spec.PodMTU(), o.DefaultOnAWS)
+		for _, e := range aw.AWSNetworking() {
+			entries++
+			known := false
+			for _, v := range d.KopsValues {
+				known = known || v.Value == e.KopsValue
+			}
+			if !known {
+				t.Errorf("%s: --networking %s is not among the catalog's kops values %v", e.Name, e.KopsValue, d.KopsValues)
+			}
+			looked, err := LookupNetworking(catalog.Registry{}, e.Name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if looked.Name != e.Name || looked.SpecKey != d.SpecKey {
+				t.Errorf("%s: looked up as %s (spec key %s)", e.Name, looked.Name, looked.SpecKey)
+			}
+			spec := looked.WithOptions(nil, 3)
+			if catalogSays := d.Requirements.SrcDstCheckDisabled != providers.Never; catalogSays != spec.SourceDestDisabled {
+				t.Errorf("%s: source/dest checks off = %v, catalog says %q", e.Name, spec.SourceDestDisabled, d.Requirements.SrcDstCheckDisabled)
+			}
+			for _, o := range d.Options {
+				if o.Name == "mtu" && o.DefaultOnAWS != "" && o.DefaultOnAWS != strconv.Itoa(spec.PodMTU()) {
+					t.Errorf("%s: pod MTU %d, catalog's default on AWS is %s", e.Name, spec.PodMTU(), o.DefaultOnAWS)
+				}
 			}
 		}
+	}
+	if entries == 0 {
+		t.Fatal("no provider declares an AWS setup")
 	}
 }
 

@@ -46,7 +46,7 @@ func TestEncapsulationComesFromTheProvider(t *testing.T) {
 		{"calico", nil, providers.EncapIPIP, providers.OverheadIPIP},
 		{"calico", map[string]any{"encapsulationMode": "vxlan"}, providers.EncapVXLAN, providers.OverheadVXLAN},
 		{"flannel-udp", nil, providers.EncapUDP, providers.OverheadUDP},
-		{"weave", nil, providers.EncapWeave, providers.OverheadWeave},
+		{"weave", nil, "weave", 87},
 		{"cilium", map[string]any{"ipam": "eni"}, providers.EncapNone, 0},
 	} {
 		n, err := LookupNetworking(catalog.Registry{}, c.provider)

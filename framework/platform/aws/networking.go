@@ -12,16 +12,11 @@ import (
 	"github.com/netconform/netconform/providers"
 )
 
-// jumboPodMTU is the pod MTU kops writes on AWS for calico and weave (the kops networking
-// guide: "on cluster creation kops sets the calico MTU to 8912 bytes (9001 minus overhead)").
-// Plans check it against the underlay like any MTU a user sets; TestNetworkingAgreesWithCatalog
-// keeps it equal to the catalog's DefaultOnAWS.
-const jumboPodMTU = 8912
-
 // Networking is what the AWS platform needs to know about a provider: how kops names it, what
 // netconform writes into spec.networking.<SpecKey>, and what it requires from EC2. The
-// provider's facts (spec key, encapsulation and its overhead, options) come from the registry in
-// Config.Providers (the provider catalog); the table below holds only what netconform does on AWS.
+// provider's facts (spec key, encapsulation and its overhead, options) and what netconform does on
+// AWS (providers.AWSSpec, declared by each provider package) both come from the registry in
+// Config.Providers.
 type Networking struct {
 	Name string
 	// KopsValue is the --networking value given to kops create cluster.
@@ -31,9 +26,9 @@ type Networking struct {
 	// Spec is what netconform writes under spec.networking.<SpecKey> on AWS (on top of what
 	// kops generated, and under the user's own options).
 	Spec map[string]any
-	// OutOfSpec are settings kops keeps beside the spec, such as weave's encryption password
-	// (kops create secret weavepassword): never written into a spec (lint rule NC014), and
-	// never printed when secret.
+	// OutOfSpec are settings kops keeps beside the spec (options with InSpec false, such as an
+	// encryption password kept with kops create secret): never written into a spec (lint rule
+	// NC014), and never printed when secret.
 	OutOfSpec map[string]any
 	// Encapsulation is the provider's for the options in Spec (providers.EncapsulationOf):
 	// its kind and per-packet overhead. Routed providers have none.
@@ -44,108 +39,76 @@ type Networking struct {
 	ENIIPAM            bool
 	// PrivateTopology is false for modes that cannot run with --topology private.
 	PrivateTopology bool
+	// GuideSwitchSafe: the kops networking guide calls a switch from this mode safe.
+	GuideSwitchSafe bool
 	// Notes are printed with the plan.
 	Notes []string
 
 	provider providers.Provider
+	// reg is the registry n was found in: it knows which spec.networking keys select a provider.
+	reg providers.Registry
 }
 
-// networkings is the local provider table (see the TODO on Networking).
-func networkings() []Networking {
-	return []Networking{
-		{
-			Name: "kubenet", KopsValue: "kubenet", SpecKey: "kubenet", Spec: map[string]any{},
-			VPCRoutes: true, SourceDestDisabled: true,
-			Notes: []string{
-				"one VPC route per node in a single route table: nodes beyond the Routes per route table quota (vpc/L-93826ACB) get no route",
-				"the route controller turns each node's source/destination check off when it adds the node's route",
-			},
-		},
-		{
-			Name: "calico", KopsValue: "calico", SpecKey: "calico", PrivateTopology: true,
-			Spec: map[string]any{
-				"mtu": jumboPodMTU, "encapsulationMode": "ipip", "ipipMode": "CrossSubnet", "awsSrcDstCheck": "Disable",
-			},
-			SourceDestDisabled: true,
-			Notes: []string{
-				"ipipMode CrossSubnet is the guide's crossSubnet: true (that field is ignored since kops 1.22): same-subnet traffic is unencapsulated, so calico turns source/destination checks off (awsSrcDstCheck: Disable)",
-			},
-		},
-		{
-			Name: "canal", KopsValue: "canal", SpecKey: "canal", Spec: map[string]any{}, PrivateTopology: true, Notes: []string{"not supported by kops from Kubernetes 1.28"},
-		},
-		{
-			Name: "flannel", KopsValue: "flannel-vxlan", SpecKey: "flannel", Spec: map[string]any{"backend": "vxlan"}, PrivateTopology: true,
-		},
-		{
-			Name: "flannel-udp", KopsValue: "flannel-udp", SpecKey: "flannel", Spec: map[string]any{"backend": "udp"}, PrivateTopology: true, Notes: []string{"legacy backend; flannel-vxlan is recommended"},
-		},
-		{
-			Name: "kopeio-vxlan", KopsValue: "kopeio-vxlan", SpecKey: "kopeio", Spec: map[string]any{}, PrivateTopology: true,
-		},
-		{
-			Name: "kube-router", KopsValue: "kube-router", SpecKey: "kuberouter", Spec: map[string]any{}, PrivateTopology: true,
-			SourceDestDisabled: true,
-			Notes:              []string{"kube-router replaces kube-proxy; it turns source/destination checks off itself and tunnels (ipip) only across subnets"},
-		},
-		{
-			Name: "weave", KopsValue: "weave", SpecKey: "weave", Spec: map[string]any{"mtu": jumboPodMTU}, PrivateTopology: true, Notes: []string{"not supported from Kubernetes 1.23; kops 1.28 and later refuse it"},
-		},
-		{
-			Name: "amazon-vpc-routed-eni", KopsValue: "amazonvpc", SpecKey: "amazonvpc", Spec: map[string]any{}, PrivateTopology: true,
-			ENIIPAM: true,
-			Notes:   []string{"pods take VPC addresses from the instances' interfaces: ENIs x (IPv4 per ENI - 1) + 2 pods per node at most"},
-		},
-		{
-			Name: "cilium", KopsValue: "cilium", SpecKey: "cilium", Spec: map[string]any{}, PrivateTopology: true,
-		},
-	}
-}
-
-// aliases are other names users type for the table's entries.
-func aliases() map[string]string {
-	return map[string]string{"amazonvpc": "amazon-vpc-routed-eni", "flannel-vxlan": "flannel", "kopeio": "kopeio-vxlan", "kuberouter": "kube-router"}
-}
-
-// LookupNetworking finds a provider in the local table by name, kops value or spec key, with
-// its facts from reg (the provider catalog).
+// LookupNetworking finds what netconform does on AWS for a provider named by its netconform
+// name, spec key or kops --networking value, from reg: the provider's AWSSpec entry for that kops
+// value (its first entry for any other name), with the provider's facts.
 func LookupNetworking(reg providers.Registry, name string) (Networking, error) {
-	n := strings.ToLower(strings.TrimSpace(name))
-	if a, ok := aliases()[n]; ok {
-		n = a
+	p, err := reg.Lookup(name)
+	if err != nil {
+		return Networking{}, fmt.Errorf("provider %q cannot be set up on AWS by netconform (known: %s): %w", name, strings.Join(awsNames(reg), ", "), err)
 	}
+	aw, ok := p.(providers.AWSNetworker)
+	if !ok {
+		return Networking{}, fmt.Errorf("provider %q cannot be set up on AWS by netconform (known: %s)", name, strings.Join(awsNames(reg), ", "))
+	}
+	entries := aw.AWSNetworking()
+	if len(entries) == 0 {
+		return Networking{}, fmt.Errorf("provider %s declares no AWS setup", p.Descriptor().Name)
+	}
+	e := entries[0]
+	for _, c := range entries {
+		if want := strings.TrimSpace(name); strings.EqualFold(want, c.KopsValue) || strings.EqualFold(want, c.Name) {
+			e = c
+		}
+	}
+	d := p.Descriptor()
+	nw := Networking{
+		Name: e.Name, KopsValue: e.KopsValue, SpecKey: d.SpecKey, Spec: maps.Clone(e.Spec),
+		VPCRoutes: e.VPCRoutes, SourceDestDisabled: e.SourceDestDisabled, ENIIPAM: e.ENIIPAM,
+		PrivateTopology: e.PrivateTopology, GuideSwitchSafe: e.GuideSwitchSafe, Notes: slices.Clone(e.Notes),
+		provider: p, reg: reg,
+	}
+	if nw.Spec == nil {
+		nw.Spec = map[string]any{}
+	}
+	nw.Encapsulation = providers.EncapsulationOf(p, nw.Spec)
+	return nw, nil
+}
+
+// awsNames are the names of every AWS setup reg's providers declare, sorted.
+func awsNames(reg providers.Registry) []string {
 	var names []string
-	for _, nw := range networkings() {
-		if nw.Name != n {
-			names = append(names, nw.Name)
-			continue
+	for _, p := range reg.All() {
+		if aw, ok := p.(providers.AWSNetworker); ok {
+			for _, e := range aw.AWSNetworking() {
+				names = append(names, e.Name)
+			}
 		}
-		p, err := reg.Lookup(nw.KopsValue)
-		if err != nil {
-			return Networking{}, fmt.Errorf("provider %s: %w", nw.Name, err)
-		}
-		nw.provider = p
-		nw.Spec = maps.Clone(nw.Spec)
-		nw.Encapsulation = providers.EncapsulationOf(p, nw.Spec)
-		return nw, nil
 	}
 	sort.Strings(names)
-	return Networking{}, fmt.Errorf("provider %q cannot be set up on AWS by netconform (known: %s)", name, strings.Join(names, ", "))
+	return names
 }
 
-// WithOptions returns the networking with user options merged over netconform's (and typha
-// for calico clusters over 50 nodes), and the figures that depend on them recomputed: the
-// encapsulation (from the provider catalog), and for calico whether source/destination checks
-// must be off. Options kops keeps outside the spec go to OutOfSpec.
+// WithOptions returns the networking with user options merged over netconform's, and the figures
+// that depend on them recomputed: the encapsulation (providers.EncapsulationOf), and whatever the
+// provider adjusts for the options and the cluster's size (providers.AWSAdjuster). Options kops
+// keeps outside the spec go to OutOfSpec.
 func (n Networking) WithOptions(opts map[string]any, nodes int) Networking {
 	out := n
 	out.Spec = maps.Clone(n.Spec)
 	out.OutOfSpec = maps.Clone(n.OutOfSpec)
 	out.Notes = slices.Clone(n.Notes)
-	if n.Name == "calico" && nodes > 50 {
-		out.Spec["typhaReplicas"] = 3
-		out.Notes = append(out.Notes, fmt.Sprintf("%d nodes: typhaReplicas 3, as the guide recommends for clusters over 50 nodes", nodes))
-	}
+	inSpec := map[string]any{}
 	for k, v := range opts {
 		if o, known := n.option(k); known && !o.InSpec {
 			if out.OutOfSpec == nil {
@@ -155,25 +118,29 @@ func (n Networking) WithOptions(opts map[string]any, nodes int) Networking {
 			continue
 		}
 		out.Spec[k] = v
+		inSpec[k] = v
+	}
+	if a, ok := n.provider.(providers.AWSAdjuster); ok {
+		s := a.AdjustAWS(out.spec(), inSpec, nodes)
+		out.Spec, out.Notes, out.SourceDestDisabled = s.Spec, s.Notes, s.SourceDestDisabled
 	}
 	if n.provider != nil {
 		out.Encapsulation = providers.EncapsulationOf(n.provider, out.Spec)
 	}
-	if n.Name == "calico" {
-		mode, _ := out.Spec["encapsulationMode"].(string)
-		key := "ipipMode"
-		if strings.EqualFold(mode, "vxlan") {
-			key = "vxlanMode"
-		}
-		when := "CrossSubnet"
-		if v, ok := out.Spec[key].(string); ok {
-			when = v
-		}
-		// Always encapsulated: EC2 only ever sees node addresses.
-		out.SourceDestDisabled = !strings.EqualFold(when, "Always")
-	}
 	return out
 }
+
+// spec is n as the provider declared it, for its AWSAdjuster.
+func (n Networking) spec() providers.AWSSpec {
+	return providers.AWSSpec{
+		Name: n.Name, KopsValue: n.KopsValue, Spec: n.Spec, VPCRoutes: n.VPCRoutes, SourceDestDisabled: n.SourceDestDisabled,
+		ENIIPAM: n.ENIIPAM, PrivateTopology: n.PrivateTopology, GuideSwitchSafe: n.GuideSwitchSafe, Notes: n.Notes,
+	}
+}
+
+// Implied reports whether n's provider is the mode kops assumes when spec.networking selects
+// none (providers.Descriptor.Implied).
+func (n Networking) Implied() bool { return n.provider != nil && n.provider.Descriptor().Implied }
 
 // option is the provider's option called name, from the catalog.
 func (n Networking) option(name string) (providers.Option, bool) {
@@ -245,10 +212,14 @@ func (m MTUFit) String() string {
 		m.Underlay, m.Pod, m.Encapsulation.Overhead, m.Encapsulation.Kind, m.Outer(), m.Underlay-m.Outer())
 }
 
-// RouteBudget is a kubenet route table's room: the route controller adds one route per node
+// RouteBudget is the room in the route table of a mode that relies on VPC routes
+// (Networking.VPCRoutes): the route controller adds one route per node
 // (its pod CIDR) to a table that already holds Existing routes, and the table holds at most
 // Quota (the Routes per route table quota, vpc/L-93826ACB).
 type RouteBudget struct {
+	// Provider names the mode in messages; Alternatives are the providers suggested instead
+	// (providers.Suggested).
+	Provider, Alternatives string
 	Quota, Existing, Nodes int
 }
 
@@ -261,8 +232,8 @@ func (r RouteBudget) Err() error {
 	if r.Headroom() >= 0 {
 		return nil
 	}
-	return fmt.Errorf("kubenet needs %d routes in one route table (%d nodes + %d existing routes), above the Routes per route table quota of %d (vpc/L-93826ACB): use at most %d nodes, raise the quota (then pass --route-quota), or use a CNI provider such as calico or cilium",
-		r.Nodes+r.Existing, r.Nodes, r.Existing, r.Quota, r.Quota-r.Existing)
+	return fmt.Errorf("%s needs %d routes in one route table (%d nodes + %d existing routes), above the Routes per route table quota of %d (vpc/L-93826ACB): use at most %d nodes, raise the quota (then pass --route-quota), or use a CNI provider such as %s",
+		r.Provider, r.Nodes+r.Existing, r.Nodes, r.Existing, r.Quota, r.Quota-r.Existing, r.Alternatives)
 }
 
 // String is the plan's route table line.

@@ -53,7 +53,8 @@ type Plan struct {
 	SpecPath  string
 	// Checks are what the EC2 checks will expect of the cluster.
 	Checks ec2check.Requirements
-	// MTU is the pod MTU against the VPC's; Routes, for kubenet only, the route table's room.
+	// MTU is the pod MTU against the VPC's; Routes, only for modes that rely on VPC routes, the
+	// route table's room.
 	MTU    MTUFit
 	Routes *RouteBudget
 }
@@ -67,13 +68,14 @@ func (a *AWS) deleteStep() Step {
 		"delete", "cluster", "--name", a.cfg.ClusterName, "--yes")
 }
 
-// routeBudget is n's route table room on this cluster, for kubenet; nil when n programs no
+// routeBudget is n's route table room on this cluster; nil when n programs no
 // VPC routes. Every node, the control plane included, gets a pod CIDR and so a route.
 func (a *AWS) routeBudget(n Networking) *RouteBudget {
 	if !n.VPCRoutes {
 		return nil
 	}
-	return &RouteBudget{Quota: a.cfg.RouteQuota, Existing: a.cfg.ExistingRoutes, Nodes: a.cfg.NodeCount + 1}
+	return &RouteBudget{Provider: n.Name, Alternatives: providers.Suggested(a.cfg.Providers),
+		Quota: a.cfg.RouteQuota, Existing: a.cfg.ExistingRoutes, Nodes: a.cfg.NodeCount + 1}
 }
 
 // Plan lists the kops commands Create and Delete run, in order.

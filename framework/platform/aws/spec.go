@@ -8,14 +8,9 @@ import (
 	"strings"
 
 	"sigs.k8s.io/yaml"
-)
 
-// networkingKeys are the spec.networking keys that select a provider; a spec must hold only the
-// one netconform asked for.
-func networkingKeys() []string {
-	return []string{"kubenet", "classic", "external", "cni", "calico", "canal", "flannel", "kopeio", "kuberouter",
-		"romana", "weave", "amazonvpc", "cilium", "lyftvpc", "kindnet", "gce"}
-}
+	"github.com/netconform/netconform/providers"
+)
 
 // specPatch is the part of the Cluster document netconform writes, as YAML (for plans).
 func specPatch(clusterName string, n Networking) ([]byte, error) {
@@ -87,18 +82,28 @@ func editCluster(generated []byte, clusterName string, edit func(spec map[string
 	return bytes.Join(out, []byte("---\n")), nil
 }
 
+// otherCloudKeys select a networking mode netconform has no provider for (gce: GCE's own routes),
+// so that a spec setting one is still refused as another provider.
+var otherCloudKeys = map[string]bool{"gce": true}
+
 // selectedProviders are the provider keys set under spec.networking, sorted; it creates an
-// empty spec.networking when there is none.
-func selectedProviders(spec map[string]any) (map[string]any, []string) {
+// empty spec.networking when there is none. reg says which keys select a provider; nil knows none.
+func selectedProviders(reg providers.Registry, spec map[string]any) (map[string]any, []string) {
 	nw, ok := spec["networking"].(map[string]any)
 	if !ok {
 		nw = map[string]any{}
 		spec["networking"] = nw
 	}
 	var set []string
-	for _, k := range networkingKeys() {
-		if _, ok := nw[k]; ok {
+	// Every key that selects a provider is some provider's spec key; other keys under
+	// spec.networking (such as networkID) select nothing.
+	for k := range nw {
+		if otherCloudKeys[k] {
 			set = append(set, k)
+		} else if reg != nil {
+			if _, ok := reg.BySpecKey(k); ok {
+				set = append(set, k)
+			}
 		}
 	}
 	sort.Strings(set)
@@ -106,7 +111,7 @@ func selectedProviders(spec map[string]any) (map[string]any, []string) {
 }
 
 func mergeCluster(spec map[string]any, clusterName string, n Networking) error {
-	nw, set := selectedProviders(spec)
+	nw, set := selectedProviders(n.reg, spec)
 	var others []string
 	for _, k := range set {
 		if k != n.SpecKey {

@@ -53,7 +53,7 @@ type SwitchPlan struct {
 	Notes                 []string
 	// Checks are what the EC2 checks expect of the cluster once it runs To.
 	Checks ec2check.Requirements
-	// Routes is the route table's room once the cluster runs To, when To is kubenet.
+	// Routes is the route table's room once the cluster runs To, when To relies on VPC routes.
 	Routes *RouteBudget
 }
 
@@ -61,7 +61,7 @@ type SwitchPlan struct {
 // provider named to, with opts (KEY=VALUE settings, typed as YAML would type them) in
 // spec.networking.<to>. It refuses what it can tell cannot work without reading the spec: an
 // unknown provider, the provider the cluster already runs, and a provider that cannot run with
-// the configured topology (kubenet with --topology private: lint rule NC001).
+// the configured topology (a mode relying on VPC routes with --topology private: lint rule NC001).
 func (a *AWS) SwitchPlan(to string, opts map[string]string) (SwitchPlan, error) {
 	from := a.networking
 	n, err := LookupNetworking(a.cfg.Providers, to)
@@ -124,15 +124,15 @@ func switchNotes(from, to Networking) []string {
 	var notes []string
 	leftovers := "kops does not remove what " + from.Name + " leaves behind, its DaemonSet included: delete it once the roll is done"
 	switch {
-	case from.Name == "kubenet":
-		notes = append(notes, "the kops networking guide calls a switch from kubenet to a CNI provider safe: change the spec and roll the cluster")
-	case to.Name == "kubenet":
-		notes = append(notes, "the kops networking guide covers switches from kubenet and between CNI providers, not from a CNI provider to kubenet; "+leftovers)
+	case from.GuideSwitchSafe:
+		notes = append(notes, "the kops networking guide calls a switch from "+from.Name+" to a CNI provider safe: change the spec and roll the cluster")
+	case to.GuideSwitchSafe:
+		notes = append(notes, "the kops networking guide covers switches from "+to.Name+" and between CNI providers, not from a CNI provider to "+to.Name+"; "+leftovers)
 	default:
 		notes = append(notes, "the kops networking guide calls a switch between CNI providers usually disruptive; "+leftovers)
 	}
 	if from.VPCRoutes {
-		notes = append(notes, "kubenet's node routes were added by the route controller, not by kops: once the roll has replaced their instances they may stay in the route table as blackholes")
+		notes = append(notes, from.Name+"'s node routes were added by the route controller, not by kops: once the roll has replaced their instances they may stay in the route table as blackholes")
 	}
 	return append(notes, to.Notes...)
 }
@@ -166,7 +166,7 @@ func (p SwitchPlan) Write(w io.Writer) error {
 			i++
 			fmt.Fprintf(&b, "\n# %d. replace the provider block under spec.networking, keeping everything else as it is, and write %s;\n", i, p.AfterPath)
 			fmt.Fprintf(&b, "#    the switch stops here, before anything changes, if the spec does not select %s or the edited spec breaks a\n", from.SpecKey)
-			fmt.Fprintf(&b, "#    lint rule that the spec kops printed did not (NC001: kubenet with a private topology, NC003: provider removed, ...)\n")
+			fmt.Fprintf(&b, "#    lint rule that the spec kops printed did not (NC001: VPC routes with a private topology, NC003: provider removed, ...)\n")
 			fmt.Fprintf(&b, "#   before (as netconform sets %s up; kops prints it with its defaults filled in):\n", from.Name)
 			writeIndented(&b, p.Before)
 			fmt.Fprintf(&b, "#   after:\n")
@@ -198,7 +198,7 @@ func writeIndented(b *bytes.Buffer, y []byte) {
 // What SwitchPlan refuses is refused before any kops command. After reading the spec, Switch
 // also refuses, before kops replace, a spec that does not select the provider the cluster runs
 // and an edited spec that breaks a lint rule (framework/lint, error level) the spec kops
-// printed did not break: kubenet with private subnets (NC001), a provider removed in the
+// printed did not break: the implied routed mode with private subnets (NC001), a provider removed in the
 // spec's Kubernetes version (NC003), an invalid option (NC014), ....
 //
 // Networking reports to's settings once the switch has validated; after a failure it still
@@ -257,8 +257,8 @@ func (a *AWS) Switch(ctx context.Context, to string, opts map[string]string) err
 // more than one).
 func switchSpec(printed []byte, clusterName string, from, to Networking) ([]byte, error) {
 	return editCluster(printed, clusterName, func(spec map[string]any) error {
-		nw, set := selectedProviders(spec)
-		implied := len(set) == 0 && from.SpecKey == "kubenet" // kops' default when none is set
+		nw, set := selectedProviders(from.reg, spec)
+		implied := len(set) == 0 && from.Implied() // the mode kops assumes when none is set
 		if !implied && (len(set) != 1 || set[0] != from.SpecKey) {
 			what := "no provider"
 			if len(set) > 0 {
