@@ -337,21 +337,3 @@ func TestRegistryIsTheCatalog(t *testing.T) {
 		t.Error("Registry.BySpecKey(Calico) found a provider; spec keys are case sensitive")
 	}
 }
-
-// The providers netconform says it installs on kind are exactly those that hand out an
-// installer, and each takes its defaults.
-func TestKindInstallable(t *testing.T) {
-	for _, p := range All() {
-		d := p.Descriptor()
-		ki, ok := p.(providers.KindInstallable)
-		if supported := d.Kind.Status == providers.KindSupported; ok != supported {
-			t.Errorf("%s: kind status %s, KindInstallable %v", d.Name, d.Kind.Status, ok)
-		}
-		if !ok {
-			continue
-		}
-		if in, _, err := ki.KindInstaller(nil, 0); err != nil || in == nil {
-			t.Errorf("%s: KindInstaller(defaults) = %v, %v", d.Name, in, err)
-		}
-	}
-}

@@ -332,16 +332,3 @@ func MissingRoutes(n kube.Node, nodes []kube.Node, routes string) []string {
 	}
 	return missing
 }
-
-var _ providers.KindInstallable = Provider{}
-
-// KindInstaller implements providers.KindInstallable.
-func (Provider) KindInstaller(settings map[string]string, mtu int) (providers.Installer, providers.Healthy, error) {
-	o, err := OptionsFrom(settings)
-	if err != nil {
-		return nil, providers.Healthy{}, err
-	}
-	o.MTU = mtu
-	in := Installer{Options: o}
-	return in, in.Healthy(), nil
-}
