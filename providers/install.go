@@ -57,13 +57,3 @@ func (h Healthy) PodMTU(underlay, configured int) int {
 	}
 	return underlay - h.EncapOverhead
 }
-
-// KindInstallable is implemented by providers netconform installs itself on clusters whose nodes
-// it can run commands on (kind, and stand-ins backed by kind), so that a caller holding only a
-// Registry gets the installer from the provider instead of a switch over provider names.
-type KindInstallable interface {
-	// KindInstaller returns the installer for settings (option name to value, as on the
-	// command line or read from spec.networking.<key>) and a pod MTU (0: the underlay's), with
-	// what a healthy node looks like under it. Settings the provider does not take are an error.
-	KindInstaller(settings map[string]string, mtu int) (Installer, Healthy, error)
-}

@@ -159,13 +159,3 @@ func Conflist(podCIDR string, mtu int) ([]byte, error) {
 	}
 	return json.MarshalIndent(conf, "", "  ")
 }
-
-var _ providers.KindInstallable = Provider{}
-
-// KindInstaller implements providers.KindInstallable. kubenet has no settings.
-func (Provider) KindInstaller(settings map[string]string, mtu int) (providers.Installer, providers.Healthy, error) {
-	if len(settings) > 0 {
-		return nil, providers.Healthy{}, fmt.Errorf("kubenet takes no provider options (got %v)", settings)
-	}
-	return Installer{MTU: mtu}, Healthy(), nil
-}
