@@ -26,10 +26,12 @@ build:
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	go vet $(GO_PACKAGES)
+	go vet -tags kindbacking,e2e ./fixtures/fakekops/
 	go test -count=1 -run 'TestImportDirection|TestPlantedViolationFails' ./internal/layers/
 
 unit:
 	go test -count=1 $(GO_PACKAGES)
+	go test -count=1 -tags kindbacking ./fixtures/fakekops/
 
 # Unit tests first (fast), then the end-to-end tests on a real kind cluster.
 test: lint unit fuzz host-setup e2e-test

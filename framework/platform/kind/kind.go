@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -38,6 +39,7 @@ type Kind struct {
 	workers                 int
 	podSubnet, svcSubnet    string
 	network                 string
+	netcfg                  Network
 	provider                *cluster.Provider
 	out                     io.Writer
 
@@ -62,6 +64,25 @@ func WithNodeImage(image string) Option { return func(k *Kind) { k.image = image
 
 // WithPodSubnet sets the cluster pod CIDR each node's /24 is drawn from.
 func WithPodSubnet(cidr string) Option { return func(k *Kind) { k.podSubnet = cidr } }
+
+// Network is how netconform creates the cluster's docker network itself instead of leaving it
+// to kind, which copies the default bridge's MTU and lets docker pick the subnet. The zero value
+// leaves it to kind.
+type Network struct {
+	// MTU of the nodes' interfaces (9001 stands for an AWS VPC's jumbo frames); 0: docker's.
+	MTU int
+	// Subnet is the IPv4 CIDR the nodes' addresses come from; "": docker picks one.
+	Subnet string
+	// Gateway is the bridge's address in Subnet; "": docker's choice (the first address).
+	Gateway string
+	// Reserved are addresses in Subnet docker must not give to a node (an AWS subnet reserves
+	// its first four and its last).
+	Reserved []string
+}
+
+// WithNetwork makes Create create the cluster's docker network as n says (before kind, which
+// then joins it). Delete removes it as it removes kind's own.
+func WithNetwork(n Network) Option { return func(k *Kind) { k.netcfg = n } }
 
 // WithOutput sets where progress goes.
 func WithOutput(w io.Writer) Option { return func(k *Kind) { k.out = w } }
@@ -130,6 +151,13 @@ func (k *Kind) Create(ctx context.Context) error {
 	if err := os.Setenv(networkEnv, k.network); err != nil {
 		return fmt.Errorf("kind: set %s: %w", networkEnv, err)
 	}
+	if k.netcfg.MTU != 0 || k.netcfg.Subnet != "" {
+		if err := k.createNetwork(ctx); err != nil {
+			// The network may exist half made; Delete (which the caller runs after a failed
+			// Create) removes it.
+			return err
+		}
+	}
 	done := make(chan error, 1)
 	go func() {
 		done <- k.provider.Create(k.name,
@@ -185,6 +213,45 @@ func (k *Kind) deleteLocked() error {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// NetworkName is the cluster's docker network.
+func (k *Kind) NetworkName() string { return k.network }
+
+// createNetwork creates the cluster's docker network as k.netcfg says, unless it exists (from an
+// earlier, interrupted Create of the same cluster: kind would join it as it is).
+func (k *Kind) createNetwork(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := exec.CommandContext(ctx, "docker", "network", "inspect", k.network).Run(); err == nil {
+		return nil
+	}
+	args := k.networkArgs()
+	var out bytes.Buffer
+	cmd := exec.CommandContext(ctx, "docker", args...)
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("kind: docker %s: %w: %s", strings.Join(args, " "), err, bytes.TrimSpace(out.Bytes()))
+	}
+	return nil
+}
+
+// networkArgs are docker's arguments that create the network k.netcfg describes.
+func (k *Kind) networkArgs() []string {
+	args := []string{"network", "create", "--driver", "bridge"}
+	if k.netcfg.MTU != 0 {
+		args = append(args, "--opt", fmt.Sprintf("com.docker.network.driver.mtu=%d", k.netcfg.MTU))
+	}
+	if k.netcfg.Subnet != "" {
+		args = append(args, "--subnet", k.netcfg.Subnet)
+	}
+	if k.netcfg.Gateway != "" {
+		args = append(args, "--gateway", k.netcfg.Gateway)
+	}
+	for i, a := range k.netcfg.Reserved {
+		args = append(args, "--aux-address", fmt.Sprintf("reserved%d=%s", i, a))
+	}
+	return append(args, k.network)
 }
 
 // removeNetwork removes the cluster's docker network; one that is already gone is fine.
