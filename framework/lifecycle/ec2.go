@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/netconform/netconform/framework/agents"
@@ -107,11 +106,13 @@ func AWSChecks(ctx context.Context, c *kube.Client, fleet *agents.Fleet, cluster
 	if err != nil {
 		return nil, fmt.Errorf("list nodes: %w", err)
 	}
-	nodes, err := ec2Nodes(list.Items)
+	clients, err := awsclient.New(ctx, ac)
 	if err != nil {
 		return nil, err
 	}
-	clients, err := awsclient.New(ctx, ac)
+	// By providerID where the kubelets run with the AWS cloud provider (kops), else by the
+	// nodes' private addresses among the cluster's instances.
+	nodes, err := ec2check.NodesFromKube(ctx, clients.EC2, clusterName, list.Items)
 	if err != nil {
 		return nil, err
 	}
@@ -121,23 +122,6 @@ func AWSChecks(ctx context.Context, c *kube.Client, fleet *agents.Fleet, cluster
 		in.Links = fleetLinks(fleet, nodes)
 	}
 	return checker.Run(ctx, n.Requirements(), in)
-}
-
-// ec2Nodes turns Kubernetes nodes into the checks' nodes.
-func ec2Nodes(items []corev1.Node) ([]ec2check.Node, error) {
-	out := make([]ec2check.Node, 0, len(items))
-	for _, item := range items {
-		id, err := ec2check.InstanceIDFromProviderID(item.Spec.ProviderID)
-		if err != nil {
-			return nil, fmt.Errorf("node %s: %w", item.Name, err)
-		}
-		n := ec2check.Node{Name: item.Name, InstanceID: id, PodCIDR: item.Spec.PodCIDR}
-		if q, ok := item.Status.Capacity[corev1.ResourcePods]; ok {
-			n.MaxPods = int(q.Value())
-		}
-		out = append(out, n)
-	}
-	return out, nil
 }
 
 // fleetLinks reads node links from the host probe agents (their /info lists the host's links

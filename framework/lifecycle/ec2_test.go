@@ -5,30 +5,9 @@ import (
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
 	"github.com/netconform/netconform/framework/aws/ec2check"
 	"github.com/netconform/netconform/framework/results"
 )
-
-func TestEC2Nodes(t *testing.T) {
-	n := corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "ip-172-20-32-4.ec2.internal"},
-		Spec:   corev1.NodeSpec{ProviderID: "aws:///us-east-1a/i-0123456789abcdef0", PodCIDR: "100.96.1.0/24"},
-		Status: corev1.NodeStatus{Capacity: corev1.ResourceList{corev1.ResourcePods: resource.MustParse("17")}}}
-	got, err := ec2Nodes([]corev1.Node{n})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != 1 || got[0].InstanceID != "i-0123456789abcdef0" || got[0].PodCIDR != "100.96.1.0/24" || got[0].MaxPods != 17 {
-		t.Errorf("ec2Nodes = %+v", got)
-	}
-	n.Spec.ProviderID = "kind://docker/kind/kind-worker"
-	if _, err := ec2Nodes([]corev1.Node{n}); err == nil {
-		t.Error("a non-AWS node was accepted")
-	}
-}
 
 // TestEC2Results: one check per EC2 check name; a failure anywhere fails it naming the place,
 // all skips skip it with the reason, passes carry their observations (so they are measured).

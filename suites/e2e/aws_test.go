@@ -40,7 +40,7 @@ func startAWSStandIns(t *testing.T) *awsStandIns {
 	}
 	t.Cleanup(func() { _ = srv.Close() })
 	kops := filepath.Join(t.TempDir(), "kops")
-	build := exec.Command("go", "build", "-o", kops, "./fixtures/fakekops")
+	build := exec.Command("go", "build", "-tags", "kindbacking", "-o", kops, "./fixtures/fakekops")
 	build.Dir = repoRoot
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build fakekops: %v\n%s", err, out)
