@@ -14,8 +14,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/client-go/kubernetes/scheme"
-	"sigs.k8s.io/yaml"
 
 	"github.com/netconform/netconform/providers"
 	"github.com/netconform/netconform/providers/manifest"
@@ -161,23 +159,11 @@ func (o Options) Objects() (crds []*unstructured.Unstructured, objs []runtime.Ob
 	if len(upstream) == 0 {
 		return nil, nil, fmt.Errorf("calico: no upstream manifest: pass --provider-image %s=PATH (scripts/provider-images.sh prints it from %s in the Go module cache)", o.manifestName(), Module)
 	}
-	decode := scheme.Codecs.UniversalDeserializer().Decode
-	for _, doc := range bytes.Split(upstream, []byte("\n---\n")) {
-		if len(bytes.TrimSpace(stripComments(doc))) == 0 {
-			continue
-		}
-		if bytes.Contains(doc, []byte("\nkind: CustomResourceDefinition\n")) {
-			u := &unstructured.Unstructured{}
-			if err := yaml.Unmarshal(doc, &u.Object); err != nil {
-				return nil, nil, fmt.Errorf("calico: upstream CRD: %w", err)
-			}
-			crds = append(crds, u)
-			continue
-		}
-		obj, _, err := decode(doc, nil, nil)
-		if err != nil {
-			return nil, nil, fmt.Errorf("calico: upstream manifest: %w", err)
-		}
+	crds, decoded, err := manifest.Decode(bytes.NewReader(upstream))
+	if err != nil {
+		return nil, nil, fmt.Errorf("calico: upstream manifest: %w", err)
+	}
+	for _, obj := range decoded {
 		switch v := obj.(type) {
 		case *appsv1.Deployment:
 			continue // calico-kube-controllers
@@ -215,16 +201,6 @@ func (o Options) manifestName() string {
 		return CanalManifestName
 	}
 	return CalicoManifestName
-}
-
-func stripComments(doc []byte) []byte {
-	var out [][]byte
-	for _, l := range bytes.Split(doc, []byte("\n")) {
-		if !bytes.HasPrefix(bytes.TrimSpace(l), []byte("#")) {
-			out = append(out, l)
-		}
-	}
-	return bytes.Join(out, []byte("\n"))
 }
 
 func (o Options) adjustDaemonSet(ds *appsv1.DaemonSet) {

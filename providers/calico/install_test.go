@@ -11,6 +11,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/yaml"
 )
 
 // upstream reads one of calico's manifests from the calico module in the Go module cache,
@@ -188,6 +189,44 @@ func TestOwnedNamesTheRenderedConfig(t *testing.T) {
 		}
 		if len(s.Chains) < 4 || len(s.RouteProtocols) != 1 {
 			t.Errorf("canal=%v: chains %v, route protocols %v", canal, s.Chains, s.RouteProtocols)
+		}
+	}
+}
+
+// The CRDs go to the API server as JSON; decoded by e2e-framework's decoder (numbers as int64)
+// they must serialise as they did when each document was read with sigs.k8s.io/yaml (numbers as
+// float64), which is what the installer applied before.
+func TestCRDsAreAppliedAsUpstreamWritesThem(t *testing.T) {
+	b := upstream(t, CalicoManifestFile)
+	want := map[string]string{}
+	for _, doc := range strings.Split(string(b), "\n---\n") {
+		if !strings.Contains(doc, "\nkind: CustomResourceDefinition\n") {
+			continue
+		}
+		var m map[string]any
+		if err := yaml.Unmarshal([]byte(doc), &m); err != nil {
+			t.Fatal(err)
+		}
+		j, err := json.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[m["metadata"].(map[string]any)["name"].(string)] = string(j)
+	}
+	crds, _, err := Options{EncapsulationMode: EncapVXLAN, PodCIDR: "10.99.0.0/16", Manifest: b}.Objects()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(crds) != len(want) {
+		t.Errorf("%d CRDs, upstream has %d", len(crds), len(want))
+	}
+	for _, u := range crds {
+		got, err := json.Marshal(u.Object)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != want[u.GetName()] {
+			t.Errorf("CRD %s differs from upstream's document", u.GetName())
 		}
 	}
 }

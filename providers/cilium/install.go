@@ -12,7 +12,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/client-go/kubernetes/scheme"
 
 	"github.com/netconform/netconform/providers"
 	"github.com/netconform/netconform/providers/manifest"
@@ -84,16 +83,15 @@ func (o Options) Objects() ([]runtime.Object, error) {
 	if o.OperatorImage == "" {
 		o.OperatorImage = UpstreamOperator
 	}
-	decode := scheme.Codecs.UniversalDeserializer().Decode
-	var objs []runtime.Object
-	for _, doc := range bytes.Split(o.Manifest, []byte("\n---\n")) {
-		if !bytes.Contains(doc, []byte("\nkind:")) && !bytes.HasPrefix(bytes.TrimSpace(doc), []byte("kind:")) && !bytes.Contains(doc, []byte("apiVersion:")) {
-			continue
-		}
-		obj, _, err := decode(doc, nil, nil)
-		if err != nil {
-			return nil, fmt.Errorf("cilium: rendered chart: %w", err)
-		}
+	crds, objs, err := manifest.Decode(bytes.NewReader(o.Manifest))
+	if err != nil {
+		return nil, fmt.Errorf("cilium: rendered chart: %w", err)
+	}
+	// The chart is rendered without CRDs: the operator registers Cilium's own at start.
+	if len(crds) != 0 {
+		return nil, fmt.Errorf("cilium: rendered chart: %d CustomResourceDefinitions (first %s): not installed by this installer", len(crds), crds[0].GetName())
+	}
+	for _, obj := range objs {
 		switch v := obj.(type) {
 		case *corev1.ConfigMap:
 			if v.Name == "cilium-config" {
@@ -111,7 +109,6 @@ func (o Options) Objects() ([]runtime.Object, error) {
 		case *appsv1.Deployment:
 			setImages(&v.Spec.Template.Spec, "quay.io/cilium/operator", o.OperatorImage)
 		}
-		objs = append(objs, obj)
 	}
 	return manifest.Typed(objs...), nil
 }
