@@ -45,6 +45,10 @@ func startAWSStandIns(t *testing.T) *awsStandIns {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build fakekops: %v\n%s", err, out)
 	}
+	// This process asks the stand-in too (what the run left tagged), as the run does.
+	for k, v := range map[string]string{"AWS_ACCESS_KEY_ID": "stand-in", "AWS_SECRET_ACCESS_KEY": "stand-in", "AWS_EC2_METADATA_DISABLED": "true", "AWS_PROFILE": ""} {
+		t.Setenv(k, v)
+	}
 	s := &awsStandIns{stub: srv, kops: kops, state: "file://" + filepath.Join(t.TempDir(), "state")}
 	s.env = []string{"AWS_ENDPOINT_URL=" + srv.URL(), "AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=stand-in", "AWS_SECRET_ACCESS_KEY=stand-in",
 		"AWS_EC2_METADATA_DISABLED=true", "AWS_PROFILE=", "KOPS_STATE_STORE=",
