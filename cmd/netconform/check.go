@@ -31,7 +31,7 @@ type checkOptions struct {
 	// bundle then holds each node's own state (docker exec), not only what the agents see.
 	kindCluster string
 	// providerOptions (--provider-option KEY=VALUE) are the provider's settings in the
-	// cluster, for the expectations that depend on them (flannel's backend).
+	// cluster, for the expectations that depend on them (an encapsulation backend).
 	providerOptions []string
 }
 
@@ -66,7 +66,7 @@ Exit codes: 0 all checks passed, 1 checks failed (listed), 2 netconform could no
 	cmd.Flags().BoolVar(&o.keepAgents, "keep-agents", false, "leave the probe agents' namespace in place")
 	cmd.Flags().StringVar(&o.kindCluster, "kind-cluster", "", "the kind cluster (run id) behind --kubeconfig: netconform loads the probe image into its nodes, and the evidence bundle gets each node's own state")
 	cmd.Flags().IntVar(&o.repeat, "repeat", 1, "run the selected checks N times and report each check's pass rate")
-	cmd.Flags().StringArrayVar(&o.providerOptions, "provider-option", nil, "setting of the provider the cluster runs, as KEY=VALUE, e.g. backend=host-gw for flannel (repeatable; needs --provider)")
+	cmd.Flags().StringArrayVar(&o.providerOptions, "provider-option", nil, "setting of the provider the cluster runs, as KEY=VALUE (repeatable; needs --provider; `netconform providers NAME` lists them)")
 	return cmd
 }
 
@@ -130,7 +130,7 @@ func runCheck(ctx context.Context, o *checkOptions, out io.Writer) error {
 }
 
 // healthy is what the checks expect of the provider with its options. Expectations come from
-// netconform's installers; for options they do not model (calico with kops' ipip), the
+// netconform's installers; for options they do not model (an encapsulation only kops sets), the
 // provider's defaults are expected and a note says so.
 func (o *checkOptions) healthy(out io.Writer) providers.Healthy {
 	if o.provider == "" {

@@ -18,6 +18,7 @@ import (
 	"github.com/netconform/netconform/framework/platform/kind"
 	"github.com/netconform/netconform/framework/results"
 	"github.com/netconform/netconform/providers"
+	"github.com/netconform/netconform/providers/catalog"
 )
 
 type runOptions struct {
@@ -59,7 +60,7 @@ Exit codes: 0 all checks passed, 1 checks failed, 2 netconform could not run.`,
 	}
 	o.addFlags(cmd)
 	f := cmd.Flags()
-	f.StringVar(&o.provider, "provider", "kubenet", "networking mode or CNI provider to install")
+	f.StringVar(&o.provider, "provider", providers.KindDefault(catalog.Registry{}), "networking mode or CNI provider to install")
 	f.StringVar(&o.platform, "platform", "kind", "where the cluster runs: kind")
 	f.StringVar(&o.nodeImage, "node-image", "", "kind node image (make builds netconform/node:<version>-<hash>)")
 	f.IntVar(&o.nodes, "nodes", 3, "number of nodes: one control plane, the rest workers")
@@ -76,7 +77,7 @@ Exit codes: 0 all checks passed, 1 checks failed, 2 netconform could not run.`,
 			f.AddFlag(fl)
 		}
 	})
-	f.StringArrayVar(&o.providerOptions, "provider-option", nil, "provider setting as KEY=VALUE, e.g. backend=host-gw for flannel (repeatable)")
+	f.StringArrayVar(&o.providerOptions, "provider-option", nil, "provider setting as KEY=VALUE (repeatable; `netconform providers NAME` lists them)")
 	f.BoolVar(&o.preflight, "preflight", false, "only check that the provider and its options can be installed here, then exit (0 yes, 2 no)")
 	return cmd
 }

@@ -18,7 +18,7 @@ import (
 // documents without a kind (empty, comment-only, such as Helm's "# Source:" headers of templates
 // that render nothing) and falls back to *unstructured.Unstructured for kinds the scheme does
 // not know. A document that has fields but no kind is skipped as well (the decoder cannot tell it
-// from a comment-only one), where the hand-written decoding rejected it (cilium's only when it
+// from a comment-only one), where the hand-written decoding rejected it (one installer's only when it
 // had an apiVersion); the upstream manifests have none.
 //
 // CustomResourceDefinitions are the one unknown kind accepted: they come back in crds, for

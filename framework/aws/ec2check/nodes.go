@@ -17,7 +17,7 @@ import (
 // NodesFromKube maps Kubernetes nodes to the cluster's EC2 instances, for the checks.
 //
 // A node whose spec.providerID is an AWS one (aws:///zone/i-...) names its instance. A kubelet
-// that runs without the AWS cloud provider (an external or no cloud provider, or a stand-in
+// that runs without the AWS cloud provider (an out-of-tree or no cloud provider, or a stand-in
 // cluster) leaves a providerID of another kind or none; such a node is matched by its
 // InternalIP against the private addresses of the cluster's running instances (tagged
 // kubernetes.io/cluster/<clusterName>, or KubernetesCluster=<clusterName> as older kops

@@ -84,7 +84,7 @@ func (s *switcher) reportRolls() {
 func attempts(logs []proberLog, nodes []kube.Node, retired map[string]time.Time) []disruption.Attempt {
 	var out []disruption.Attempt
 	// Prober IPs map to their nodes; a target no collected prober had falls back to the node
-	// pod CIDRs (providers with their own IPAM, such as calico, do not use them).
+	// pod CIDRs (providers with their own IPAM do not use them).
 	byIP := map[string]string{}
 	for _, l := range logs {
 		if l.IP != "" {

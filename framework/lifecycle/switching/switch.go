@@ -180,8 +180,8 @@ func (s *switcher) Run(ctx context.Context, env *lifecycle.Env) error {
 		return ctx.Err()
 	}
 	if rollErr == nil && o.KeepOldRoutes && !s.cfg.HealthyB.NodeRoutes && !slices.Contains(o.SkipCleanup, providers.ItemRoute) {
-		// Routes kept for the migration whose peer switched: B has replaced them (flannel
-		// does) or they go now. A B that routes via the peers itself keeps its own.
+		// Routes kept for the migration whose peer switched: B has replaced them (an
+		// overlay that programs its own routes does) or they go now. A B that routes via the peers itself keeps its own.
 		_ = s.rec.Phase("remove kept "+o.From+" routes", func() error {
 			var errs []error
 			for _, n := range s.nodes {
