@@ -15,6 +15,23 @@ type KindInstallable interface {
 	KindInstaller(settings map[string]string, mtu int) (Installer, Healthy, error)
 }
 
+// HealthyInstaller is an installer that knows what a healthy node looks like under its options.
+type HealthyInstaller interface {
+	Installer
+	Healthy() Healthy
+}
+
+// KindInstallerFrom is the usual KindInstaller: parse reads the settings into the provider's
+// options, build makes the installer from them (setting the MTU).
+func KindInstallerFrom[O any, I HealthyInstaller](settings map[string]string, parse func(map[string]string) (O, error), build func(O) I) (Installer, Healthy, error) {
+	o, err := parse(settings)
+	if err != nil {
+		return nil, Healthy{}, err
+	}
+	in := build(o)
+	return in, in.Healthy(), nil
+}
+
 // Config is a provider resolved once from what the user typed: the name (a netconform name, a
 // spec key or a kops --networking value) and the --provider-option settings. Install, suites,
 // switch, plans and lint take it instead of looking the name up again.

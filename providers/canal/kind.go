@@ -10,11 +10,8 @@ var _ providers.KindInstallable = Provider{}
 // KindInstaller installs canal with calico's installer, which knows both: canal is calico's
 // policy engine over flannel's VXLAN.
 func (Provider) KindInstaller(settings map[string]string, mtu int) (providers.Installer, providers.Healthy, error) {
-	o, err := calico.CanalOptionsFrom(settings)
-	if err != nil {
-		return nil, providers.Healthy{}, err
-	}
-	o.MTU = mtu
-	in := calico.Installer{Options: o}
-	return in, in.Healthy(), nil
+	return providers.KindInstallerFrom(settings, calico.CanalOptionsFrom, func(o calico.Options) calico.Installer {
+		o.MTU = mtu
+		return calico.Installer{Options: o}
+	})
 }

@@ -169,17 +169,7 @@ func TestAWSInterrupt(t *testing.T) {
 		}
 	}
 	time.Sleep(3 * time.Second)
-	_ = b.cmd.Process.Signal(syscall.SIGINT)
-	select {
-	case <-b.done:
-	case <-time.After(5 * time.Minute):
-		_ = b.cmd.Process.Kill()
-		t.Fatalf("run did not end within 5 min of SIGINT:\n%s", b.out.String())
-	}
-	t.Log(b.out.String())
-	if b.cmd.ProcessState.ExitCode() == 0 {
-		t.Error("an interrupted run exited 0")
-	}
+	b.interrupt(t, 5*time.Minute)
 	if left := leftovers(t, runID); len(left) > 0 {
 		t.Errorf("interrupted run left behind: %v", left)
 	}

@@ -523,17 +523,7 @@ func TestInterruptDuringCreate(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	time.Sleep(2 * time.Second)
-	_ = b.cmd.Process.Signal(syscall.SIGINT)
-	select {
-	case <-b.done:
-	case <-time.After(4 * time.Minute):
-		_ = b.cmd.Process.Kill()
-		t.Fatalf("run did not end within 4 min of SIGINT:\n%s", b.out.String())
-	}
-	t.Log(b.out.String())
-	if b.cmd.ProcessState.ExitCode() == 0 {
-		t.Error("an interrupted run exited 0")
-	}
+	b.interrupt(t, 4*time.Minute)
 	if left := leftovers(t, runID); len(left) > 0 {
 		t.Errorf("interrupted run left behind: %v", left)
 	}
@@ -611,6 +601,23 @@ func startNetconform(t *testing.T, ctx context.Context, args ...string) *backgro
 	}
 	go func() { b.done <- b.cmd.Wait() }()
 	return b
+}
+
+// interrupt sends SIGINT and waits up to within for the run to end (else kills it and fails),
+// logs its output and fails when it exited 0.
+func (b *background) interrupt(t *testing.T, within time.Duration) {
+	t.Helper()
+	_ = b.cmd.Process.Signal(syscall.SIGINT)
+	select {
+	case <-b.done:
+	case <-time.After(within):
+		_ = b.cmd.Process.Kill()
+		t.Fatalf("run did not end within %s of SIGINT:\n%s", within, b.out.String())
+	}
+	t.Log(b.out.String())
+	if b.cmd.ProcessState.ExitCode() == 0 {
+		t.Error("an interrupted run exited 0")
+	}
 }
 
 // onPhase polls the run's result.json in art every `every` until the process ends: the first
