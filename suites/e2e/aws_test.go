@@ -176,14 +176,7 @@ func TestAWSInterrupt(t *testing.T) {
 	if left := s.tagged(t, runID); len(left) > 0 {
 		t.Errorf("interrupted run left stand-in resources: %v", left)
 	}
-	r := loadResult(t, art)
-	deleted := false
-	for _, p := range r.Phases {
-		deleted = deleted || (p.Name == "cluster delete" && p.Status == results.Passed)
-	}
-	if !r.Complete || r.Error == "" || !deleted {
-		t.Errorf("interrupted run's result: complete=%v error=%q cluster deleted=%v", r.Complete, r.Error, deleted)
-	}
+	expectInterruptedAndDeleted(t, art)
 	if !strings.Contains(readFile(t, filepath.Join(art, "kops.log")), "delete cluster") {
 		t.Error("kops.log shows no kops delete cluster")
 	}

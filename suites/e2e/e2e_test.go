@@ -555,14 +555,7 @@ func TestInterruptDuringSuites(t *testing.T) {
 	if left := leftovers(t, runID); len(left) > 0 {
 		t.Errorf("run interrupted during its suites left behind: %v", left)
 	}
-	r := loadResult(t, art)
-	deleted := false
-	for _, p := range r.Phases {
-		deleted = deleted || (p.Name == "cluster delete" && p.Status == results.Passed)
-	}
-	if !r.Complete || r.Error == "" || !deleted {
-		t.Errorf("interrupted run's result: complete=%v error=%q cluster deleted=%v", r.Complete, r.Error, deleted)
-	}
+	expectInterruptedAndDeleted(t, art)
 	expectJUnitFailure(t, art, "phases", "suites", "")
 	expectJUnitFailure(t, art, "phases", "verdict", "COULD NOT RUN")
 }
@@ -601,6 +594,20 @@ func startNetconform(t *testing.T, ctx context.Context, args ...string) *backgro
 	}
 	go func() { b.done <- b.cmd.Wait() }()
 	return b
+}
+
+// expectInterruptedAndDeleted: the result in art is complete, says why the run stopped, and
+// its cluster delete passed.
+func expectInterruptedAndDeleted(t *testing.T, art string) {
+	t.Helper()
+	r := loadResult(t, art)
+	deleted := false
+	for _, p := range r.Phases {
+		deleted = deleted || (p.Name == "cluster delete" && p.Status == results.Passed)
+	}
+	if !r.Complete || r.Error == "" || !deleted {
+		t.Errorf("interrupted run's result: complete=%v error=%q cluster deleted=%v", r.Complete, r.Error, deleted)
+	}
 }
 
 // interrupt sends SIGINT and waits up to within for the run to end (else kills it and fails),
