@@ -116,6 +116,7 @@ func TestRules(t *testing.T) {
 			want: []string{"NC006 spec.networking", "NC002 spec.networking"}},
 		// NC007
 		{name: "NC007 amazonvpc on GCE", files: []string{"nc007-amazonvpc-gce.yaml"}, want: []string{"NC007 spec.networking.amazonvpc"}},
+		{name: "NC007 gce on AWS", files: []string{"nc007-gce-on-aws.yaml"}, want: []string{"NC007 spec.networking.gce"}},
 		// NC008
 		{name: "NC008 calico vxlan MTU above 8951", files: []string{"nc008-calico-mtu.yaml"}, want: []string{"NC008 spec.networking.calico.mtu"}},
 		{name: "NC008 silent with kops' 8912", files: []string{"calico-aws-valid.yaml"}},
@@ -260,7 +261,7 @@ var goldenCases = []struct {
 		func(o *Options) { o.RouteQuota = 50 }},
 	{"lifecycle", []string{"nc003-romana-removed.yaml", "nc003-weave-k8s123.yaml", "nc003-canal-k8s128.yaml", "nc004-lyftvpc-deprecated.yaml", "nc013-lyftvpc-no-networkid.yaml", "nc017-no-kubernetes-version.yaml"},
 		withKops(1, 22)},
-	{"providers", []string{"nc005-two-providers.yaml", "nc007-amazonvpc-gce.yaml", "nc008-calico-mtu.yaml", "nc009-cilium-eni-masquerade.yaml",
+	{"providers", []string{"nc005-two-providers.yaml", "nc007-amazonvpc-gce.yaml", "nc007-gce-on-aws.yaml", "nc008-calico-mtu.yaml", "nc009-cilium-eni-masquerade.yaml",
 		"nc010-cilium-nodeport-proxy.yaml", "nc011-cilium-etcd-missing.yaml", "nc012-kuberouter-proxy.yaml", "nc014-bad-options.yaml",
 		"nc014-weave-password-in-spec.yaml", "nc015-unknown-key.yaml", "nc018-calico-no-typha.yaml"}, nil},
 }

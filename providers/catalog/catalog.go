@@ -16,6 +16,7 @@ import (
 	"github.com/netconform/netconform/providers/cni"
 	"github.com/netconform/netconform/providers/external"
 	"github.com/netconform/netconform/providers/flannel"
+	"github.com/netconform/netconform/providers/gce"
 	"github.com/netconform/netconform/providers/kindnet"
 	"github.com/netconform/netconform/providers/kopeio"
 	"github.com/netconform/netconform/providers/kubenet"
@@ -41,8 +42,8 @@ func (Registry) Lookup(name string) (providers.Provider, error) { return Lookup(
 func (Registry) BySpecKey(key string) (providers.Provider, bool) { return BySpecKey(key) }
 
 // All returns every provider: first the four kops modes in the guide's order (kubenet, cni,
-// classic, external), then the CNI providers in the guide's order, then kindnet. Each call
-// returns a new slice.
+// classic, external), then the CNI providers in the guide's order, then gce (GCE's native mode),
+// then kindnet. Each call returns a new slice.
 func All() []providers.Provider {
 	return []providers.Provider{
 		kubenet.New(),
@@ -59,6 +60,7 @@ func All() []providers.Provider {
 		amazonvpc.New(),
 		cilium.New(),
 		lyftvpc.New(),
+		gce.New(),
 		kindnet.New(),
 	}
 }

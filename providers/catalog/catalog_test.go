@@ -21,7 +21,7 @@ func descriptor(t *testing.T, name string) providers.Descriptor {
 
 func TestAllIsTheGuidePlusKindnetInStableOrder(t *testing.T) {
 	want := []string{"kubenet", "cni", "classic", "external", "calico", "canal", "flannel", "kopeio",
-		"kuberouter", "romana", "weave", "amazonvpc", "cilium", "lyftvpc", "kindnet"}
+		"kuberouter", "romana", "weave", "amazonvpc", "cilium", "lyftvpc", "gce", "kindnet"}
 	var got []string
 	for _, p := range All() {
 		got = append(got, p.Descriptor().Name)

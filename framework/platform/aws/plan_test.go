@@ -124,6 +124,15 @@ func TestMergeSpec(t *testing.T) {
 	if _, err := mergeSpec([]byte(generated), "c.k8s.local", w); err == nil || !strings.Contains(err.Error(), "selects calico") {
 		t.Errorf("weave settings into a calico spec: %v", err)
 	}
+	// gce comes from the registry like every other key: a spec that sets it is refused, and
+	// the message says that gce cannot run on AWS.
+	gceSpec := strings.Replace(generated, "    calico:\n      typhaReplicas: 2\n", "    gce: {}\n", 1)
+	if gceSpec == generated {
+		t.Fatal("test spec has no calico block to replace")
+	}
+	if _, err := mergeSpec([]byte(gceSpec), "c.k8s.local", n); err == nil || !strings.Contains(err.Error(), "selects gce (GCE only, cannot run on AWS), not calico") {
+		t.Errorf("calico settings into a gce spec: %v", err)
+	}
 	if _, err := mergeSpec([]byte(generated+"---\n"+generated), "c.k8s.local", n); err == nil {
 		t.Error("merged a stream with two Cluster documents")
 	}

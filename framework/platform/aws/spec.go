@@ -82,10 +82,6 @@ func editCluster(generated []byte, clusterName string, edit func(spec map[string
 	return bytes.Join(out, []byte("---\n")), nil
 }
 
-// otherCloudKeys select a networking mode netconform has no provider for (gce: GCE's own routes),
-// so that a spec setting one is still refused as another provider.
-var otherCloudKeys = map[string]bool{"gce": true}
-
 // selectedProviders are the provider keys set under spec.networking, sorted; it creates an
 // empty spec.networking when there is none. reg says which keys select a provider; nil knows none.
 func selectedProviders(reg providers.Registry, spec map[string]any) (map[string]any, []string) {
@@ -97,10 +93,9 @@ func selectedProviders(reg providers.Registry, spec map[string]any) (map[string]
 	var set []string
 	// Every key that selects a provider is some provider's spec key; other keys under
 	// spec.networking (such as networkID) select nothing.
+	// A provider that cannot run on AWS (gce) is one of them too, so such a spec is refused.
 	for k := range nw {
-		if otherCloudKeys[k] {
-			set = append(set, k)
-		} else if reg != nil {
+		if reg != nil {
 			if _, ok := reg.BySpecKey(k); ok {
 				set = append(set, k)
 			}
@@ -108,6 +103,23 @@ func selectedProviders(reg providers.Registry, spec map[string]any) (map[string]
 	}
 	sort.Strings(set)
 	return nw, set
+}
+
+// describeSelected joins the selected keys for a message, saying which select a provider that
+// cannot run on AWS at all (gce: "gce (GCE only, cannot run on AWS)").
+func describeSelected(reg providers.Registry, keys []string) string {
+	out := make([]string, 0, len(keys))
+	for _, k := range keys {
+		if reg != nil {
+			if p, ok := reg.BySpecKey(k); ok {
+				if pl := p.Descriptor().Platforms; !pl.RunsOn(providers.AWS) {
+					k += " (" + pl.String() + ", cannot run on AWS)"
+				}
+			}
+		}
+		out = append(out, k)
+	}
+	return strings.Join(out, ", ")
 }
 
 func mergeCluster(spec map[string]any, clusterName string, n Networking) error {
@@ -119,7 +131,7 @@ func mergeCluster(spec map[string]any, clusterName string, n Networking) error {
 		}
 	}
 	if len(others) > 0 {
-		return fmt.Errorf("cluster %s: spec.networking selects %s, not %s: was the cluster created with another --networking?", clusterName, strings.Join(others, ", "), n.SpecKey)
+		return fmt.Errorf("cluster %s: spec.networking selects %s, not %s: was the cluster created with another --networking?", clusterName, describeSelected(n.reg, others), n.SpecKey)
 	}
 	block, _ := nw[n.SpecKey].(map[string]any)
 	if block == nil {

@@ -262,7 +262,7 @@ func switchSpec(printed []byte, clusterName string, from, to Networking) ([]byte
 		if !implied && (len(set) != 1 || set[0] != from.SpecKey) {
 			what := "no provider"
 			if len(set) > 0 {
-				what = strings.Join(set, ", ")
+				what = describeSelected(from.reg, set)
 			}
 			return fmt.Errorf("cluster %s: spec.networking selects %s, not %s: the cluster does not run %s", clusterName, what, from.SpecKey, from.Name)
 		}

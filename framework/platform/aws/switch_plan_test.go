@@ -98,4 +98,8 @@ func TestSwitchSpecKeepsEverythingElse(t *testing.T) {
 	if _, err := switchSpec([]byte(printed), "c.k8s.local", kubenet, to); err == nil || !strings.Contains(err.Error(), "selects calico, not kubenet") {
 		t.Errorf("switch from kubenet on a calico spec: %v", err)
 	}
+	gce := strings.Replace(printed, "    calico:\n      mtu: 8912\n", "    gce: {}\n", 1)
+	if _, err := switchSpec([]byte(gce), "c.k8s.local", kubenet, to); err == nil || !strings.Contains(err.Error(), "selects gce (GCE only, cannot run on AWS), not kubenet") {
+		t.Errorf("switch from kubenet on a gce spec: %v", err)
+	}
 }
