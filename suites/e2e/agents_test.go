@@ -120,7 +120,7 @@ func TestProbeAgents(t *testing.T) {
 		if code != 0 {
 			t.Errorf("exit %d, want 0: %s", code, failedChecks(r))
 		}
-		if !strings.Contains(out, "loaded probe image "+tag+" into 2 nodes of kind cluster "+runID) {
+		if !strings.Contains(out, "loaded image "+tag+" into 2 nodes of kind cluster "+runID) {
 			t.Error("output does not say the image was loaded")
 		}
 		c, ok := checkByID(r, "connectivity/pod-to-pod-over-tcp")

@@ -97,9 +97,13 @@ func (c *KindCluster) LoadImage(ctx context.Context, image string) error {
 		fmt.Fprintf(c.out, "image %s is not in this machine's docker (%s): not loading it; the nodes must pull it\n", image, strings.TrimSpace(string(b)))
 		return nil
 	}
+	nodes, err := c.k.Nodes()
+	if err != nil {
+		return err
+	}
 	if err := c.k.LoadImage(ctx, image); err != nil {
 		return fmt.Errorf("load image %s into kind cluster %s: %w", image, c.k.ClusterName(), err)
 	}
-	fmt.Fprintf(c.out, "loaded image %s into kind cluster %s\n", image, c.k.ClusterName())
+	fmt.Fprintf(c.out, "loaded image %s into %d nodes of kind cluster %s\n", image, len(nodes), c.k.ClusterName())
 	return nil
 }
