@@ -18,14 +18,11 @@ import (
 // AWS (providers.AWSSpec, declared by each provider package) both come from the registry in
 // Config.Providers.
 type Networking struct {
-	Name string
-	// KopsValue is the --networking value given to kops create cluster.
-	KopsValue string
+	// AWSSpec is the provider's entry for this kops value (name, kops value, the spec netconform
+	// writes, what EC2 must allow, notes), with the user's options merged in by WithOptions.
+	providers.AWSSpec
 	// SpecKey is the key under spec.networking.
 	SpecKey string
-	// Spec is what netconform writes under spec.networking.<SpecKey> on AWS (on top of what
-	// kops generated, and under the user's own options).
-	Spec map[string]any
 	// OutOfSpec are settings kops keeps beside the spec (options with InSpec false, such as an
 	// encryption password kept with kops create secret): never written into a spec (lint rule
 	// NC014), and never printed when secret.
@@ -33,16 +30,6 @@ type Networking struct {
 	// Encapsulation is the provider's for the options in Spec (providers.EncapsulationOf):
 	// its kind and per-packet overhead. Routed providers have none.
 	Encapsulation providers.Encapsulation
-	// VPCRoutes, SourceDestDisabled and ENIIPAM feed the EC2 checks.
-	VPCRoutes          bool
-	SourceDestDisabled bool
-	ENIIPAM            bool
-	// PrivateTopology is false for modes that cannot run with --topology private.
-	PrivateTopology bool
-	// GuideSwitchSafe: the kops networking guide calls a switch from this mode safe.
-	GuideSwitchSafe bool
-	// Notes are printed with the plan.
-	Notes []string
 
 	provider providers.Provider
 	// reg is the registry n was found in: it knows which spec.networking keys select a provider.
@@ -72,12 +59,8 @@ func LookupNetworking(reg providers.Registry, name string) (Networking, error) {
 		}
 	}
 	d := p.Descriptor()
-	nw := Networking{
-		Name: e.Name, KopsValue: e.KopsValue, SpecKey: d.SpecKey, Spec: maps.Clone(e.Spec),
-		VPCRoutes: e.VPCRoutes, SourceDestDisabled: e.SourceDestDisabled, ENIIPAM: e.ENIIPAM,
-		PrivateTopology: e.PrivateTopology, GuideSwitchSafe: e.GuideSwitchSafe, Notes: slices.Clone(e.Notes),
-		provider: p, reg: reg,
-	}
+	e.Spec, e.Notes = maps.Clone(e.Spec), slices.Clone(e.Notes)
+	nw := Networking{AWSSpec: e, SpecKey: d.SpecKey, provider: p, reg: reg}
 	if nw.Spec == nil {
 		nw.Spec = map[string]any{}
 	}
@@ -121,21 +104,12 @@ func (n Networking) WithOptions(opts map[string]any, nodes int) Networking {
 		inSpec[k] = v
 	}
 	if a, ok := n.provider.(providers.AWSAdjuster); ok {
-		s := a.AdjustAWS(out.spec(), inSpec, nodes)
-		out.Spec, out.Notes, out.SourceDestDisabled = s.Spec, s.Notes, s.SourceDestDisabled
+		out.AWSSpec = a.AdjustAWS(out.AWSSpec, inSpec, nodes)
 	}
 	if n.provider != nil {
 		out.Encapsulation = providers.EncapsulationOf(n.provider, out.Spec)
 	}
 	return out
-}
-
-// spec is n as the provider declared it, for its AWSAdjuster.
-func (n Networking) spec() providers.AWSSpec {
-	return providers.AWSSpec{
-		Name: n.Name, KopsValue: n.KopsValue, Spec: n.Spec, VPCRoutes: n.VPCRoutes, SourceDestDisabled: n.SourceDestDisabled,
-		ENIIPAM: n.ENIIPAM, PrivateTopology: n.PrivateTopology, GuideSwitchSafe: n.GuideSwitchSafe, Notes: n.Notes,
-	}
 }
 
 // Implied reports whether n's provider is the mode kops assumes when spec.networking selects
