@@ -114,22 +114,29 @@ func Installable(reg Registry) []string {
 // KindSwitchTarget the one a switch goes to from it when no target is named; "" when reg marks
 // none.
 func KindDefault(reg Registry) string {
-	for _, p := range reg.All() {
-		if d := p.Descriptor(); d.Kind.Default {
-			return d.Name
-		}
-	}
-	return ""
+	return nameOf(marked(reg, func(d Descriptor) bool { return d.Kind.Default }))
 }
 
 // KindSwitchTarget: see KindDefault.
 func KindSwitchTarget(reg Registry) string {
+	return nameOf(marked(reg, func(d Descriptor) bool { return d.Kind.SwitchTarget }))
+}
+
+// marked is the first of reg's providers whose descriptor has the mark; nil when none has.
+func marked(reg Registry, mark func(Descriptor) bool) Provider {
 	for _, p := range reg.All() {
-		if d := p.Descriptor(); d.Kind.SwitchTarget {
-			return d.Name
+		if mark(p.Descriptor()) {
+			return p
 		}
 	}
-	return ""
+	return nil
+}
+
+func nameOf(p Provider) string {
+	if p == nil {
+		return ""
+	}
+	return p.Descriptor().Name
 }
 
 // Suggested names the providers reg marks Suggested, in reg's order, joined with "or" ("a or b",
@@ -149,10 +156,6 @@ func Suggested(reg Registry) string {
 
 // ImpliedMode is the provider reg marks Implied: the mode kops assumes when a spec selects none.
 func ImpliedMode(reg Registry) (Provider, bool) {
-	for _, p := range reg.All() {
-		if p.Descriptor().Implied {
-			return p, true
-		}
-	}
-	return nil, false
+	p := marked(reg, func(d Descriptor) bool { return d.Implied })
+	return p, p != nil
 }

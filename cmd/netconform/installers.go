@@ -1,12 +1,9 @@
 package main
 
 import (
-	"fmt"
 	"maps"
-	"os"
 
 	"github.com/netconform/netconform/framework/redact"
-	"github.com/netconform/netconform/framework/results"
 	"github.com/netconform/netconform/providers"
 	"github.com/netconform/netconform/providers/catalog"
 )
@@ -37,27 +34,9 @@ func resolveKind(name string, opts map[string]string) (providers.Config, error) 
 		return providers.Config{}, err
 	}
 	d := p.Descriptor()
-	settings := presets(d, name)
+	settings := providers.Presets(d, name)
 	maps.Copy(settings, opts)
 	return providers.Config{Provider: p, Descriptor: d, Name: d.Name, Given: name, Settings: settings}, nil
-}
-
-// presets are the options the kops --networking value name sets, if it is one.
-func presets(d providers.Descriptor, name string) map[string]string {
-	return providers.Presets(d, name)
-}
-
-// writeNotInstallable leaves a result saying why a provider could not be installed, so that a
-// matrix of runs shows the provider with its reason instead of leaving it out.
-func writeNotInstallable(artifacts string, r results.Result, why error, red *redact.Redactor) {
-	// Redacted from the first write on: the options may hold a secret.
-	rec, err := newRecorder(artifacts, r, red)
-	if err == nil {
-		err = rec.Finish(why)
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "netconform: could not write result:", err)
-	}
 }
 
 // redactSecretOptions registers the values of the provider's secret options (Option.Secret,

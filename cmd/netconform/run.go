@@ -113,15 +113,6 @@ func (o *runOptions) validate() error {
 	return checkLabelFilter(o.labelFilter)
 }
 
-// installerFor finds how to install a provider.
-func installerFor(name string, mtu int, opts map[string]string) (providers.Installer, providers.Healthy, error) {
-	ins, healthy, err := lookupInstaller(name, mtu, opts)
-	if err != nil {
-		return nil, providers.Healthy{}, err
-	}
-	return ins, healthy, nil
-}
-
 func runRun(ctx context.Context, o *runOptions, out io.Writer) error {
 	now := time.Now()
 	o.complete(now)
@@ -150,7 +141,7 @@ func runRun(ctx context.Context, o *runOptions, out io.Writer) error {
 	}
 	base := results.Result{RunID: o.runID, Provider: o.provider, ProviderOptions: providerOpts, Platform: o.platform, NodeImage: o.nodeImage, Started: now}
 	run := &lifecycle.Run{
-		Recorder: nil, Redactor: o.red, Out: out, Artifacts: o.artifacts, Timeouts: o.timeouts(),
+		Redactor: o.red, Out: out, Artifacts: o.artifacts, Timeouts: o.timeouts(),
 		AgentsNamespace: o.namespace, CollectAlways: o.collect, Keep: o.keep,
 	}
 	suitesScenario := o.suites(o.platform)
@@ -167,7 +158,7 @@ func runRun(ctx context.Context, o *runOptions, out io.Writer) error {
 		}
 		base.NodeImage = ""
 	default:
-		installer, healthy, err := installerFor(o.provider, o.mtu, providerOpts)
+		installer, healthy, err := lookupInstaller(o.provider, o.mtu, providerOpts)
 		if err != nil {
 			if !o.preflight {
 				if werr := lifecycle.WriteRefusal(o.artifacts, base, err, o.red); werr != nil {

@@ -151,7 +151,7 @@ func runSwitch(ctx context.Context, o *switchOptions, out io.Writer) error {
 	if err != nil {
 		return &exitError{code: exitCouldNotRun, err: err}
 	}
-	insA, _, err := installerFor(o.from, o.mtu, nil)
+	insA, _, err := lookupInstaller(o.from, o.mtu, nil)
 	if err != nil {
 		return &exitError{code: exitCouldNotRun, err: err}
 	}
@@ -162,7 +162,7 @@ func runSwitch(ctx context.Context, o *switchOptions, out io.Writer) error {
 	if o.from == o.to {
 		return &exitError{code: exitCouldNotRun, err: fmt.Errorf("--from and --to are both %s", o.from)}
 	}
-	insB, healthyB, err := installerFor(o.to, o.mtu, opts)
+	insB, healthyB, err := lookupInstaller(o.to, o.mtu, opts)
 	if err != nil {
 		return &exitError{code: exitCouldNotRun, err: err}
 	}

@@ -69,9 +69,6 @@ type Env struct {
 	AgentsNamespace string
 }
 
-// Timeouts are the run's bounds (framework/timeouts, scaled by --timeout-scale).
-func (e *Env) Timeouts() kube.Timeouts { return e.Client.Timeouts }
-
 // Run is one run, from flags.
 type Run struct {
 	Platform platform.Platform
@@ -260,19 +257,19 @@ func (r *Run) verify(ctx context.Context, env *Env) error {
 // down removes the probe agents from a cluster that stays, and deletes a cluster Up made,
 // each under its own deadline on a context an interrupt has not cancelled.
 func (r *Run) down(ctx context.Context, env *Env) error {
-	var errs []error
 	if r.RemoveAgents && env.Client != nil {
 		err := r.Recorder.Phase("remove probe agents", func() error {
 			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.Timeouts.NamespaceGone+r.Timeouts.APICall)
 			defer cancel()
 			return agents.Remove(dctx, env.Client, r.AgentsNamespace)
 		})
+		// Agents left behind are a warning, not a failed run: the checks were measured.
 		if err != nil {
 			fmt.Fprintf(r.Out, "warning: %v\n", err)
 		}
 	}
 	if _, existing := r.Platform.(interface{ Existing() }); existing {
-		return errors.Join(errs...)
+		return nil
 	}
 	if r.Keep {
 		fmt.Fprintf(r.Out, "keeping the cluster (kubeconfig %s)", r.Platform.KubeconfigPath())
@@ -280,9 +277,9 @@ func (r *Run) down(ctx context.Context, env *Env) error {
 			fmt.Fprintf(r.Out, "; delete it with: %s", r.KeepHint)
 		}
 		fmt.Fprintln(r.Out)
-		return errors.Join(errs...)
+		return nil
 	}
-	errs = append(errs, r.Recorder.Phase("cluster delete", func() error {
+	return r.Recorder.Phase("cluster delete", func() error {
 		bound := r.DeleteTimeout
 		if bound == 0 {
 			bound = r.Timeouts.ClusterDelete
@@ -290,8 +287,7 @@ func (r *Run) down(ctx context.Context, env *Env) error {
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), bound)
 		defer cancel()
 		return r.Platform.Delete(dctx)
-	}))
-	return errors.Join(errs...)
+	})
 }
 
 // update records result metadata; a failed save is kept by the recorder and ends the run as

@@ -46,7 +46,7 @@ func conclude(ch *results.Check, why []string) {
 }
 
 // reportRolls records whether every node was rolled, and how long each took.
-func (s *switcher) reportRolls() {
+func (s *Switch) reportRolls() {
 	ch := switchCheck(checkRolled, fmt.Sprintf("every node is switched from %s to %s", s.cfg.From, s.cfg.To), time.Now())
 	rolled := map[string]bool{}
 	for _, w := range s.windows {
@@ -193,7 +193,7 @@ type switchDisruption struct {
 
 // reportDisruption analyses the records and records the disruption check, disruption.json and
 // disruption.md.
-func (s *switcher) reportDisruption() {
+func (s *Switch) reportDisruption() {
 	started := time.Now()
 	as := attempts(s.logs, s.nodes, s.retired)
 	var ws []disruption.Window
@@ -328,7 +328,7 @@ func orNone(s string) string {
 }
 
 // reportLeftovers looks on every node for anything of the old provider.
-func (s *switcher) reportLeftovers(ctx context.Context) {
+func (s *Switch) reportLeftovers(ctx context.Context) {
 	started := time.Now()
 	ch := switchCheck(checkLeftovers, fmt.Sprintf("nothing of %s is left on any node (CNI config, interfaces, routes, iptables chains)", s.cfg.From), started)
 	// A new provider that routes via the peers itself writes the same routes the old one did.

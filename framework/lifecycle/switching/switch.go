@@ -79,9 +79,6 @@ func New(cfg Config) *Switch {
 	return &Switch{cfg: cfg, out: cfg.Out}
 }
 
-// switcher is the old name inside this package.
-type switcher = Switch
-
 // rollWindow is one node's roll, with the outcome of each step.
 type rollWindow struct {
 	Node       string
@@ -92,7 +89,7 @@ type rollWindow struct {
 // installFrom installs the provider switched from. Every node starts labelled for it, and its
 // DaemonSets select that label: taking the label off a node takes its pods off it, the way
 // per-node CNI migrations are done.
-func (s *switcher) InstallFrom(ctx context.Context, env *lifecycle.Env) error {
+func (s *Switch) InstallFrom(ctx context.Context, env *lifecycle.Env) error {
 	if env.Nodes == nil {
 		return errors.New("switch: the platform gives no access to the nodes (their old provider's state must be removed on them)")
 	}
@@ -120,12 +117,12 @@ func (s *switcher) InstallFrom(ctx context.Context, env *lifecycle.Env) error {
 	return s.cfg.InsA.Install(ctx, clusterA)
 }
 
-func (s *switcher) Name() string { return "switch" }
+func (s *Switch) Name() string { return "switch" }
 
 // Run switches the cluster node by node to the new provider under continuous probes and
 // reports the disruption and what the old provider left. A switch that did not finish ends
 // Verify (lifecycle.ErrSkipRest): a half-switched cluster is not worth running the suites on.
-func (s *switcher) Run(ctx context.Context, env *lifecycle.Env) error {
+func (s *Switch) Run(ctx context.Context, env *lifecycle.Env) error {
 	o, c := s.cfg, s.c
 	s.retired = map[string]time.Time{}
 	s.switched = map[string]bool{}
@@ -214,7 +211,7 @@ func (s *switcher) Run(ctx context.Context, env *lifecycle.Env) error {
 }
 
 // roll switches one node from A to B.
-func (s *switcher) roll(ctx context.Context, n kube.Node, clusterB providers.Cluster, view *switchView) error {
+func (s *Switch) roll(ctx context.Context, n kube.Node, clusterB providers.Cluster, view *switchView) error {
 	c, name := s.c, n.Name
 	step := func(what string, f func() error) error {
 		return s.rec.Phase(name+": "+what, f)
@@ -279,7 +276,7 @@ func (s *switcher) roll(ctx context.Context, n kube.Node, clusterB providers.Clu
 	})
 }
 
-func (s *switcher) publishPeers(ctx context.Context) error {
+func (s *Switch) publishPeers(ctx context.Context) error {
 	names := make([]string, 0, len(s.nodes))
 	for _, n := range s.nodes {
 		names = append(names, n.Name)
@@ -289,7 +286,7 @@ func (s *switcher) publishPeers(ctx context.Context) error {
 
 // proberLeaves collects the node's prober records and takes the prober off the node, so that it
 // comes back on the new network.
-func (s *switcher) proberLeaves(ctx context.Context, node string) error {
+func (s *Switch) proberLeaves(ctx context.Context, node string) error {
 	pods, err := proberPods(ctx, s.c)
 	if err != nil {
 		return err
@@ -330,7 +327,7 @@ func (s *switcher) proberLeaves(ctx context.Context, node string) error {
 
 // oldLeaves takes the node's A label off, and waits until no pod of A's DaemonSets is left on
 // it: only then can A's state be removed without A writing it again.
-func (s *switcher) oldLeaves(ctx context.Context, node string) error {
+func (s *Switch) oldLeaves(ctx context.Context, node string) error {
 	if err := labelNode(ctx, s.c, node, networkLabel, ""); err != nil {
 		return err
 	}
@@ -354,7 +351,7 @@ func (s *switcher) oldLeaves(ctx context.Context, node string) error {
 
 // removeOldWorkloads deletes A's DaemonSets (no node selects them any more) and Deployments
 // once every node is B's: what would otherwise keep running A's code in the cluster.
-func (s *switcher) removeOldWorkloads(ctx context.Context) error {
+func (s *Switch) removeOldWorkloads(ctx context.Context) error {
 	var errs []error
 	del := func(kind, id string, f func(ctx context.Context, ns, name string) error) {
 		ns, name, _ := strings.Cut(id, "/")
@@ -379,7 +376,7 @@ func (s *switcher) removeOldWorkloads(ctx context.Context) error {
 
 // removeOld runs the old provider's cleanup on the node, leaving out the kinds --skip-cleanup
 // names.
-func (s *switcher) removeOld(ctx context.Context, node string) error {
+func (s *Switch) removeOld(ctx context.Context, node string) error {
 	viaUnswitched := map[string]bool{}
 	for _, n := range s.nodes {
 		if n.Name != node && !s.switched[n.Name] {
@@ -402,7 +399,7 @@ func (s *switcher) removeOld(ctx context.Context, node string) error {
 }
 
 // runCleanup runs the old provider's cleanup steps on node that want selects.
-func (s *switcher) runCleanup(ctx context.Context, node string, want func(providers.CleanupStep) bool) error {
+func (s *Switch) runCleanup(ctx context.Context, node string, want func(providers.CleanupStep) bool) error {
 	state := s.cfg.Owned(node, s.nodes, s.cfg.PodSubnet)
 	for _, st := range state.Cleanup() {
 		if !want(st) {
@@ -420,7 +417,7 @@ func (s *switcher) runCleanup(ctx context.Context, node string, want func(provid
 
 // waitBack waits until the node is Ready and schedulable, and the new provider's pods and the
 // prober on it are Ready.
-func (s *switcher) waitBack(ctx context.Context, node string, view *switchView) error {
+func (s *Switch) waitBack(ctx context.Context, node string, view *switchView) error {
 	return waitPods(ctx, s.c, s.c.Timeouts.NodeBack, node+" back", func(ctx context.Context) (bool, string, error) {
 		cctx, cancel := context.WithTimeout(ctx, s.c.Timeouts.APICall)
 		defer cancel()
@@ -455,7 +452,7 @@ func (s *switcher) waitBack(ctx context.Context, node string, view *switchView) 
 }
 
 // collectAll reads the records of every prober still running.
-func (s *switcher) collectAll(ctx context.Context) error {
+func (s *Switch) collectAll(ctx context.Context) error {
 	pods, err := proberPods(ctx, s.c)
 	if err != nil {
 		return err

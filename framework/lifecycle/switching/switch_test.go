@@ -156,7 +156,7 @@ func TestDisruptionCheckFailsOnLossForGood(t *testing.T) {
 				ok := ms < tc.failFrom || (tc.failTo > 0 && ms >= tc.failTo)
 				recs = append(recs, probe.Record{Time: int64(ms), Path: probe.LoopPod, To: "10.244.0.7", OK: ok, Err: map[bool]string{false: "timeout"}[ok]})
 			}
-			s := &switcher{
+			s := &Switch{
 				cfg: Config{Artifacts: dir, From: "kubenet", To: "flannel"},
 				rec: rec, out: io.Discard, nodes: nodes,
 				logs:    []proberLog{{Pod: "p1", Node: "w1", Records: recs}},
@@ -182,7 +182,7 @@ func TestRollCheckNamesNodeAndStep(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &switcher{cfg: Config{From: "kubenet", To: "flannel"}, rec: rec,
+	s := &Switch{cfg: Config{From: "kubenet", To: "flannel"}, rec: rec,
 		nodes:   []kube.Node{{Name: "cp"}, {Name: "w1"}, {Name: "w2"}},
 		windows: []rollWindow{{Node: "cp"}, {Node: "w1", Err: "drain w1: not done within 2m0s: left: default/web"}}}
 	s.reportRolls()
