@@ -12,6 +12,11 @@ const (
 	TCPEchoPort = 29081 // TCP echo
 	UDPEchoPort = 29082 // UDP echo
 	BulkPort    = 29083 // TCP sink: reads a length-prefixed stream and acknowledges its size
+	// WhoPort answers, over TCP and over UDP, with the address the request came from and the
+	// answering agent's name (see WhoAnswer): source IPs, backends behind a Service, flows.
+	WhoPort = 29084
+	// HostPortWho is the hostPort on every node that maps to the second pod agent's WhoPort.
+	HostPortWho = 29085
 )
 
 // Protocol names a kind of probe.
@@ -25,6 +30,23 @@ const (
 	DNS  Protocol = "dns"  // resolve a name against a server over UDP or TCP
 	Bulk Protocol = "bulk" // send Size bytes over TCP and wait for the acknowledgement
 	HTTP Protocol = "http" // GET a URL's status (reach another agent's /healthz)
+	// WhoTCP connects to a WhoPort (Count connections, one after another) and reads who answered
+	// and which address it saw; WhoUDP sends Count datagrams from one socket (one flow, the
+	// same 5-tuple throughout) IntervalMS apart, each answered by a WhoPort.
+	WhoTCP Protocol = "who-tcp"
+	WhoUDP Protocol = "who-udp"
+)
+
+// DNS query types a dns probe may ask for (Request.QType). "" is A and AAAA through
+// LookupHost against Target.
+const (
+	QueryA    = "A"
+	QueryAAAA = "AAAA"
+	QuerySRV  = "SRV"
+	QueryPTR  = "PTR"
+	// QuerySystem resolves Name with the agent's own resolver configuration (its resolv.conf:
+	// search path and ndots), not against Target; Target may be empty.
+	QuerySystem = "system"
 )
 
 // Request asks an agent to send one probe.
@@ -42,6 +64,13 @@ type Request struct {
 	// Name and DNSOverTCP for dns probes.
 	Name       string `json:"name,omitempty"`
 	DNSOverTCP bool   `json:"dnsOverTCP,omitempty"`
+	// QType is the dns query type (Query*); "" means A and AAAA.
+	QType string `json:"qtype,omitempty"`
+	// Count repeats a who-tcp, who-udp or dns probe (1 when 0); IntervalMS spaces the
+	// repetitions. TimeoutMS then bounds each repetition, and the whole probe takes at most
+	// Count x (TimeoutMS + IntervalMS), capped by the agent.
+	Count      int `json:"count,omitempty"`
+	IntervalMS int `json:"intervalMS,omitempty"`
 	// Via, when set, is another agent (host:port of its control port) that should send the probe
 	// instead: a host agent relays to the pod agent of its own node.
 	Via string `json:"via,omitempty"`
@@ -80,6 +109,29 @@ type Result struct {
 	From string `json:"from,omitempty"`
 	// Attempts is how often the harness asked for this probe (transport retries only).
 	Attempts int `json:"attempts,omitempty"`
+	// Who is what each repetition of a who-tcp or who-udp probe got, in order (one entry per
+	// repetition, answered or not). Outcome is OK when every repetition was answered, else
+	// the outcome of the first that was not.
+	Who []WhoAnswer `json:"who,omitempty"`
+	// Records answered by an SRV (target:port) or PTR (name) dns probe.
+	Records []string `json:"records,omitempty"`
+	// RTTsMS are the round trips of each repetition of a repeated probe (dns with Count),
+	// answered or not (a lost one counts its timeout); Lost of them got no answer.
+	RTTsMS []float64 `json:"rttsMS,omitempty"`
+	Lost   int       `json:"lost,omitempty"`
+}
+
+// WhoAnswer is one answer of a WhoPort, or why there was none.
+type WhoAnswer struct {
+	// Outcome of this repetition; the fields below are set when it is OK.
+	Outcome Outcome `json:"outcome"`
+	// Server is the answering agent, "node/pod".
+	Server string `json:"server,omitempty"`
+	// Peer is the address the server saw the request come from, "ip:port".
+	Peer   string `json:"peer,omitempty"`
+	Detail string `json:"detail,omitempty"`
+	// AtMS is when the repetition was sent, in milliseconds since the probe started.
+	AtMS float64 `json:"atMS"`
 }
 
 // Link is a network interface as the agent sees it.
@@ -112,4 +164,10 @@ type Info struct {
 	PathMTUTo    string `json:"pathMTUTo,omitempty"`
 	PathMTU      int    `json:"pathMTU,omitempty"`
 	PathMTUError string `json:"pathMTUError,omitempty"`
+	// ResolvConf is the agent's /etc/resolv.conf as it reads it (the search path and ndots
+	// its pod got).
+	ResolvConf string `json:"resolvConf,omitempty"`
+	// SCTP says whether the agent's kernel can open an SCTP socket: "" when it can, else the
+	// error (e.g. "protocol not supported": the kernel lacks CONFIG_IP_SCTP).
+	SCTP string `json:"sctp,omitempty"`
 }
