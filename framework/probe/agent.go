@@ -38,8 +38,64 @@ var relayClient = &http.Client{Transport: &http.Transport{DisableKeepAlives: tru
 // relayMargin is what a relaying agent adds to a probe's timeout for the extra hop.
 const relayMargin = 2 * time.Second
 
-// maxProbeTimeout caps what a caller may ask for, so a bad request cannot pin a handler.
+// maxProbeTimeout caps what a caller may ask for, so a bad request cannot pin a handler: it
+// bounds one repetition and the whole of a repeated probe.
 const maxProbeTimeout = 60 * time.Second
+
+// defaultProbeTimeout replaces a TimeoutMS that is not set or above maxProbeTimeout.
+const defaultProbeTimeout = 5 * time.Second
+
+// repeatMargin is what a repeated probe's bound adds to Count x (TimeoutMS + IntervalMS) for
+// the work between repetitions (dialling, parsing), so that the last repetition keeps its own
+// timeout instead of being cut by the whole probe's.
+const repeatMargin = 500 * time.Millisecond
+
+// maxRepetitions bounds Count: every repetition is an entry of the result, and a relayed result
+// must fit the relay's 1 MiB read. A request above it is answered with Error.
+const maxRepetitions = 1000
+
+// repeats says whether p honours Count and IntervalMS; other probes run once whatever they say.
+func (p Protocol) repeats() bool { return p == WhoTCP || p == WhoUDP || p == DNS }
+
+// timeout bounds one repetition (the whole probe when it is not repeated).
+func (r Request) timeout() time.Duration {
+	// Compared in milliseconds first, so that a huge value cannot overflow a Duration.
+	if r.TimeoutMS <= 0 || r.TimeoutMS > int(maxProbeTimeout/time.Millisecond) {
+		return defaultProbeTimeout
+	}
+	return time.Duration(r.TimeoutMS) * time.Millisecond
+}
+
+// interval is the pause between one repetition's end and the next one's start.
+func (r Request) interval() time.Duration {
+	return time.Duration(min(max(r.IntervalMS, 0), int(maxProbeTimeout/time.Millisecond))) * time.Millisecond
+}
+
+// repetitions is how often the probe runs: Count for protocols that repeat, at least 1, at
+// most maxRepetitions.
+func (r Request) repetitions() int {
+	if !r.Protocol.repeats() {
+		return 1
+	}
+	return min(max(r.Count, 1), maxRepetitions)
+}
+
+// Budget is the longest an agent takes to answer r, the bound Agent.Probe puts on it: TimeoutMS
+// for a probe that runs once (5 s when it is unset or above 60 s); for a repeated probe (Count > 1
+// on who-tcp, who-udp or dns) Count x (TimeoutMS + IntervalMS) plus a 500 ms margin, capped at
+// 60 s (the repetitions that do not fit fail as timeouts). When Via is set the relaying agent
+// waits relayMargin (2 s) longer than the relayed one, and Budget includes it, so that a caller
+// sizing its own deadline from Budget() of the request it sends gets the whole figure.
+func (r Request) Budget() time.Duration {
+	b := r.timeout()
+	if n := r.repetitions(); n > 1 {
+		b = min(time.Duration(n)*(r.timeout()+r.interval())+repeatMargin, maxProbeTimeout)
+	}
+	if r.Via != "" {
+		b += relayMargin
+	}
+	return b
+}
 
 // Serve runs every listener until ctx ends.
 func (a *Agent) Serve(ctx context.Context) error {
@@ -134,27 +190,22 @@ func (a *Agent) Info() (Info, error) {
 	return Info{Node: a.ID.Node, Pod: a.ID.Pod, PodIP: a.ID.PodIP, HostNetwork: a.ID.HostNetwork, Links: links, Routes: routes}, nil
 }
 
-// Probe sends one probe, or relays it when Via is set.
+// Probe sends one probe, or relays it when Via is set. Both are bounded by req.Budget(): the
+// relayed agent gets the request without Via, so it bounds the probe by the same figure without
+// relayMargin, and a probe that times out there is reported as a timeout, not as the relay's.
 func (a *Agent) Probe(ctx context.Context, req Request) Result {
-	timeout := time.Duration(req.TimeoutMS) * time.Millisecond
-	if timeout <= 0 || timeout > maxProbeTimeout {
-		timeout = 5 * time.Second
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel := context.WithTimeout(ctx, req.Budget())
 	defer cancel()
-	var res Result
 	if req.Via != "" {
-		// The relayed agent runs the probe with the same timeout; the relay itself waits a
-		// little longer, so a probe that times out is reported as a timeout, not as the relay's.
-		rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), timeout+relayMargin)
-		defer rcancel()
-		res = relay(rctx, req)
-	} else {
-		res = send(ctx, req)
-		res.From = a.ID.Node + "/" + a.ID.Pod
+		return relay(ctx, req)
 	}
+	res := send(ctx, req)
+	res.From = a.name()
 	return res
 }
+
+// name is the agent as probes report it, "node/pod".
+func (a *Agent) name() string { return a.ID.Node + "/" + a.ID.Pod }
 
 func send(ctx context.Context, req Request) Result {
 	start := time.Now()
