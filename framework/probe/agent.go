@@ -99,35 +99,69 @@ func (r Request) Budget() time.Duration {
 
 // Serve runs every listener until ctx ends.
 func (a *Agent) Serve(ctx context.Context) error {
-	errc := make(chan error, 4)
-	tcp, err := net.Listen("tcp", fmt.Sprintf(":%d", TCPEchoPort))
-	if err != nil {
-		return fmt.Errorf("listen tcp echo: %w", err)
+	var closers []io.Closer
+	closeAll := func() {
+		for _, c := range closers {
+			c.Close()
+		}
 	}
-	bulk, err := net.Listen("tcp", fmt.Sprintf(":%d", BulkPort))
-	if err != nil {
-		return fmt.Errorf("listen bulk: %w", err)
+	listen := func(what string, port int) (net.Listener, error) {
+		l, err := net.Listen("tcp", fmt.Sprintf(":%d", port))
+		if err != nil {
+			return nil, fmt.Errorf("listen %s: %w", what, err)
+		}
+		closers = append(closers, l)
+		return l, nil
 	}
-	udp, err := net.ListenPacket("udp", fmt.Sprintf(":%d", UDPEchoPort))
+	listenPacket := func(what string, port int) (net.PacketConn, error) {
+		pc, err := net.ListenPacket("udp", fmt.Sprintf(":%d", port))
+		if err != nil {
+			return nil, fmt.Errorf("listen %s: %w", what, err)
+		}
+		closers = append(closers, pc)
+		return pc, nil
+	}
+	tcp, err := listen("tcp echo", TCPEchoPort)
 	if err != nil {
-		return fmt.Errorf("listen udp echo: %w", err)
+		return err
+	}
+	bulk, err := listen("bulk", BulkPort)
+	if err != nil {
+		closeAll()
+		return err
+	}
+	whoTCP, err := listen("who tcp", WhoPort)
+	if err != nil {
+		closeAll()
+		return err
+	}
+	udp, err := listenPacket("udp echo", UDPEchoPort)
+	if err != nil {
+		closeAll()
+		return err
+	}
+	whoUDP, err := listenPacket("who udp", WhoPort)
+	if err != nil {
+		closeAll()
+		return err
 	}
 	srv := &http.Server{
 		Addr:              fmt.Sprintf(":%d", ControlPort),
 		Handler:           a.Handler(),
 		ReadHeaderTimeout: 5 * time.Second,
 	}
+	errc := make(chan error, 6)
 	go func() { errc <- serveStream(tcp, echoConn) }()
 	go func() { errc <- serveStream(bulk, sinkConn) }()
+	go func() { errc <- serveWhoTCP(whoTCP, a.name()) }()
 	go func() { errc <- serveUDPEcho(udp) }()
+	go func() { errc <- serveWhoUDP(whoUDP, a.name()) }()
 	go func() { errc <- srv.ListenAndServe() }()
 	select {
 	case <-ctx.Done():
 	case err = <-errc:
 	}
-	tcp.Close()
-	bulk.Close()
-	udp.Close()
+	closeAll()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	_ = srv.Shutdown(shutdownCtx)
@@ -209,6 +243,9 @@ func (a *Agent) name() string { return a.ID.Node + "/" + a.ID.Pod }
 
 func send(ctx context.Context, req Request) Result {
 	start := time.Now()
+	if req.Protocol.repeats() && req.Count > maxRepetitions {
+		return Result{Outcome: Error, Detail: fmt.Sprintf("count %d is above the agent's limit of %d", req.Count, maxRepetitions)}
+	}
 	var res Result
 	switch req.Protocol {
 	case TCP:
@@ -223,6 +260,10 @@ func send(ctx context.Context, req Request) Result {
 		res = probeBulk(ctx, req.Target, req.Size)
 	case HTTP:
 		res = probeHTTP(ctx, req.Target)
+	case WhoTCP:
+		res = probeWhoTCP(ctx, req)
+	case WhoUDP:
+		res = probeWhoUDP(ctx, req)
 	default:
 		return Result{Outcome: Error, Detail: fmt.Sprintf("unknown protocol %q", req.Protocol)}
 	}

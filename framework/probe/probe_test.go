@@ -102,6 +102,9 @@ func TestAgentLoopback(t *testing.T) {
 		{Request{Protocol: TCP, Target: "127.0.0.1:29081", Via: "127.0.0.1:29080"}, OK},
 		{Request{Protocol: TCP, Target: "127.0.0.1:29081", Via: "127.0.0.1:1"}, AgentUnreachable},
 		{Request{Protocol: "smtp", Target: "x"}, Error},
+		{Request{Protocol: WhoTCP, Target: "127.0.0.1:29084", Count: 2}, OK},
+		{Request{Protocol: WhoUDP, Target: "127.0.0.1:29084", Count: 3}, OK},
+		{Request{Protocol: WhoUDP, Target: "127.0.0.1:29084", Count: 3, Via: "127.0.0.1:29080"}, OK},
 	}
 	for _, c := range cases {
 		c.req.TimeoutMS = 3000
@@ -109,6 +112,28 @@ func TestAgentLoopback(t *testing.T) {
 		if got.Outcome != c.want {
 			t.Errorf("%+v: outcome %s (%s), want %s", c.req, got.Outcome, got.Detail, c.want)
 		}
+		// The agent's WhoPort names it, over TCP and UDP, directly and through a relay.
+		for _, w := range got.Who {
+			if w.Server != "n1/p1" {
+				t.Errorf("%+v: answered by %q, want n1/p1", c.req, w.Server)
+			}
+		}
+		if c.req.Protocol == WhoTCP || c.req.Protocol == WhoUDP {
+			if len(got.Who) != c.req.Count {
+				t.Errorf("%+v: %d answers, want %d", c.req, len(got.Who), c.req.Count)
+			}
+		}
+	}
+	// A relayed repeated probe may outlast TimeoutMS + relayMargin (3 x 1.2 s > 1.2 s + 2 s): the
+	// relay waits for its Budget and reports the repetitions' timeouts, not its own.
+	silent, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	got := a.Probe(ctx, Request{Protocol: WhoUDP, Target: silent.LocalAddr().String(), TimeoutMS: 1200, Count: 3, Via: "127.0.0.1:29080"})
+	if got.Outcome != Timeout || len(got.Who) != 3 || got.Who[2].Outcome != Timeout || got.Who[2].AtMS < 2400 {
+		t.Errorf("relayed who-udp to a silent port: %s (%s) %+v, want three timeouts", got.Outcome, got.Detail, got.Who)
 	}
 	if os.Geteuid() == 0 {
 		got := a.Probe(ctx, Request{Protocol: ICMP, Target: "127.0.0.1", Size: 1400, DontFragment: true, TimeoutMS: 2000})
