@@ -255,7 +255,7 @@ func send(ctx context.Context, req Request) Result {
 	case ICMP:
 		res = probeICMP(ctx, req.Target, req.Size, req.DontFragment)
 	case DNS:
-		res = probeDNS(ctx, req.Target, req.Name, req.DNSOverTCP)
+		res = probeDNS(ctx, req)
 	case Bulk:
 		res = probeBulk(ctx, req.Target, req.Size)
 	case HTTP:
@@ -391,26 +391,6 @@ func probeUDP(ctx context.Context, target string) Result {
 		return Result{Outcome: WrongAnswer, Detail: fmt.Sprintf("sent %q, got %q", msg, buf[:n])}
 	}
 	return Result{Outcome: OK}
-}
-
-func probeDNS(ctx context.Context, server, name string, overTCP bool) Result {
-	network := "udp"
-	if overTCP {
-		network = "tcp"
-	}
-	r := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
-		var d net.Dialer
-		return d.DialContext(ctx, network, server)
-	}}
-	addrs, err := r.LookupHost(ctx, name)
-	if err != nil {
-		var de *net.DNSError
-		if errors.As(err, &de) && de.IsNotFound {
-			return Result{Outcome: WrongAnswer, Detail: err.Error()}
-		}
-		return failure(err)
-	}
-	return Result{Outcome: OK, Addresses: addrs}
 }
 
 func probeBulk(ctx context.Context, target string, size int) Result {

@@ -38,7 +38,9 @@ const (
 )
 
 // DNS query types a dns probe may ask for (Request.QType). "" is A and AAAA through
-// LookupHost against Target.
+// LookupHost against Target. A name that exists without a record of the type asked (NODATA, e.g.
+// AAAA of an IPv4-only Service) answers an A or AAAA query with OK, no Addresses and a Detail
+// saying so; a name that does not exist (NXDOMAIN) answers every type with WrongAnswer.
 const (
 	QueryA    = "A"
 	QueryAAAA = "AAAA"
@@ -113,10 +115,12 @@ type Result struct {
 	// repetition, answered or not). Outcome is OK when every repetition was answered, else
 	// the outcome of the first that was not.
 	Who []WhoAnswer `json:"who,omitempty"`
-	// Records answered by an SRV (target:port) or PTR (name) dns probe.
+	// Records answered by an SRV (target:port) or PTR (name) dns probe; names come without
+	// the trailing root dot.
 	Records []string `json:"records,omitempty"`
-	// RTTsMS are the round trips of each repetition of a repeated probe (dns with Count),
-	// answered or not (a lost one counts its timeout); Lost of them got no answer.
+	// RTTsMS are the round trips of each query of a dns probe (one without Count), answered
+	// or not (a lost one counts its timeout); Lost of them got no answer or not the right one
+	// (an error, NXDOMAIN). Outcome is OK when none was lost.
 	RTTsMS []float64 `json:"rttsMS,omitempty"`
 	Lost   int       `json:"lost,omitempty"`
 }
