@@ -211,7 +211,8 @@ func writeJSON(w http.ResponseWriter, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// Info reports the agent's links and routes.
+// Info reports the agent's links and routes, its resolver configuration and whether its kernel
+// has SCTP.
 func (a *Agent) Info() (Info, error) {
 	links, err := Links()
 	if err != nil {
@@ -221,7 +222,8 @@ func (a *Agent) Info() (Info, error) {
 	if err != nil {
 		return Info{}, err
 	}
-	return Info{Node: a.ID.Node, Pod: a.ID.Pod, PodIP: a.ID.PodIP, HostNetwork: a.ID.HostNetwork, Links: links, Routes: routes}, nil
+	return Info{Node: a.ID.Node, Pod: a.ID.Pod, PodIP: a.ID.PodIP, HostNetwork: a.ID.HostNetwork, Links: links, Routes: routes,
+		ResolvConf: readResolvConf("/etc/resolv.conf"), SCTP: sctpSupport()}, nil
 }
 
 // Probe sends one probe, or relays it when Via is set. Both are bounded by req.Budget(): the

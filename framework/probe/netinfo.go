@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/binary"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"sort"
@@ -127,4 +128,36 @@ func PathMTU(ip string) (int, error) {
 		return 0, fmt.Errorf("path MTU toward %s: %w", ip, err)
 	}
 	return mtu, nil
+}
+
+// maxResolvConf caps Info.ResolvConf; a pod's resolv.conf is a few lines.
+const maxResolvConf = 4 << 10
+
+// readResolvConf is the resolver configuration at path, trimmed and cut at maxResolvConf bytes;
+// "" when it cannot be read (a missing file is what Info then shows: the agent has none).
+func readResolvConf(path string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxResolvConf))
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// sctpSupport says whether the kernel opens an SCTP socket: "" when it does, else the error. A
+// kernel without SCTP (no CONFIG_IP_SCTP, or the module absent or not loadable: socket() asks the
+// kernel to load it) answers EPROTONOSUPPORT, "protocol not supported"; so does the machine these
+// tests were written on (a Firecracker VM, kernel 6.18 booted with nomodule and no
+// /proc/sys/net/sctp). A seccomp profile that forbids the socket would answer EPERM or EACCES.
+func sctpSupport() string {
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, syscall.IPPROTO_SCTP)
+	if err != nil {
+		return err.Error()
+	}
+	syscall.Close(fd)
+	return ""
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -152,6 +153,12 @@ func TestAgentLoopback(t *testing.T) {
 	if !found {
 		t.Errorf("info lists no loopback link with an MTU: %+v", info.Links)
 	}
+	if want := readResolvConf("/etc/resolv.conf"); info.ResolvConf != want {
+		t.Errorf("info resolv.conf %q, want the file's %q", info.ResolvConf, want)
+	}
+	if info.SCTP != sctpSupport() {
+		t.Errorf("info sctp %q, want %q", info.SCTP, sctpSupport())
+	}
 	cancel()
 	select {
 	case err := <-errc:
@@ -201,4 +208,42 @@ func TestPathMTU(t *testing.T) {
 	if _, err := PathMTU("not-an-ip"); err == nil {
 		t.Error("a bad address must be an error")
 	}
+}
+
+func TestReadResolvConf(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "resolv.conf")
+	text := "search ns.svc.cluster.local svc.cluster.local cluster.local\nnameserver 10.96.0.10\noptions ndots:5\n"
+	if err := os.WriteFile(f, []byte("\n"+text+"\n\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := readResolvConf(f); got != strings.TrimSpace(text) {
+		t.Errorf("resolv.conf read as %q", got)
+	}
+	big := filepath.Join(dir, "big")
+	if err := os.WriteFile(big, []byte(strings.Repeat("# padding\n", 1000)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := readResolvConf(big); len(got) > maxResolvConf || len(got) < maxResolvConf-len("# padding\n") {
+		t.Errorf("a 10000-byte file is read as %d bytes, want it cut at %d", len(got), maxResolvConf)
+	}
+	if got := readResolvConf(filepath.Join(dir, "missing")); got != "" {
+		t.Errorf("a missing file is read as %q", got)
+	}
+}
+
+// TestSCTPSupport compares with the kernel's own answer: SCTP is there when the kernel shows
+// /proc/sys/net/sctp (built in or loaded). A kernel that can still load the module on demand
+// would have the module's directory appear, so the answer is read after the probe.
+func TestSCTPSupport(t *testing.T) {
+	got := sctpSupport()
+	_, err := os.Stat("/proc/sys/net/sctp")
+	has := err == nil
+	if has != (got == "") {
+		t.Errorf("sctpSupport() = %q, but /proc/sys/net/sctp exists: %v", got, has)
+	}
+	if !has && got != syscall.EPROTONOSUPPORT.Error() {
+		t.Logf("kernel without SCTP answers %q (expected %q unless a seccomp profile refuses it)", got, syscall.EPROTONOSUPPORT.Error())
+	}
+	t.Logf("sctp: %q", got)
 }
