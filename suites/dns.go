@@ -119,8 +119,8 @@ func dnsExpectations(ctx context.Context) (string, []nameIP) {
 		ginkgo.Fail("kubernetes Service: " + err.Error())
 	}
 	return dns.Spec.ClusterIP, []nameIP{
-		{"kubernetes.default.svc.cluster.local", api.Spec.ClusterIP},
-		{agents.ServiceName + "." + env.Fleet.Namespace + ".svc.cluster.local", env.Fleet.ClusterIP},
+		{"kubernetes.default.svc." + clusterDomain, api.Spec.ClusterIP},
+		{agents.ServiceName + "." + env.Fleet.Namespace + ".svc." + clusterDomain, env.Fleet.ClusterIP},
 	}
 }
 

@@ -41,6 +41,8 @@ const (
 type ServiceAddr struct {
 	Name      string
 	ClusterIP string // "None" for a headless Service; "" when the Service is missing
+	// ClusterIPs are every family's ClusterIP (spec.clusterIPs), ClusterIP first.
+	ClusterIPs []string
 	// Ports and NodePorts by port name (PortTCPEcho, ...); NodePorts only for NodePort Services.
 	Ports     map[string]int32
 	NodePorts map[string]int32

@@ -1,0 +1,212 @@
+package suites
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/onsi/ginkgo/v2"
+
+	"github.com/netconform/netconform/framework/agents"
+	"github.com/netconform/netconform/framework/probe"
+)
+
+// affinityCount is how many connections a client makes to tell one backend from several.
+const affinityCount = 12
+
+// What kube-proxy (or the provider's replacement of it) must do with Services, beyond the
+// pod-to-ClusterIP basics in connectivity: clients on the host network, NodePorts from outside
+// the cluster, session affinity, both traffic policies, a Service without endpoints, hostPort.
+var _ = ginkgo.Describe("services", ginkgo.Label("services"), func() {
+	ginkgo.It("host network to ClusterIP Service over TCP", ginkgo.Label("host-to-service", "tcp"), func(ctx ginkgo.SpecContext) {
+		expectAll(ctx, hostServicePairs(probe.Request{Protocol: probe.TCP, Target: hostPort(env.Fleet.ClusterIP, probe.TCPEchoPort)}))
+	}, within(2*time.Minute))
+
+	ginkgo.It("host network to ClusterIP Service over UDP", ginkgo.Label("host-to-service", "udp"), func(ctx ginkgo.SpecContext) {
+		expectAll(ctx, hostServicePairs(probe.Request{Protocol: probe.UDP, Target: hostPort(env.Fleet.ClusterIP, probe.UDPEchoPort)}))
+	}, within(2*time.Minute))
+
+	ginkgo.It("pod to NodePort on every node over UDP", ginkgo.Label("nodeport", "udp"), func(ctx ginkgo.SpecContext) {
+		if env.Fleet.UDPPort == 0 {
+			ginkgo.Fail("the probe Service has no UDP NodePort")
+		}
+		var rows []row
+		for _, src := range env.Fleet.Nodes() {
+			from := agentOrMissing(agents.PodA, src)
+			for _, dst := range env.Fleet.Nodes() {
+				host := agentOrMissing(agents.Host, dst)
+				rows = append(rows, toAgentRow(from, dst+" NodePort", host, probe.Request{Protocol: probe.UDP, Target: hostPort(host.IP, int(env.Fleet.UDPPort))}, reach()))
+			}
+		}
+		expectTable(ctx, rows, noNodes)
+	}, within(2*time.Minute))
+
+	ginkgo.It("a pod reaches itself through its Service (hairpin)", ginkgo.Label("hairpin", "tcp"), func(ctx ginkgo.SpecContext) {
+		fx := env.Fleet.Fixtures
+		svc := fixture(fx.Local, "single-endpoint")
+		target := hostPort(svc.ClusterIP, port(svc, agents.PortWhoTCP, false))
+		expectTable(ctx, []row{toAgentRow(fx.Solo, "its own service "+target, fx.Solo, probe.Request{Protocol: probe.WhoTCP, Target: target}, servedBy(serverName(fx.Solo)))}, noNodes)
+	}, within(2*time.Minute))
+
+	ginkgo.It("sessionAffinity ClientIP keeps each client on one backend", ginkgo.Label("affinity", "tcp"), func(ctx ginkgo.SpecContext) {
+		svc := fixture(env.Fleet.Fixtures.Affinity, "session-affinity")
+		target := hostPort(svc.ClusterIP, port(svc, agents.PortWhoTCP, false))
+		var rows []row
+		for _, src := range env.Fleet.Nodes() {
+			rows = append(rows, to(agentOrMissing(agents.PodA, src), "service "+target, probe.Request{Protocol: probe.WhoTCP, Target: target, Count: affinityCount}, oneServer()))
+		}
+		expectTable(ctx, rows, noNodes)
+	}, within(2*time.Minute))
+
+	ginkgo.It("without session affinity, connections spread over more than one backend", ginkgo.Label("load-balancing", "tcp"), func(ctx ginkgo.SpecContext) {
+		svc := fixture(env.Fleet.Fixtures.Probe, "probe")
+		target := hostPort(svc.ClusterIP, port(svc, agents.PortWhoTCP, false))
+		var rows []row
+		for _, src := range env.Fleet.Nodes() {
+			rows = append(rows, to(agentOrMissing(agents.PodA, src), "service "+target, probe.Request{Protocol: probe.WhoTCP, Target: target, Count: affinityCount}, spread(2)))
+		}
+		expectTable(ctx, rows, noNodes)
+	}, within(2*time.Minute))
+
+	fromOutside := func(proto probe.Protocol, nodePortName string) []row {
+		ext := outside()
+		svc := fixture(env.Fleet.Fixtures.Probe, "probe")
+		np := port(svc, nodePortName, true)
+		var rows []row
+		for _, dst := range env.Fleet.Nodes() {
+			host := agentOrMissing(agents.Host, dst)
+			rows = append(rows, toAgentRow(ext, dst+" NodePort", host, probe.Request{Protocol: proto, Target: hostPort(host.IP, np)}, reach()))
+		}
+		return rows
+	}
+
+	ginkgo.It("NodePort from outside the cluster on every node over TCP", ginkgo.Label("nodeport-outside", "tcp"), func(ctx ginkgo.SpecContext) {
+		expectTable(ctx, fromOutside(probe.TCP, agents.PortTCPEcho), noNodes)
+	}, within(2*time.Minute))
+
+	ginkgo.It("NodePort from outside the cluster on every node over UDP", ginkgo.Label("nodeport-outside", "udp"), func(ctx ginkgo.SpecContext) {
+		expectTable(ctx, fromOutside(probe.UDP, agents.PortUDPEcho), noNodes)
+	}, within(2*time.Minute))
+
+	ginkgo.It("externalTrafficPolicy Local answers on the endpoint's node and keeps the client's IP", ginkgo.Label("external-traffic-policy", "tcp"), func(ctx ginkgo.SpecContext) {
+		ext := outside()
+		fx := env.Fleet.Fixtures
+		svc := fixture(fx.Local, "single-endpoint")
+		host := agentOrMissing(agents.Host, fx.SoloNode)
+		target := hostPort(host.IP, port(svc, agents.PortWhoTCP, true))
+		expectTable(ctx, []row{toAgentRow(ext, fx.SoloNode+" NodePort (local endpoint)", fx.Solo, probe.Request{Protocol: probe.WhoTCP, Target: target},
+			both(servedBy(serverName(fx.Solo)), peerIs(ext.IP, "")))}, noNodes)
+	}, within(2*time.Minute))
+
+	ginkgo.It("externalTrafficPolicy Local does not answer on nodes without a local endpoint", ginkgo.Label("external-traffic-policy", "tcp"), func(ctx ginkgo.SpecContext) {
+		ext := outside()
+		fx := env.Fleet.Fixtures
+		svc := fixture(fx.Local, "single-endpoint")
+		np := port(svc, agents.PortWhoTCP, true)
+		var rows []row
+		for _, dst := range env.Fleet.Nodes() {
+			if dst == fx.SoloNode {
+				continue
+			}
+			host := agentOrMissing(agents.Host, dst)
+			rows = append(rows, toAgentRow(ext, dst+" NodePort (no local endpoint)", host, probe.Request{Protocol: probe.WhoTCP, Target: hostPort(host.IP, np)}, blockedExpectation()))
+		}
+		expectTable(ctx, rows, singleNode)
+	}, within(2*time.Minute))
+
+	ginkgo.It("internalTrafficPolicy Local reaches the endpoint from pods on its node", ginkgo.Label("internal-traffic-policy", "tcp"), func(ctx ginkgo.SpecContext) {
+		fx := env.Fleet.Fixtures
+		svc := fixture(fx.Local, "single-endpoint")
+		target := hostPort(svc.ClusterIP, port(svc, agents.PortWhoTCP, false))
+		expectTable(ctx, []row{toAgentRow(agentOrMissing(agents.PodA, fx.SoloNode), "service "+target, fx.Solo, probe.Request{Protocol: probe.WhoTCP, Target: target}, servedBy(serverName(fx.Solo)))}, noNodes)
+	}, within(2*time.Minute))
+
+	ginkgo.It("internalTrafficPolicy Local does not reach it from pods on other nodes", ginkgo.Label("internal-traffic-policy", "tcp"), func(ctx ginkgo.SpecContext) {
+		fx := env.Fleet.Fixtures
+		svc := fixture(fx.Local, "single-endpoint")
+		target := hostPort(svc.ClusterIP, port(svc, agents.PortWhoTCP, false))
+		var rows []row
+		for _, src := range env.Fleet.Nodes() {
+			if src != fx.SoloNode {
+				rows = append(rows, to(agentOrMissing(agents.PodA, src), "service "+target, probe.Request{Protocol: probe.WhoTCP, Target: target}, blockedExpectation()))
+			}
+		}
+		expectTable(ctx, rows, singleNode)
+	}, within(2*time.Minute))
+
+	noEndpoints := func(proto probe.Protocol, portName string) []row {
+		svc := fixture(env.Fleet.Fixtures.Empty, "endpoint-less")
+		target := hostPort(svc.ClusterIP, port(svc, portName, false))
+		var rows []row
+		for _, src := range env.Fleet.Nodes() {
+			rows = append(rows, to(agentOrMissing(agents.PodA, src), "service without endpoints "+target, probe.Request{Protocol: proto, Target: target}, refused()))
+		}
+		return rows
+	}
+
+	ginkgo.It("a Service without endpoints refuses TCP rather than black-holing it", ginkgo.Label("no-endpoints", "tcp"), func(ctx ginkgo.SpecContext) {
+		expectTable(ctx, noEndpoints(probe.TCP, agents.PortTCPEcho), noNodes)
+	}, within(2*time.Minute))
+
+	ginkgo.It("a Service without endpoints refuses UDP rather than black-holing it", ginkgo.Label("no-endpoints", "udp"), func(ctx ginkgo.SpecContext) {
+		expectTable(ctx, noEndpoints(probe.UDP, agents.PortUDPEcho), noNodes)
+	}, within(2*time.Minute))
+
+	hostPortRows := func(proto probe.Protocol, fromOutside bool) []row {
+		var rows []row
+		for _, dst := range env.Fleet.Nodes() {
+			pod := agentOrMissing(agents.PodB, dst)
+			req := probe.Request{Protocol: proto, Target: hostPort(nodeIP(dst), probe.HostPortWho)}
+			if fromOutside {
+				rows = append(rows, toAgentRow(outside(), dst+" hostPort", pod, req, servedBy(serverName(pod))))
+				continue
+			}
+			for _, src := range env.Fleet.Nodes() {
+				if src != dst {
+					rows = append(rows, toAgentRow(agentOrMissing(agents.PodA, src), dst+" hostPort", pod, req, servedBy(serverName(pod))))
+				}
+			}
+		}
+		return rows
+	}
+
+	ginkgo.It("hostPort answers from outside the cluster on every node's IP over TCP", ginkgo.Label("hostport", "tcp"), func(ctx ginkgo.SpecContext) {
+		expectTable(ctx, hostPortRows(probe.WhoTCP, true), noNodes)
+	}, within(2*time.Minute))
+
+	ginkgo.It("hostPort answers from outside the cluster on every node's IP over UDP", ginkgo.Label("hostport", "udp"), func(ctx ginkgo.SpecContext) {
+		expectTable(ctx, hostPortRows(probe.WhoUDP, true), noNodes)
+	}, within(2*time.Minute))
+
+	ginkgo.It("hostPort answers pods on other nodes", ginkgo.Label("hostport", "tcp"), func(ctx ginkgo.SpecContext) {
+		expectTable(ctx, hostPortRows(probe.WhoTCP, false), singleNode)
+	}, within(2*time.Minute))
+
+	ginkgo.It("Service over SCTP", ginkgo.Label("sctp"), func(ctx ginkgo.SpecContext) {
+		for _, node := range env.Fleet.Nodes() {
+			a := agentOrMissing(agents.PodA, node)
+			if !a.Ready {
+				continue
+			}
+			info, err := env.Fleet.Info(ctx, a)
+			if err != nil {
+				ginkgo.Fail(fmt.Sprintf("ask %s on %s whether its kernel has SCTP: %v", a.Role, node, err))
+			}
+			if info.SCTP != "" {
+				ginkgo.Skip(fmt.Sprintf("environment: the kernel of node %s cannot open an SCTP socket (%s): it lacks CONFIG_IP_SCTP", node, info.SCTP))
+			}
+		}
+		ginkgo.Skip("not-implemented: the kernel has SCTP, but netconform has no SCTP probe yet")
+	}, within(time.Minute))
+})
+
+// hostServicePairs: from the host agent of every node, servicePerNode connections to a Service.
+func hostServicePairs(req probe.Request) []labeledPair {
+	var pairs []labeledPair
+	for _, src := range env.Fleet.Nodes() {
+		from := agentOrMissing(agents.Host, src)
+		for i := 0; i < servicePerNode; i++ {
+			pairs = append(pairs, labeledPair{Pair: agents.Pair{From: from, To: "service " + req.Target, Req: req}})
+		}
+	}
+	return pairs
+}
