@@ -107,6 +107,9 @@ type Agent struct {
 	// ImagePull says why the kubelet cannot get the agent's image ("" when that is not why
 	// it is not Ready).
 	ImagePull string
+	// Control, when set, is the agent's control address (host:port), to be asked directly over
+	// HTTP rather than through the API server and a host agent: the agent outside the cluster.
+	Control string
 }
 
 // Unavailable says why the agent cannot be asked, naming its node and role; "" when it is
@@ -117,6 +120,8 @@ func (a Agent) Unavailable() string {
 		return ""
 	case a.Missing:
 		return a.Why
+	case a.Control != "":
+		return fmt.Sprintf("%s at %s not Ready: %s", describeRole(a.Role), a.Control, a.Why)
 	case a.Node == "":
 		return fmt.Sprintf("%s (not scheduled) not Ready: %s", describeRole(a.Role), a.Why)
 	}
@@ -139,8 +144,13 @@ func describeRole(role string) string {
 	return "pod agent " + role
 }
 
-// Addr is the agent's control address.
-func (a Agent) Addr() string { return fmt.Sprintf("%s:%d", a.IP, probe.ControlPort) }
+// Addr is the agent's control address: Control when set, else its IP's ControlPort.
+func (a Agent) Addr() string {
+	if a.Control != "" {
+		return a.Control
+	}
+	return fmt.Sprintf("%s:%d", a.IP, probe.ControlPort)
+}
 
 // Fleet is the deployed agents and the Service in front of the pod agents.
 type Fleet struct {
@@ -163,6 +173,11 @@ type Fleet struct {
 	Short map[string]string
 	// Fixtures are the Services, the solo pod and the flow backend besides the agents.
 	Fixtures Fixtures
+	// External is the agent outside the cluster (Role External, Control set), nil when there
+	// is none. ExternalWhy then says why one could not be started or reached, and is "" when
+	// none was asked for (the checks that need one skip).
+	External    *Agent
+	ExternalWhy string
 
 	// stuck holds, by object name (SoloPod, FlowDeployment), why a fixture pod will not come
 	// up: it could not be created, or Kubernetes refuses its pods. Nobody waits for those.
@@ -711,13 +726,18 @@ func (f *Fleet) AgentOrMissing(role, node string) Agent {
 
 // Probe asks from to send req. Host agents are asked through the API server's proxy; pod agents
 // are asked through the host agent of their own node, so that the question does not cross the
-// pod network under test. A host agent that cannot be asked yields AgentUnreachable.
+// pod network under test. A host agent that cannot be asked yields AgentUnreachable. An agent
+// with a Control address (the external agent) is asked there directly, not through the API
+// server.
 func (f *Fleet) Probe(ctx context.Context, from Agent, req probe.Request) probe.Result {
 	if !from.Ready {
 		return probe.Result{Outcome: probe.AgentUnreachable, Detail: from.Unavailable()}
 	}
 	if req.TimeoutMS == 0 {
 		req.TimeoutMS = int(f.timeouts().Probe / time.Millisecond)
+	}
+	if from.Control != "" {
+		return f.probeDirect(ctx, from, req)
 	}
 	host := f.AgentOrMissing(Host, from.Node)
 	if !host.Ready {
@@ -734,7 +754,7 @@ func (f *Fleet) Probe(ctx context.Context, from Agent, req probe.Request) probe.
 	// agent's answer is the verdict and is never asked for again.
 	var lastErr error
 	for attempt := 1; attempt <= maxAPIAttempts; attempt++ {
-		res, err := f.askOnce(ctx, host, body, time.Duration(req.TimeoutMS)*time.Millisecond)
+		res, err := f.askOnce(ctx, host, body, budget(req))
 		if err == nil {
 			res.Attempts = attempt
 			return res
@@ -753,6 +773,13 @@ func (f *Fleet) Probe(ctx context.Context, from Agent, req probe.Request) probe.
 
 // maxAPIAttempts bounds retries of transport errors talking to the API server.
 const maxAPIAttempts = 3
+
+// budget is how long req may take at the agent: every repetition's timeout and the interval
+// after it (a repeated who or dns probe lasts Count times longer than one).
+// TODO(merge): probe.Request.Budget
+func budget(req probe.Request) time.Duration {
+	return time.Duration(max(1, req.Count)) * time.Duration(req.TimeoutMS+req.IntervalMS) * time.Millisecond
+}
 
 // timeouts are the fleet's client's bounds (the defaults for a Fleet built without a client).
 func (f *Fleet) timeouts() kube.Timeouts {
@@ -787,6 +814,9 @@ func (f *Fleet) Info(ctx context.Context, a Agent) (probe.Info, error) {
 
 // InfoWithPathMTU is Info plus the MTU the agent's kernel uses toward pathMTUTo.
 func (f *Fleet) InfoWithPathMTU(ctx context.Context, a Agent, pathMTUTo string) (probe.Info, error) {
+	if a.Control != "" {
+		return f.infoDirect(ctx, a, pathMTUTo)
+	}
 	host := f.AgentOrMissing(Host, a.Node)
 	if !host.Ready {
 		return probe.Info{}, errors.New(host.Unavailable())
