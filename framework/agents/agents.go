@@ -1,7 +1,9 @@
 // Package agents deploys netconform's probe agents into a cluster and talks to them through the
 // API server: two pod-network agents on every node (so that same-node and cross-node pairs
 // exist), one host-network agent on every node, and a NodePort Service in front of the pod
-// agents.
+// agents; besides them the fixtures (fixtures.go: Services of every kind, a pod pinned to one
+// node, a one-replica Deployment), and an agent outside the cluster that is asked directly
+// (external.go).
 package agents
 
 import (
@@ -184,21 +186,27 @@ type Fleet struct {
 	stuck map[string]string
 }
 
-// Deploy creates the namespace, the agents and the Service, and waits (within the rollout bound)
-// for the agents to be scheduled. Agents that do not become Ready are reported in the Fleet with
-// the reason, not as an error: a node whose CNI is broken is what the suites must name. Two
+// Deploy creates the namespace, the agents, the probe Service and the fixtures (Services, the
+// solo pod, the flow Deployment), and waits (within the agents' bound) for the agents, the solo
+// pod and the flow backend to be Ready. Agents that do not become Ready are reported in the
+// Fleet with the reason, not as an error: a node whose CNI is broken is what the suites must
+// name; so are fixtures that could not be created (Fleet.Fixtures). Two
 // causes are errors, returned as soon as they show, because no agent they affect can ever come
 // up: Kubernetes refusing the pods (*RefusedError) and nodes that cannot get the image
 // (*ImagePullError).
 func Deploy(ctx context.Context, c *kube.Client, ns, image string) (*Fleet, error) {
-	stuck, err := apply(ctx, c, ns, image)
+	// One bound for the agents to be Ready: replacing a stale solo pod (apply waits for the
+	// old one to go) counts against it too.
+	readyCtx, cancel := context.WithTimeout(ctx, c.Timeouts.AgentsReady)
+	defer cancel()
+	stuck, err := apply(readyCtx, c, ns, image)
 	if err != nil {
 		return nil, err
 	}
 	// Wait until every Ready node has all its agents Ready, and the solo pod and the flow
 	// backend too, but give up at the bound: agents that never come up are reported per node
 	// by the suites, fixtures by the checks that need them.
-	waitErr := waitAgents(ctx, c, ns, c.Timeouts.AgentsReady, stuck)
+	waitErr := waitAgents(readyCtx, c, ns, c.Timeouts.AgentsReady, stuck)
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
