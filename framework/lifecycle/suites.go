@@ -55,8 +55,10 @@ func (s *Suites) Run(ctx context.Context, env *Env) error {
 	var fleet *agents.Fleet
 	// The external agent starts beside the agents' deployment (a docker container needs no
 	// cluster), and goes when the suites end, however they end.
+	extCtx, cancelExt := context.WithCancel(ctx)
+	defer cancelExt()
 	extc := make(chan external, 1)
-	go func() { extc <- s.external(ctx, env) }()
+	go func() { extc <- s.external(extCtx, env) }()
 	err := rec.Phase("probe agents ready", func() error {
 		var err error
 		fleet, err = agents.Deploy(ctx, env.Client, env.AgentsNamespace, s.ProbeImage)
@@ -65,6 +67,11 @@ func (s *Suites) Run(ctx context.Context, env *Env) error {
 		}
 		return describeFleet(fleet)
 	})
+	if fleet == nil {
+		// No suites will run: do not wait for the external agent to come up (a half-started
+		// one is removed all the same).
+		cancelExt()
+	}
 	ext := <-extc
 	defer ext.stop()
 	if fleet == nil {
