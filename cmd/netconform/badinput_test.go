@@ -223,6 +223,11 @@ func TestBadInputIsRefusedBeforeAnythingStarts(t *testing.T) {
 		{"MTU above the underlay", []string{"aws", "plan", "--provider", "calico", "--provider-option", "mtu=99999"}, "calico pod MTU 99999 + 20 bytes of ipip overhead = 100019 does not fit the VPC interfaces' MTU 9001: set mtu to 8981 or lower"},
 		{"kubenet above the route quota", []string{"run", "--platform", "aws", "--dry-run", "NODES=60", "--route-quota", "50"}, "kubenet needs 62 routes in one route table (60 nodes + 2 existing routes), above the Routes per route table quota of 50"},
 		{"platform", append(kind, "--platform", "gce"), "=--platform gce: want kind or aws"},
+		// The agent outside the cluster: a control address the suites could not use.
+		{"external target without port", append(kind, "--external-target", "192.0.2.10"), `=--external-target "192.0.2.10": want HOST:PORT, the control address of a probe agent outside the cluster, e.g. 192.0.2.10:29080`},
+		{"external target port 0", append(kind, "--external-target", "agent.example:0"), `--external-target "agent.example:0": want HOST:PORT`},
+		{"external target without host, check", append(check, "--external-target", ":29080"), `--external-target ":29080": want HOST:PORT`},
+		{"external target named port, check", append(check, "--external-target", "agent.example:http"), `--external-target "agent.example:http": want HOST:PORT`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -263,6 +268,8 @@ func TestGoodInputStillPasses(t *testing.T) {
 		{"run", "--preflight", "--provider", "flannel", "--provider-option", "backend=host-gw", "--label-filter", "dns || (mtu && !bulk)"},
 		{"run", "--preflight", "PROVIDER=flannel-udp", "--provider", "flannel-udp", "NODES=3", "--nodes", "3"},
 		{"run", "--preflight", "--provider", "calico", "--provider-option", "encapsulationMode=vxlan"},
+		{"run", "--preflight", "--external-target", "192.0.2.10:29080"},
+		{"run", "--preflight", "--external-target", "[2001:db8::10]:29080"},
 		{"run", "--platform", "aws", "--dry-run", "--provider", "calico", "--provider-option", "ipipMode=Always", "--run-id", "nc-ok"},
 		{"aws", "plan", "--provider", "kubenet", "NODES=498"},
 		{"aws"},

@@ -61,6 +61,7 @@ Exit codes: 0 all checks passed, 1 checks failed (listed), 2 netconform could no
 		},
 	}
 	o.addFlags(cmd)
+	o.addExternalTargetFlag(cmd)
 	cmd.Flags().StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig of the cluster to check (required)")
 	cmd.Flags().StringVar(&o.provider, "provider", "", "networking mode the cluster runs, for provider-specific expectations")
 	cmd.Flags().BoolVar(&o.keepAgents, "keep-agents", false, "leave the probe agents' namespace in place")
@@ -77,6 +78,9 @@ func (o *checkOptions) validate() error {
 	}
 	if o.repeat < 1 {
 		return fmt.Errorf("--repeat %d: need at least 1", o.repeat)
+	}
+	if err := checkExternalTarget(o.externalTarget); err != nil {
+		return err
 	}
 	switch {
 	case o.provider != "":
@@ -121,6 +125,9 @@ func runCheck(ctx context.Context, o *checkOptions, out io.Writer) error {
 	}
 	suitesScenario := o.suites("existing")
 	suitesScenario.Healthy = o.healthy(out)
+	// On kind, the agent outside the cluster runs on the network of the cluster's nodes (found
+	// when the suites start; --external-target, when given, is used instead).
+	suitesScenario.ExternalKindCluster = o.kindCluster
 	run := &lifecycle.Run{
 		Platform: p, UpPhase: "connect", Images: images, Scenarios: []lifecycle.Scenario{suitesScenario},
 		CollectAlways: o.collect, RemoveAgents: !o.keepAgents,

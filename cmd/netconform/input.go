@@ -4,11 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/netconform/netconform/framework/probe"
 	"github.com/netconform/netconform/providers"
 	"github.com/netconform/netconform/suites"
 )
@@ -100,6 +103,20 @@ func checkLabelFilter(filter string) error {
 	}
 	if len(sel.Checks) == 0 {
 		return fmt.Errorf("label filter '%s' selects no check; the labels are %s", filter, strings.Join(sel.Labels, ", "))
+	}
+	return nil
+}
+
+// checkExternalTarget refuses an --external-target that is not HOST:PORT with a port number:
+// it would only fail when the suites start, after the cluster was made.
+func checkExternalTarget(target string) error {
+	if target == "" {
+		return nil
+	}
+	host, port, err := net.SplitHostPort(target)
+	n, perr := strconv.Atoi(port)
+	if err != nil || host == "" || perr != nil || n < 1 || n > 65535 {
+		return fmt.Errorf("--external-target %q: want HOST:PORT, the control address of a probe agent outside the cluster, e.g. 192.0.2.10:%d", target, probe.ControlPort)
 	}
 	return nil
 }

@@ -59,6 +59,7 @@ Exit codes: 0 all checks passed, 1 checks failed, 2 netconform could not run.`,
 		},
 	}
 	o.addFlags(cmd)
+	o.addExternalTargetFlag(cmd)
 	f := cmd.Flags()
 	f.StringVar(&o.provider, "provider", providers.KindDefault(catalog.Registry{}), "networking mode or CNI provider to install")
 	f.StringVar(&o.platform, "platform", "kind", "where the cluster runs: kind")
@@ -85,6 +86,9 @@ Exit codes: 0 all checks passed, 1 checks failed, 2 netconform could not run.`,
 // validate checks run's input before anything is created (see input.go).
 func (o *runOptions) validate() error {
 	if err := o.checkTimeouts(); err != nil {
+		return err
+	}
+	if err := checkExternalTarget(o.externalTarget); err != nil {
 		return err
 	}
 	target := providers.ForKind
@@ -182,6 +186,9 @@ func runRun(ctx context.Context, o *runOptions, out io.Writer) error {
 			return installer.Install(ctx, providers.Cluster{Client: env.Client, Nodes: env.Nodes, Images: env.Images, PodSubnet: env.PodSubnet, ImageRefs: images, Out: out})
 		}
 		suitesScenario.Healthy = healthy
+		// The agent outside the cluster joins the cluster's docker network, as a machine next
+		// to the nodes would be (--external-target, when given, is used instead).
+		suitesScenario.ExternalNetwork = k.NetworkName()
 		run.Scenarios = []lifecycle.Scenario{suitesScenario}
 	}
 	pre, err := phaseFlags(o.phases, now)

@@ -40,6 +40,9 @@ type verifyOptions struct {
 	// checkTimeouts before anything starts.
 	timeoutScale float64
 	bounds       kube.Timeouts
+	// externalTarget (--external-target HOST:PORT, run and check) is a probe agent outside the
+	// cluster the user runs, by its control address.
+	externalTarget string
 }
 
 func (o *verifyOptions) addFlags(cmd *cobra.Command) {
@@ -100,7 +103,14 @@ func (o *verifyOptions) suites(platformName string) *lifecycle.Suites {
 		Provider: o.provider, PlatformName: platformName, ProbeImage: o.probeImage, PullHint: pullHint(o.probeImage),
 		LabelFilter: o.labelFilter, Verbose: o.verbose, ProbeConcurrency: o.concurrency,
 		PodSubnet: o.podSubnet, ConfiguredMTU: o.mtu, RouteQuota: o.routeQuota,
+		ExternalTarget: o.externalTarget,
 	}
+}
+
+// addExternalTargetFlag adds --external-target (run and check).
+func (o *verifyOptions) addExternalTargetFlag(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&o.externalTarget, "external-target", "", "HOST:PORT, the control address of a probe agent you run outside the cluster "+
+		"(the probe image, port 29080), for the checks from and to outside the cluster; on kind netconform starts one itself")
 }
 
 // pullHint says how to get the probe image onto nodes that cannot pull it.

@@ -1,7 +1,9 @@
 // Package agents deploys netconform's probe agents into a cluster and talks to them through the
 // API server: two pod-network agents on every node (so that same-node and cross-node pairs
 // exist), one host-network agent on every node, and a NodePort Service in front of the pod
-// agents.
+// agents; besides them the fixtures (fixtures.go: Services of every kind, a pod pinned to one
+// node, a one-replica Deployment), and an agent outside the cluster that is asked directly
+// (external.go).
 package agents
 
 import (
@@ -33,15 +35,23 @@ const (
 	Host             = "probe-host"
 	ServiceName      = "probe"
 	appLabel         = "app.kubernetes.io/name"
-	// RoleLabel carries an agent pod's role (PodA, PodB, Host): policies select agents by it.
+	// RoleLabel carries an agent pod's role (PodA, PodB, Host, Solo, Flow): policies select
+	// agents by it.
 	RoleLabel = "netconform.io/agent"
+	// podNetworkLabel is "true" on the per-node pod agents (PodA, PodB) and "false" on the host
+	// agents; the probe and affinity Services select the pod agents by it. The solo and flow
+	// pods lack it, so that those Services' backends are the per-node agents only.
+	podNetworkLabel = "netconform.io/pod-network"
+	// headlessLabel is on the pods behind HeadlessService: the PodA agents and the solo pod.
+	headlessLabel = "netconform.io/headless"
 	// managedBy marks a namespace netconform created, and so may delete.
 	managedBy = "app.kubernetes.io/managed-by"
 )
 
 // Remove takes the agents away again. A namespace netconform created goes with everything in it
 // (waiting, within the bound, until it is gone); a namespace that was there before (--namespace
-// with the user's own) stays, and only the agents' DaemonSets and Service are deleted from it.
+// with the user's own) stays, and only what Deploy created is deleted from it: the agents'
+// DaemonSets, the flow Deployment, the solo pod and the Services.
 func Remove(ctx context.Context, c *kube.Client, ns string) error {
 	cctx, cancel := context.WithTimeout(ctx, c.Timeouts.APICall)
 	obj, err := c.CoreV1().Namespaces().Get(cctx, ns, metav1.GetOptions{})
@@ -55,24 +65,37 @@ func Remove(ctx context.Context, c *kube.Client, ns string) error {
 		return c.DeleteNamespace(ctx, ns)
 	}
 	var errs []error
-	for _, name := range []string{PodA, PodB, Host} {
+	// Background: the pods go after their owner, without Remove waiting for them.
+	background := metav1.DeletePropagationBackground
+	owner := metav1.DeleteOptions{PropagationPolicy: &background}
+	del := func(what, name string, call func(context.Context) error) {
 		cctx, cancel := context.WithTimeout(ctx, c.Timeouts.APICall)
-		if err := c.AppsV1().DaemonSets(ns).Delete(cctx, name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
-			errs = append(errs, fmt.Errorf("delete daemonset %s/%s: %w", ns, name, err))
+		defer cancel()
+		if err := call(cctx); err != nil && !apierrors.IsNotFound(err) {
+			errs = append(errs, fmt.Errorf("delete %s %s/%s: %w", what, ns, name, err))
 		}
-		cancel()
 	}
-	cctx, cancel = context.WithTimeout(ctx, c.Timeouts.APICall)
-	defer cancel()
-	if err := c.CoreV1().Services(ns).Delete(cctx, ServiceName, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
-		errs = append(errs, fmt.Errorf("delete service %s/%s: %w", ns, ServiceName, err))
+	for _, name := range []string{PodA, PodB, Host} {
+		del("daemonset", name, func(ctx context.Context) error { return c.AppsV1().DaemonSets(ns).Delete(ctx, name, owner) })
+	}
+	del("deployment", FlowDeployment, func(ctx context.Context) error {
+		return c.AppsV1().Deployments(ns).Delete(ctx, FlowDeployment, owner)
+	})
+	grace := int64(1)
+	del("pod", SoloPod, func(ctx context.Context) error {
+		return c.CoreV1().Pods(ns).Delete(ctx, SoloPod, metav1.DeleteOptions{GracePeriodSeconds: &grace})
+	})
+	for _, name := range append([]string{ServiceName}, fixtureServiceNames...) {
+		del("service", name, func(ctx context.Context) error {
+			return c.CoreV1().Services(ns).Delete(ctx, name, metav1.DeleteOptions{})
+		})
 	}
 	return errors.Join(errs...)
 }
 
 // Agent is one running probe agent.
 type Agent struct {
-	Role        string // PodA, PodB or Host
+	Role        string // PodA, PodB, Host; Solo, Flow (fixtures); External
 	Node        string
 	Pod         string
 	Image       string
@@ -86,6 +109,9 @@ type Agent struct {
 	// ImagePull says why the kubelet cannot get the agent's image ("" when that is not why
 	// it is not Ready).
 	ImagePull string
+	// Control, when set, is the agent's control address (host:port), to be asked directly over
+	// HTTP rather than through the API server and a host agent: the agent outside the cluster.
+	Control string
 }
 
 // Unavailable says why the agent cannot be asked, naming its node and role; "" when it is
@@ -96,20 +122,37 @@ func (a Agent) Unavailable() string {
 		return ""
 	case a.Missing:
 		return a.Why
+	case a.Control != "":
+		return fmt.Sprintf("%s at %s not Ready: %s", describeRole(a.Role), a.Control, a.Why)
+	case a.Node == "":
+		return fmt.Sprintf("%s (not scheduled) not Ready: %s", describeRole(a.Role), a.Why)
 	}
 	return fmt.Sprintf("%s on node %s not Ready: %s", describeRole(a.Role), a.Node, a.Why)
 }
 
-// describeRole names a role for messages: which kind of agent it is, and its DaemonSet.
+// describeRole names a role for messages: which kind of agent it is, and its DaemonSet (or the
+// fixture's object).
 func describeRole(role string) string {
-	if role == Host {
+	switch role {
+	case Host:
 		return "host-network agent " + role
+	case Solo:
+		return "solo pod agent " + SoloPod
+	case Flow:
+		return "flow backend of Deployment " + FlowDeployment
+	case External:
+		return "external agent"
 	}
 	return "pod agent " + role
 }
 
-// Addr is the agent's control address.
-func (a Agent) Addr() string { return fmt.Sprintf("%s:%d", a.IP, probe.ControlPort) }
+// Addr is the agent's control address: Control when set, else its IP's ControlPort.
+func (a Agent) Addr() string {
+	if a.Control != "" {
+		return a.Control
+	}
+	return fmt.Sprintf("%s:%d", a.IP, probe.ControlPort)
+}
 
 // Fleet is the deployed agents and the Service in front of the pod agents.
 type Fleet struct {
@@ -130,21 +173,40 @@ type Fleet struct {
 	// Short says, by role, how many pods a DaemonSet lacks (or that it is missing) when it
 	// has fewer than the nodes that need one and Kubernetes did not say why.
 	Short map[string]string
+	// Fixtures are the Services, the solo pod and the flow backend besides the agents.
+	Fixtures Fixtures
+	// External is the agent outside the cluster (Role External, Control set), nil when there
+	// is none. ExternalWhy then says why one could not be started or reached, and is "" when
+	// none was asked for (the checks that need one skip).
+	External    *Agent
+	ExternalWhy string
+
+	// stuck holds, by object name (SoloPod, FlowDeployment), why a fixture pod will not come
+	// up: it could not be created, or Kubernetes refuses its pods. Nobody waits for those.
+	stuck map[string]string
 }
 
-// Deploy creates the namespace, the agents and the Service, and waits (within the rollout bound)
-// for the agents to be scheduled. Agents that do not become Ready are reported in the Fleet with
-// the reason, not as an error: a node whose CNI is broken is what the suites must name. Two
+// Deploy creates the namespace, the agents, the probe Service and the fixtures (Services, the
+// solo pod, the flow Deployment), and waits (within the agents' bound) for the agents, the solo
+// pod and the flow backend to be Ready. Agents that do not become Ready are reported in the
+// Fleet with the reason, not as an error: a node whose CNI is broken is what the suites must
+// name; so are fixtures that could not be created (Fleet.Fixtures). Two
 // causes are errors, returned as soon as they show, because no agent they affect can ever come
 // up: Kubernetes refusing the pods (*RefusedError) and nodes that cannot get the image
 // (*ImagePullError).
 func Deploy(ctx context.Context, c *kube.Client, ns, image string) (*Fleet, error) {
-	if err := apply(ctx, c, ns, image); err != nil {
+	// One bound for the agents to be Ready: replacing a stale solo pod (apply waits for the
+	// old one to go) counts against it too.
+	readyCtx, cancel := context.WithTimeout(ctx, c.Timeouts.AgentsReady)
+	defer cancel()
+	stuck, err := apply(readyCtx, c, ns, image)
+	if err != nil {
 		return nil, err
 	}
-	// Wait until every Ready node has all its agents Ready, but give up at the bound: agents
-	// that never come up are reported per node by the suites.
-	waitErr := waitAgents(ctx, c, ns, c.Timeouts.AgentsReady)
+	// Wait until every Ready node has all its agents Ready, and the solo pod and the flow
+	// backend too, but give up at the bound: agents that never come up are reported per node
+	// by the suites, fixtures by the checks that need them.
+	waitErr := waitAgents(readyCtx, c, ns, c.Timeouts.AgentsReady, stuck)
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
@@ -157,6 +219,7 @@ func Deploy(ctx context.Context, c *kube.Client, ns, image string) (*Fleet, erro
 	if err != nil {
 		return nil, errors.Join(err, waitErr)
 	}
+	f.noteStuck(stuck)
 	f.waitServiceProgrammed(ctx, c.Timeouts.ServiceProgrammed)
 	return f, nil
 }
@@ -169,11 +232,13 @@ const (
 	refusedPolls = 2
 )
 
-// waitAgents polls until each node the API calls Ready runs a Ready agent of every role. A node
-// that stops answering (NotReady) is not waited for, so one hung node costs the grace period
-// the control plane takes to notice, not the whole bound. It ends early, with a *RefusedError
-// or *ImagePullError, when Kubernetes refuses the pods or nodes cannot get the image.
-func waitAgents(ctx context.Context, c *kube.Client, ns string, timeout time.Duration) error {
+// waitAgents polls until each node the API calls Ready runs a Ready agent of every role, and the
+// solo pod and the flow backend are Ready. A node that stops answering (NotReady) is not waited
+// for, so one hung node costs the grace period the control plane takes to notice, not the whole
+// bound; nor is a fixture in stuck (by object name: why it could not be created). It ends
+// early, with a *RefusedError or *ImagePullError, when Kubernetes refuses the agents' pods or
+// nodes cannot get the image.
+func waitAgents(ctx context.Context, c *kube.Client, ns string, timeout time.Duration, stuck map[string]string) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	var last string
@@ -184,6 +249,7 @@ func waitAgents(ctx context.Context, c *kube.Client, ns string, timeout time.Dur
 		if err != nil {
 			last = err.Error()
 		} else {
+			f.noteStuck(stuck)
 			if len(f.Refused) > 0 {
 				refusedSeen++
 			} else {
@@ -224,6 +290,11 @@ func (f *Fleet) ready() (bool, string) {
 			if a := f.AgentOrMissing(role, n); !a.Ready {
 				return false, a.Unavailable()
 			}
+		}
+	}
+	for _, a := range []Agent{f.Fixtures.Solo, f.Fixtures.FlowBackend} {
+		if !a.Ready && f.waitsFor(a.Role) {
+			return false, a.Unavailable()
 		}
 	}
 	return true, ""
@@ -272,33 +343,56 @@ func (f *Fleet) pullError() *ImagePullError {
 // roles are the agents every node runs.
 var roles = []string{PodA, PodB, Host}
 
-// waitServiceProgrammed waits while connecting to the probe Service from a node's host network
-// is refused: kube-proxy rejects connections to a Service whose endpoints it has not programmed
+// waitServiceProgrammed waits while connecting to a Service from a node's host network is
+// refused: kube-proxy rejects connections to a Service whose endpoints it has not programmed
 // yet. It waits only for that answer to go away, never for success, so a broken data path still
-// fails the Service checks; and it gives up at the bound.
+// fails the Service checks; and it gives up at the bound, one for every node and Service.
+// The Services are the probe Service and the affinity Service (their TCP echo port) and the
+// flow Service (its who port, the only TCP port it has).
 func (f *Fleet) waitServiceProgrammed(ctx context.Context, timeout time.Duration) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	target := fmt.Sprintf("%s:%d", f.ClusterIP, probe.TCPEchoPort)
+	var targets []probe.Request
+	echo := func(s ServiceAddr) {
+		if s.Missing == "" && s.ClusterIP != "" && s.ClusterIP != corev1.ClusterIPNone {
+			targets = append(targets, probe.Request{Protocol: probe.TCP, Target: fmt.Sprintf("%s:%d", s.ClusterIP, probe.TCPEchoPort), TimeoutMS: 2000})
+		}
+	}
+	if f.ClusterIP != "" {
+		echo(ServiceAddr{ClusterIP: f.ClusterIP})
+	}
+	echo(f.Fixtures.Affinity)
+	if s := f.Fixtures.Flow; s.Missing == "" && s.ClusterIP != "" && s.ClusterIP != corev1.ClusterIPNone {
+		// A who-tcp probe, not a TCP echo: until kube-proxy has programmed the Service it is
+		// refused like any other; afterwards it is answered (or fails otherwise: the checks
+		// judge that). An agent that does not know the protocol answers with an error, which
+		// is no reason to wait either.
+		targets = append(targets, probe.Request{Protocol: probe.WhoTCP, Target: fmt.Sprintf("%s:%d", s.ClusterIP, probe.WhoPort), TimeoutMS: 2000, Count: 1})
+	}
 	for _, node := range f.Nodes() {
 		host, ok := f.Agent(Host, node)
 		if !ok || !host.Ready {
 			continue
 		}
-		for ctx.Err() == nil {
-			r := f.Probe(ctx, host, probe.Request{Protocol: probe.TCP, Target: target, TimeoutMS: 2000})
-			if r.Outcome != probe.Refused {
-				break
-			}
-			select {
-			case <-ctx.Done():
-			case <-time.After(500 * time.Millisecond):
+		for _, req := range targets {
+			for ctx.Err() == nil {
+				r := f.Probe(ctx, host, req)
+				if r.Outcome != probe.Refused {
+					break
+				}
+				select {
+				case <-ctx.Done():
+				case <-time.After(500 * time.Millisecond):
+				}
 			}
 		}
 	}
 }
 
-func apply(ctx context.Context, c *kube.Client, ns, image string) error {
+// apply creates (or brings up to date) the namespace, the agents' DaemonSets, the probe Service
+// and the fixtures. It returns why fixtures could not be created, by object name (see
+// applyFixtures); an error only for what the agents cannot run without.
+func apply(ctx context.Context, c *kube.Client, ns, image string) (map[string]string, error) {
 	cctx, cancel := context.WithTimeout(ctx, c.Timeouts.APICall)
 	defer cancel()
 	// The agents need what Pod Security's "privileged" level allows (host network, NET_RAW), and
@@ -311,30 +405,30 @@ func apply(ctx context.Context, c *kube.Client, ns, image string) error {
 	}
 	nsObj := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: labels}}
 	if _, err := c.CoreV1().Namespaces().Create(cctx, nsObj, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
-		return fmt.Errorf("create namespace %s: %w", ns, err)
+		return nil, fmt.Errorf("create namespace %s: %w", ns, err)
 	}
 	for _, ds := range []*appsv1.DaemonSet{daemonSet(ns, PodA, image, false), daemonSet(ns, PodB, image, false), daemonSet(ns, Host, image, true)} {
 		if err := createOrReplaceDaemonSet(ctx, c, ds); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	svc := &corev1.Service{
-		ObjectMeta: metav1.ObjectMeta{Name: ServiceName, Namespace: ns},
-		Spec: corev1.ServiceSpec{
-			Type:     corev1.ServiceTypeNodePort,
-			Selector: map[string]string{appLabel: "netconform-probe", "netconform.io/pod-network": "true"},
-			Ports: []corev1.ServicePort{
-				{Name: "tcp-echo", Protocol: corev1.ProtocolTCP, Port: probe.TCPEchoPort, TargetPort: intstr.FromInt32(probe.TCPEchoPort)},
-				{Name: "udp-echo", Protocol: corev1.ProtocolUDP, Port: probe.UDPEchoPort, TargetPort: intstr.FromInt32(probe.UDPEchoPort)},
-			},
-		},
+	// The probe Service is what the agents were always deployed with: without it the Service
+	// checks cannot run, so failing to create it fails the deployment. The fixtures after it
+	// only fail the checks that need them.
+	svcs := services(ns)
+	if err := createOrUpdateService(ctx, c, svcs[0]); err != nil {
+		return nil, err
 	}
-	cctx2, cancel2 := context.WithTimeout(ctx, c.Timeouts.APICall)
-	defer cancel2()
-	if _, err := c.CoreV1().Services(ns).Create(cctx2, svc, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
-		return fmt.Errorf("create service %s/%s: %w", ns, ServiceName, err)
+	node := ""
+	nodes, err := c.Nodes(ctx)
+	if err == nil {
+		node = soloNode(nodes)
 	}
-	return nil
+	problems := applyFixtures(ctx, c, ns, image, node, svcs[1:])
+	if err != nil {
+		problems[SoloPod] = "choose its node: " + err.Error()
+	}
+	return problems, nil
 }
 
 func createOrReplaceDaemonSet(ctx context.Context, c *kube.Client, ds *appsv1.DaemonSet) error {
@@ -356,7 +450,28 @@ func createOrReplaceDaemonSet(ctx context.Context, c *kube.Client, ds *appsv1.Da
 }
 
 func daemonSet(ns, name, image string, hostNetwork bool) *appsv1.DaemonSet {
-	labels := map[string]string{appLabel: "netconform-probe", RoleLabel: name, "netconform.io/pod-network": strconv.FormatBool(!hostNetwork)}
+	labels := map[string]string{appLabel: "netconform-probe", RoleLabel: name, podNetworkLabel: strconv.FormatBool(!hostNetwork)}
+	if name == PodA {
+		// The headless Service's endpoints are the PodA agents and the solo pod.
+		labels[headlessLabel] = "true"
+	}
+	// PodB's WhoPort is also every node's HostPortWho, for the hostPort checks.
+	spec := agentPodSpec(image, hostNetwork, agentPorts(name == PodB))
+	return &appsv1.DaemonSet{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: labels},
+		Spec: appsv1.DaemonSetSpec{
+			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{RoleLabel: name}},
+			UpdateStrategy: appsv1.DaemonSetUpdateStrategy{Type: appsv1.RollingUpdateDaemonSetStrategyType,
+				RollingUpdate: &appsv1.RollingUpdateDaemonSet{MaxUnavailable: ptr(intstr.FromString("100%"))}},
+			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels}, Spec: spec},
+		},
+	}
+}
+
+// agentPodSpec is what every probe agent's pod runs, per-node or fixture: the probe image's
+// agent with its identity from the downward API, NET_RAW for ICMP, Ready once its control port
+// answers, tolerating every taint (an agent belongs on every node, control plane included).
+func agentPodSpec(image string, hostNetwork bool, ports []corev1.ContainerPort) corev1.PodSpec {
 	env := []corev1.EnvVar{
 		{Name: "NODE_NAME", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "spec.nodeName"}}},
 		{Name: "POD_NAME", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.name"}}},
@@ -368,72 +483,89 @@ func daemonSet(ns, name, image string, hostNetwork bool) *appsv1.DaemonSet {
 	if hostNetwork {
 		dnsPolicy = corev1.DNSClusterFirstWithHostNet
 	}
-	return &appsv1.DaemonSet{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: labels},
-		Spec: appsv1.DaemonSetSpec{
-			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{RoleLabel: name}},
-			UpdateStrategy: appsv1.DaemonSetUpdateStrategy{Type: appsv1.RollingUpdateDaemonSetStrategyType,
-				RollingUpdate: &appsv1.RollingUpdateDaemonSet{MaxUnavailable: ptr(intstr.FromString("100%"))}},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: labels},
-				Spec: corev1.PodSpec{
-					HostNetwork:                   hostNetwork,
-					DNSPolicy:                     dnsPolicy,
-					TerminationGracePeriodSeconds: &grace,
-					Tolerations:                   []corev1.Toleration{{Operator: corev1.TolerationOpExists}},
-					Containers: []corev1.Container{{
-						Name:            "agent",
-						Image:           image,
-						ImagePullPolicy: corev1.PullIfNotPresent,
-						Env:             env,
-						SecurityContext: &corev1.SecurityContext{Capabilities: &corev1.Capabilities{Add: []corev1.Capability{"NET_RAW"}}},
-						ReadinessProbe: &corev1.Probe{
-							ProbeHandler:  corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/healthz", Port: intstr.FromInt32(probe.ControlPort)}},
-							PeriodSeconds: 2,
-						},
-					}},
-				},
+	return corev1.PodSpec{
+		HostNetwork:                   hostNetwork,
+		DNSPolicy:                     dnsPolicy,
+		TerminationGracePeriodSeconds: &grace,
+		Tolerations:                   []corev1.Toleration{{Operator: corev1.TolerationOpExists}},
+		Containers: []corev1.Container{{
+			Name:            "agent",
+			Image:           image,
+			ImagePullPolicy: corev1.PullIfNotPresent,
+			Env:             env,
+			Ports:           ports,
+			SecurityContext: &corev1.SecurityContext{Capabilities: &corev1.Capabilities{Add: []corev1.Capability{"NET_RAW"}}},
+			ReadinessProbe: &corev1.Probe{
+				ProbeHandler:  corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/healthz", Port: intstr.FromInt32(probe.ControlPort)}},
+				PeriodSeconds: 2,
 			},
-		},
+		}},
 	}
+}
+
+// agentPorts are the ports every agent serves, declared so that the API and whoever reads the
+// pods know them (on a host-network agent the API makes each a hostPort of the same number,
+// which reserves them on the node). whoHostPort maps WhoPort, TCP and UDP, to the node's
+// HostPortWho: a hostPort needs its containerPort declared.
+func agentPorts(whoHostPort bool) []corev1.ContainerPort {
+	ports := []corev1.ContainerPort{
+		{Name: "control", ContainerPort: probe.ControlPort, Protocol: corev1.ProtocolTCP},
+		{Name: PortTCPEcho, ContainerPort: probe.TCPEchoPort, Protocol: corev1.ProtocolTCP},
+		{Name: PortUDPEcho, ContainerPort: probe.UDPEchoPort, Protocol: corev1.ProtocolUDP},
+		{Name: "bulk", ContainerPort: probe.BulkPort, Protocol: corev1.ProtocolTCP},
+		{Name: PortWhoTCP, ContainerPort: probe.WhoPort, Protocol: corev1.ProtocolTCP},
+		{Name: PortWhoUDP, ContainerPort: probe.WhoPort, Protocol: corev1.ProtocolUDP},
+	}
+	if whoHostPort {
+		ports[4].HostPort = probe.HostPortWho
+		ports[5].HostPort = probe.HostPortWho
+	}
+	return ports
 }
 
 func ptr[T any](v T) *T { return &v }
 
-// Discover finds the agents and the Service already deployed in ns, the cluster's nodes, and
-// what the agents' DaemonSets say about nodes without an agent.
+// Discover finds the agents, the Services and the fixtures already deployed in ns, the cluster's
+// nodes, and what the agents' DaemonSets say about nodes without an agent. The probe Service
+// must exist; a fixture that does not (an agents namespace deployed by an older netconform) is
+// reported in Fleet.Fixtures, and fails only the checks that need it.
 func Discover(ctx context.Context, c *kube.Client, ns string) (*Fleet, error) {
 	nodes, err := c.Nodes(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("probe agents: %w", err)
 	}
 	cctx, cancel := context.WithTimeout(ctx, c.Timeouts.APICall)
-	defer cancel()
 	pods, err := c.CoreV1().Pods(ns).List(cctx, metav1.ListOptions{LabelSelector: appLabel + "=netconform-probe"})
+	cancel()
 	if err != nil {
 		return nil, fmt.Errorf("list probe agents: %w", err)
 	}
 	f := newFleet(c, ns, nodes, pods.Items)
-	svc, err := c.CoreV1().Services(ns).Get(cctx, ServiceName, metav1.GetOptions{})
+	cctx, cancel = context.WithTimeout(ctx, c.Timeouts.APICall)
+	svcs, err := c.CoreV1().Services(ns).List(cctx, metav1.ListOptions{})
+	cancel()
 	if err != nil {
-		return nil, fmt.Errorf("get probe service: %w", err)
+		return nil, fmt.Errorf("list probe services: %w", err)
 	}
-	f.ClusterIP = svc.Spec.ClusterIP
-	for _, p := range svc.Spec.Ports {
-		switch p.Name {
-		case "tcp-echo":
-			f.NodePort = p.NodePort
-		case "udp-echo":
-			f.UDPPort = p.NodePort
-		}
+	f.Fixtures = fixtureServices(ns, svcs.Items)
+	if f.Fixtures.Probe.Missing != "" {
+		return nil, fmt.Errorf("get probe service: %s", f.Fixtures.Probe.Missing)
 	}
+	f.ClusterIP = f.Fixtures.Probe.ClusterIP
+	f.NodePort = f.Fixtures.Probe.NodePorts[PortTCPEcho]
+	f.UDPPort = f.Fixtures.Probe.NodePorts[PortUDPEcho]
+	f.discoverFixturePods(ctx, nodes, pods.Items)
+	cctx, cancel = context.WithTimeout(ctx, c.Timeouts.APICall)
 	dss, err := c.AppsV1().DaemonSets(ns).List(cctx, metav1.ListOptions{LabelSelector: appLabel + "=netconform-probe"})
+	cancel()
 	if err != nil {
 		return nil, fmt.Errorf("list probe agent DaemonSets: %w", err)
 	}
 	// Without permission to read events, refusals are not recognised as such; the DaemonSets'
 	// counts still name the nodes without agents.
+	cctx, cancel = context.WithTimeout(ctx, c.Timeouts.APICall)
 	events, err := c.CoreV1().Events(ns).List(cctx, metav1.ListOptions{FieldSelector: "involvedObject.kind=DaemonSet,reason=FailedCreate"})
+	cancel()
 	var evs []corev1.Event
 	if err == nil {
 		evs = events.Items
@@ -445,7 +577,7 @@ func Discover(ctx context.Context, c *kube.Client, ns string) (*Fleet, error) {
 // newFleet builds a Fleet from the cluster's nodes and the agent pods.
 func newFleet(c *kube.Client, ns string, nodes []kube.Node, pods []corev1.Pod) *Fleet {
 	f := &Fleet{c: c, Namespace: ns, Agents: map[string]map[string]Agent{PodA: {}, PodB: {}, Host: {}},
-		NotReadyNodes: map[string]string{}, Refused: map[string]string{}, Short: map[string]string{}}
+		NotReadyNodes: map[string]string{}, Refused: map[string]string{}, Short: map[string]string{}, stuck: map[string]string{}}
 	for _, n := range nodes {
 		f.ClusterNodes = append(f.ClusterNodes, n.Name)
 		if !n.Ready {
@@ -463,17 +595,22 @@ func newFleet(c *kube.Client, ns string, nodes []kube.Node, pods []corev1.Pod) *
 			// Not scheduled yet: the DaemonSet controller pins each pod to its node by affinity.
 			node = pinnedNode(&p)
 		}
-		a := Agent{Role: role, Node: node, Pod: p.Name, IP: p.Status.PodIP, HostNetwork: p.Spec.HostNetwork, Ready: kube.PodReady(&p)}
-		if len(p.Spec.Containers) > 0 {
-			a.Image = p.Spec.Containers[0].Image
-		}
-		if !a.Ready {
-			a.Why = podWhy(&p)
-			_, a.ImagePull = imagePullFailure(&p)
-		}
-		f.Agents[role][a.Node] = a
+		f.Agents[role][node] = agentFrom(role, node, &p)
 	}
 	return f
+}
+
+// agentFrom is the agent a pod of role runs on node.
+func agentFrom(role, node string, p *corev1.Pod) Agent {
+	a := Agent{Role: role, Node: node, Pod: p.Name, IP: p.Status.PodIP, HostNetwork: p.Spec.HostNetwork, Ready: kube.PodReady(p)}
+	if len(p.Spec.Containers) > 0 {
+		a.Image = p.Spec.Containers[0].Image
+	}
+	if !a.Ready {
+		a.Why = podWhy(p)
+		_, a.ImagePull = imagePullFailure(p)
+	}
+	return a
 }
 
 // diagnoseDaemonSets records, per role, why its DaemonSet has fewer pods than nodes that need
@@ -597,10 +734,18 @@ func (f *Fleet) AgentOrMissing(role, node string) Agent {
 
 // Probe asks from to send req. Host agents are asked through the API server's proxy; pod agents
 // are asked through the host agent of their own node, so that the question does not cross the
-// pod network under test. A host agent that cannot be asked yields AgentUnreachable.
+// pod network under test. A host agent that cannot be asked yields AgentUnreachable. An agent
+// with a Control address (the external agent) is asked there directly, not through the API
+// server.
 func (f *Fleet) Probe(ctx context.Context, from Agent, req probe.Request) probe.Result {
 	if !from.Ready {
 		return probe.Result{Outcome: probe.AgentUnreachable, Detail: from.Unavailable()}
+	}
+	if req.TimeoutMS == 0 {
+		req.TimeoutMS = int(f.timeouts().Probe / time.Millisecond)
+	}
+	if from.Control != "" {
+		return f.probeDirect(ctx, from, req)
 	}
 	host := f.AgentOrMissing(Host, from.Node)
 	if !host.Ready {
@@ -608,9 +753,6 @@ func (f *Fleet) Probe(ctx context.Context, from Agent, req probe.Request) probe.
 	}
 	if !from.HostNetwork {
 		req.Via = from.Addr()
-	}
-	if req.TimeoutMS == 0 {
-		req.TimeoutMS = int(f.c.Timeouts.Probe / time.Millisecond)
 	}
 	body, err := json.Marshal(req)
 	if err != nil {
@@ -620,7 +762,7 @@ func (f *Fleet) Probe(ctx context.Context, from Agent, req probe.Request) probe.
 	// agent's answer is the verdict and is never asked for again.
 	var lastErr error
 	for attempt := 1; attempt <= maxAPIAttempts; attempt++ {
-		res, err := f.askOnce(ctx, host, body, req.TimeoutMS)
+		res, err := f.askOnce(ctx, host, body, budget(req))
 		if err == nil {
 			res.Attempts = attempt
 			return res
@@ -640,10 +782,25 @@ func (f *Fleet) Probe(ctx context.Context, from Agent, req probe.Request) probe.
 // maxAPIAttempts bounds retries of transport errors talking to the API server.
 const maxAPIAttempts = 3
 
+// budget is how long req may take at the agent: every repetition's timeout and the interval
+// after it (a repeated who or dns probe lasts Count times longer than one).
+// TODO(merge): probe.Request.Budget
+func budget(req probe.Request) time.Duration {
+	return time.Duration(max(1, req.Count)) * time.Duration(req.TimeoutMS+req.IntervalMS) * time.Millisecond
+}
+
+// timeouts are the fleet's client's bounds (the defaults for a Fleet built without a client).
+func (f *Fleet) timeouts() kube.Timeouts {
+	if f.c == nil {
+		return kube.DefaultTimeouts()
+	}
+	return f.c.Timeouts
+}
+
 // askOnce posts one probe request to a host agent through the API server's pod proxy.
-func (f *Fleet) askOnce(ctx context.Context, host Agent, body []byte, timeoutMS int) (probe.Result, error) {
+func (f *Fleet) askOnce(ctx context.Context, host Agent, body []byte, probeBudget time.Duration) (probe.Result, error) {
 	// The API call gets the probe's time plus room for the proxy hops.
-	cctx, cancel := context.WithTimeout(ctx, time.Duration(timeoutMS)*time.Millisecond+f.c.Timeouts.APICall)
+	cctx, cancel := context.WithTimeout(ctx, probeBudget+f.c.Timeouts.APICall)
 	defer cancel()
 	raw, err := f.c.CoreV1().RESTClient().Post().Namespace(f.Namespace).Resource("pods").
 		Name(fmt.Sprintf("%s:%d", host.Pod, probe.ControlPort)).SubResource("proxy").Suffix("probe").
@@ -665,6 +822,9 @@ func (f *Fleet) Info(ctx context.Context, a Agent) (probe.Info, error) {
 
 // InfoWithPathMTU is Info plus the MTU the agent's kernel uses toward pathMTUTo.
 func (f *Fleet) InfoWithPathMTU(ctx context.Context, a Agent, pathMTUTo string) (probe.Info, error) {
+	if a.Control != "" {
+		return f.infoDirect(ctx, a, pathMTUTo)
+	}
 	host := f.AgentOrMissing(Host, a.Node)
 	if !host.Ready {
 		return probe.Info{}, errors.New(host.Unavailable())

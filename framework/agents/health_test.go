@@ -134,7 +134,7 @@ func TestWaitAgentsRefused(t *testing.T) {
 		objs = append(objs, &ev)
 	}
 	start := time.Now()
-	err := waitAgents(context.Background(), fakeClient(objs...), "nc", time.Minute)
+	err := waitAgents(context.Background(), fakeClient(objs...), "nc", time.Minute, nil)
 	var re *RefusedError
 	if !errors.As(err, &re) {
 		t.Fatalf("waitAgents = %v, want a *RefusedError", err)
@@ -163,7 +163,7 @@ func TestWaitAgentsImagePull(t *testing.T) {
 		objs = append(objs, ds(role, "", 3), agentPod(role, "n1", pull), agentPod(role, "n2", pull))
 	}
 	start := time.Now()
-	err := waitAgents(context.Background(), fakeClient(objs...), "nc", time.Minute)
+	err := waitAgents(context.Background(), fakeClient(objs...), "nc", time.Minute, nil)
 	var pe *ImagePullError
 	if !errors.As(err, &pe) {
 		t.Fatalf("waitAgents = %v, want an *ImagePullError", err)
@@ -184,7 +184,7 @@ func TestWaitAgentsImagePullOneNode(t *testing.T) {
 	for _, role := range roles {
 		objs = append(objs, ds(role, "", 2), agentPod(role, "n1", nil), agentPod(role, "n2", pull))
 	}
-	err := waitAgents(context.Background(), fakeClient(objs...), "nc", time.Minute)
+	err := waitAgents(context.Background(), fakeClient(objs...), "nc", time.Minute, nil)
 	var pe *ImagePullError
 	if !errors.As(err, &pe) || strings.Join(pe.Nodes, ",") != "n2" {
 		t.Fatalf("waitAgents = %v, want an *ImagePullError naming n2 only", err)

@@ -10,6 +10,7 @@ import (
 	"github.com/netconform/netconform/framework/agents"
 	"github.com/netconform/netconform/framework/diagnose"
 	"github.com/netconform/netconform/framework/evidence"
+	"github.com/netconform/netconform/framework/kube"
 	"github.com/netconform/netconform/framework/results"
 	"github.com/netconform/netconform/providers"
 	"github.com/netconform/netconform/suites"
@@ -32,6 +33,16 @@ type Suites struct {
 	PodSubnet        string
 	ConfiguredMTU    int
 	RouteQuota       int
+	// The agent outside the cluster, for the checks from and to outside. ExternalTarget is the
+	// control address (HOST:PORT) of a probe agent the user runs there; otherwise the suites
+	// start one, in a docker container on ExternalNetwork (run on kind: the cluster's network)
+	// or, when that is empty, on the network of kind cluster ExternalKindCluster's nodes (check
+	// --kind-cluster), and remove it when they end. None of them: no external agent, and the
+	// checks that need one skip. Failing to start or reach it is not fatal: Fleet.ExternalWhy
+	// says why, and the checks that need it name it.
+	ExternalTarget      string
+	ExternalNetwork     string
+	ExternalKindCluster string
 }
 
 func (s *Suites) Name() string { return "suites" }
@@ -42,6 +53,12 @@ func (s *Suites) Name() string { return "suites" }
 func (s *Suites) Run(ctx context.Context, env *Env) error {
 	rec := env.Recorder
 	var fleet *agents.Fleet
+	// The external agent starts beside the agents' deployment (a docker container needs no
+	// cluster), and goes when the suites end, however they end.
+	extCtx, cancelExt := context.WithCancel(ctx)
+	defer cancelExt()
+	extc := make(chan external, 1)
+	go func() { extc <- s.external(extCtx, env) }()
 	err := rec.Phase("probe agents ready", func() error {
 		var err error
 		fleet, err = agents.Deploy(ctx, env.Client, env.AgentsNamespace, s.ProbeImage)
@@ -51,7 +68,18 @@ func (s *Suites) Run(ctx context.Context, env *Env) error {
 		return describeFleet(fleet)
 	})
 	if fleet == nil {
+		// No suites will run: do not wait for the external agent to come up (a half-started
+		// one is removed all the same).
+		cancelExt()
+	}
+	ext := <-extc
+	defer ext.stop()
+	if fleet == nil {
 		return fmt.Errorf("probe agents: %w", err)
+	}
+	fleet.External, fleet.ExternalWhy = ext.agent, ext.why
+	if ext.why != "" && env.Out != nil {
+		fmt.Fprintf(env.Out, "note: %s\n", ext.why)
 	}
 	env.Fleet = fleet
 	podSubnet := s.PodSubnet
@@ -85,7 +113,8 @@ func (s *Suites) WithPullHint(err error) error {
 }
 
 // describeFleet turns nodes whose agents are missing or not Ready into one error, one entry per
-// agent in node and role order (the suites still run and name the affected pairs).
+// agent in node and role order, then the solo pod and the flow backend (the suites still run and
+// name the affected pairs).
 func describeFleet(f *agents.Fleet) error {
 	var bad []string
 	for _, node := range f.Nodes() {
@@ -95,6 +124,11 @@ func describeFleet(f *agents.Fleet) error {
 			}
 		}
 	}
+	for _, a := range []agents.Agent{f.Fixtures.Solo, f.Fixtures.FlowBackend} {
+		if why := a.Unavailable(); why != "" {
+			bad = append(bad, why)
+		}
+	}
 	if len(f.Nodes()) == 0 {
 		return errors.New("the cluster has no node to run probe agents on")
 	}
@@ -102,6 +136,75 @@ func describeFleet(f *agents.Fleet) error {
 		return fmt.Errorf("probe agents missing or not Ready: %s", strings.Join(bad, "; "))
 	}
 	return nil
+}
+
+// external is the agent outside the cluster as the suites got it: the agent (nil when there is
+// none), why there is none when one was asked for, and how to take it away again.
+type external struct {
+	agent *agents.Agent
+	why   string
+	stop  func()
+}
+
+// external starts or connects to the agent outside the cluster, as the Suites' fields say,
+// within the agents' bound. It never fails the suites: a failure is in why.
+func (s *Suites) external(ctx context.Context, env *Env) external {
+	t := kube.DefaultTimeouts()
+	if env.Client != nil {
+		t = env.Client.Timeouts
+	}
+	none := external{stop: func() {}}
+	ctx, cancel := context.WithTimeout(ctx, t.AgentsReady)
+	defer cancel()
+	if s.ExternalTarget != "" {
+		a, err := agents.ConnectExternal(ctx, s.ExternalTarget)
+		if err != nil {
+			none.why = fmt.Sprintf("no agent outside the cluster: --external-target %s: %v", s.ExternalTarget, err)
+			return none
+		}
+		return external{agent: &a, stop: func() {}}
+	}
+	network := s.ExternalNetwork
+	if network == "" && s.ExternalKindCluster != "" {
+		var err error
+		if network, err = agents.KindNetwork(ctx, s.ExternalKindCluster); err != nil {
+			none.why = "no agent outside the cluster: " + err.Error()
+			return none
+		}
+	}
+	if network == "" {
+		return none
+	}
+	c, err := agents.StartExternal(ctx, network, s.ProbeImage, externalName(env.AgentsNamespace, network))
+	if err != nil {
+		none.why = fmt.Sprintf("no agent outside the cluster on docker network %s: %v", network, err)
+		return none
+	}
+	a := c.Agent()
+	return external{agent: &a, stop: func() {
+		// Its own deadline, also after an interrupt: a container left running would keep the
+		// cluster's network from being removed.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), agents.ExternalStopTimeout)
+		defer cancel()
+		if err := c.Stop(sctx); err != nil && env.Out != nil {
+			fmt.Fprintf(env.Out, "warning: %v (remove it with: docker rm -f %s)\n", err, c.Name)
+		}
+	}}
+}
+
+// externalName is the external agent's container name: one per agents namespace and docker
+// network, so that a run finds (and replaces) what an earlier, killed run of the same kind left,
+// and two runs against different clusters do not meet.
+func externalName(namespace, network string) string {
+	clean := func(s string) string {
+		return strings.Map(func(r rune) rune {
+			if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.' {
+				return r
+			}
+			return '-'
+		}, s)
+	}
+	return "netconform-ext-" + clean(namespace) + "-" + clean(network)
 }
 
 // collect gathers the evidence bundle for the failing checks and records the likely causes.

@@ -204,6 +204,13 @@ func (k *Kind) deleteNow() error {
 
 func (k *Kind) deleteLocked() error {
 	var errs []error
+	// An agent outside the cluster that a killed run left on the cluster's network would keep
+	// docker from removing the network: it goes first.
+	ectx, ecancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer ecancel()
+	if err := removeExternalAgents(ectx, k.network); err != nil {
+		errs = append(errs, err)
+	}
 	if err := k.provider.Delete(k.name, k.kubeconfig); err != nil {
 		errs = append(errs, fmt.Errorf("kind: delete cluster %s: %w", k.name, err))
 	}
@@ -213,6 +220,38 @@ func (k *Kind) deleteLocked() error {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// externalLabel marks the containers of agents outside the cluster (agents.ExternalLabel; the
+// platform does not import the agents for one label).
+const externalLabel = "netconform.io/external"
+
+// externalListArgs is docker's command line that lists the external agents' containers on
+// network, running or not.
+func externalListArgs(network string) []string {
+	return []string{"ps", "-aq", "--filter", "network=" + network, "--filter", "label=" + externalLabel}
+}
+
+// removeExternalAgents removes every external agent's container attached to network; none is
+// fine, and so is a network that does not exist.
+func removeExternalAgents(ctx context.Context, network string) error {
+	var out, stderr bytes.Buffer
+	list := exec.CommandContext(ctx, "docker", externalListArgs(network)...)
+	list.Stdout, list.Stderr = &out, &stderr
+	if err := list.Run(); err != nil {
+		return fmt.Errorf("kind: list external agents on docker network %s: %w: %s", network, err, bytes.TrimSpace(stderr.Bytes()))
+	}
+	ids := strings.Fields(out.String())
+	if len(ids) == 0 {
+		return nil
+	}
+	stderr.Reset()
+	rm := exec.CommandContext(ctx, "docker", append([]string{"rm", "-f"}, ids...)...)
+	rm.Stderr = &stderr
+	if err := rm.Run(); err != nil {
+		return fmt.Errorf("kind: remove external agents %s on docker network %s: %w: %s", strings.Join(ids, " "), network, err, bytes.TrimSpace(stderr.Bytes()))
+	}
+	return nil
 }
 
 // NetworkName is the cluster's docker network.

@@ -3,6 +3,8 @@ package kind
 import (
 	"strings"
 	"testing"
+
+	"github.com/netconform/netconform/framework/agents"
 )
 
 func TestNetworkArgs(t *testing.T) {
@@ -16,5 +18,14 @@ func TestNetworkArgs(t *testing.T) {
 	}
 	if got := strings.Join(New("c2", t.TempDir(), WithNetwork(Network{MTU: 9001})).networkArgs(), " "); got != "network create --driver bridge --opt com.docker.network.driver.mtu=9001 netconform-c2" {
 		t.Errorf("MTU only: docker %s", got)
+	}
+}
+
+// Delete finds a leftover external agent by the label framework/agents gives it, on the
+// cluster's network.
+func TestExternalListArgs(t *testing.T) {
+	got := strings.Join(externalListArgs(New("c1", t.TempDir()).NetworkName()), " ")
+	if want := "ps -aq --filter network=netconform-c1 --filter label=" + agents.ExternalLabel; got != want {
+		t.Errorf("docker %s\nwant   %s", got, want)
 	}
 }
