@@ -173,7 +173,7 @@ func TestBadInputIsRefusedBeforeAnythingStarts(t *testing.T) {
 		{"unparsable filter", append(kind, "--label-filter", "(("), "label filter '((' is not valid: Mismatched '('"},
 		{"unparsable filter, preflight", append(kind, "--preflight", "--label-filter", "(("), "label filter '((' is not valid"},
 		{"unparsable filter, check", append(check, "--label-filter", "dns &&"), "label filter 'dns &&' is not valid"},
-		{"empty selection", append(kind, "--label-filter", "nosuch"), "label filter 'nosuch' selects no check; the labels are bulk, connectivity, devices, dns,"},
+		{"empty selection", append(kind, "--label-filter", "nosuch"), "label filter 'nosuch' selects no check; the labels are a-record, aaaa-record, affinity, bulk,"},
 		{"empty selection, check", append(check, "--label-filter", "dns && mtu"), "label filter 'dns && mtu' selects no check; the labels are"},
 		{"empty selection, switch", []string{"switch", "--from", "kubenet", "--to", "flannel", "--label-filter", "nosuch"}, "selects no check"},
 		// Provider names, in every command that takes one.

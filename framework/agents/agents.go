@@ -762,7 +762,7 @@ func (f *Fleet) Probe(ctx context.Context, from Agent, req probe.Request) probe.
 	// agent's answer is the verdict and is never asked for again.
 	var lastErr error
 	for attempt := 1; attempt <= maxAPIAttempts; attempt++ {
-		res, err := f.askOnce(ctx, host, body, budget(req))
+		res, err := f.askOnce(ctx, host, body, req.Budget())
 		if err == nil {
 			res.Attempts = attempt
 			return res
@@ -781,13 +781,6 @@ func (f *Fleet) Probe(ctx context.Context, from Agent, req probe.Request) probe.
 
 // maxAPIAttempts bounds retries of transport errors talking to the API server.
 const maxAPIAttempts = 3
-
-// budget is how long req may take at the agent: every repetition's timeout and the interval
-// after it (a repeated who or dns probe lasts Count times longer than one).
-// TODO(merge): probe.Request.Budget
-func budget(req probe.Request) time.Duration {
-	return time.Duration(max(1, req.Count)) * time.Duration(req.TimeoutMS+req.IntervalMS) * time.Millisecond
-}
 
 // timeouts are the fleet's client's bounds (the defaults for a Fleet built without a client).
 func (f *Fleet) timeouts() kube.Timeouts {

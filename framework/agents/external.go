@@ -234,7 +234,7 @@ func (f *Fleet) probeDirect(ctx context.Context, from Agent, req probe.Request) 
 	if err != nil {
 		return probe.Result{Outcome: probe.Error, Detail: err.Error()}
 	}
-	cctx, cancel := context.WithTimeout(ctx, budget(req)+f.timeouts().APICall)
+	cctx, cancel := context.WithTimeout(ctx, req.Budget()+f.timeouts().APICall)
 	defer cancel()
 	hreq, err := http.NewRequestWithContext(cctx, http.MethodPost, "http://"+from.Control+"/probe", bytes.NewReader(body))
 	if err != nil {

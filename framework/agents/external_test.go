@@ -14,24 +14,6 @@ import (
 	"github.com/netconform/netconform/framework/probe"
 )
 
-func TestBudget(t *testing.T) {
-	cases := []struct {
-		req  probe.Request
-		want time.Duration
-	}{
-		{probe.Request{TimeoutMS: 2000}, 2 * time.Second},
-		{probe.Request{TimeoutMS: 1000, Count: 1}, time.Second},
-		{probe.Request{TimeoutMS: 500, Count: 10, IntervalMS: 100}, 6 * time.Second},
-		{probe.Request{TimeoutMS: 300, IntervalMS: 200}, 500 * time.Millisecond},
-		{probe.Request{TimeoutMS: 100, Count: -3}, 100 * time.Millisecond},
-	}
-	for _, c := range cases {
-		if got := budget(c.req); got != c.want {
-			t.Errorf("budget(%+v) = %s, want %s", c.req, got, c.want)
-		}
-	}
-}
-
 // agentServer is a probe agent's control API that answers probes after delay, recording the
 // requests it got.
 func agentServer(t *testing.T, delay time.Duration, got chan<- probe.Request) *httptest.Server {

@@ -30,7 +30,7 @@ func fixtureServices(ns string, svcs []corev1.Service) Fixtures {
 		if !ok {
 			return ServiceAddr{Name: name, Missing: fmt.Sprintf("Service %s/%s does not exist: %s", ns, name, olderDeployment)}
 		}
-		a := ServiceAddr{Name: name, ClusterIP: s.Spec.ClusterIP, Ports: map[string]int32{}, NodePorts: map[string]int32{}}
+		a := ServiceAddr{Name: name, ClusterIP: s.Spec.ClusterIP, ClusterIPs: s.Spec.ClusterIPs, Ports: map[string]int32{}, NodePorts: map[string]int32{}}
 		for _, p := range s.Spec.Ports {
 			a.Ports[p.Name] = p.Port
 			if p.NodePort != 0 && s.Spec.Type != corev1.ServiceTypeClusterIP {
