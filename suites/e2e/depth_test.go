@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -386,4 +387,16 @@ func setCorefile(t *testing.T, cp, corefile string) {
 	}
 	kubectl(t, cp, "-n", "kube-system", "rollout", "restart", "deployment/coredns")
 	kubectl(t, cp, "-n", "kube-system", "rollout", "status", "deployment/coredns", "--timeout=120s")
+}
+
+// TestDepthFaultsOnKeptCluster runs the depth fault tests against a cluster kept by
+// `make e2e PROVIDER=kubenet KEEP=1` (NETCONFORM_KEPT_RUN=<run id>, NETCONFORM_KEPT_KUBECONFIG=<its
+// artifacts>/kubeconfig), for working on them without creating a cluster each time. make test
+// runs them inside TestKubenet instead.
+func TestDepthFaultsOnKeptCluster(t *testing.T) {
+	runID, kubeconfig := os.Getenv("NETCONFORM_KEPT_RUN"), os.Getenv("NETCONFORM_KEPT_KUBECONFIG")
+	if runID == "" || kubeconfig == "" {
+		t.Skip("NETCONFORM_KEPT_RUN and NETCONFORM_KEPT_KUBECONFIG name a kept kubenet cluster")
+	}
+	depthFaults(t, &liveCluster{runID: runID, kubeconfig: kubeconfig, cp: runID + "-control-plane", worker: runID + "-worker", worker2: runID + "-worker2"})
 }
