@@ -39,7 +39,7 @@ type flowRun struct {
 	err                 error
 }
 
-var _ = ginkgo.Describe("conntrack", ginkgo.Label("conntrack"), ginkgo.Ordered, func() {
+var _ = ginkgo.Describe("conntrack", ginkgo.Label("conntrack"), ginkgo.Ordered, ginkgo.ContinueOnFailure, func() {
 	var run *flowRun
 	ginkgo.BeforeAll(func(ctx ginkgo.SpecContext) {
 		run = replaceUnderFlows(ctx)

@@ -172,7 +172,7 @@ var _ = ginkgo.Describe("dns-records", ginkgo.Label("dns", "records"), func() {
 
 	ginkgo.It("every node's pods get answers to 100 queries in a row (p50 and p99 measured)", ginkgo.Label("dns-latency"), func(ctx ginkgo.SpecContext) {
 		name := svcName(agents.ServiceName)
-		query(ctx, probe.Request{Protocol: probe.DNS, QType: probe.QueryA, Name: name, Count: dnsQueries, TimeoutMS: 2000},
+		query(ctx, probe.Request{Protocol: probe.DNS, QType: probe.QueryA, Name: name, Count: dnsQueries, TimeoutMS: 1000},
 			func(node string, r probe.Result) (bool, string, string) {
 				want := fmt.Sprintf("%d of %d answered", dnsQueries, dnsQueries)
 				if len(r.RTTsMS) == 0 {

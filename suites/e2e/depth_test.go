@@ -213,12 +213,21 @@ func depthFaults(t *testing.T, k *liveCluster) {
 	})
 
 	t.Run("NodePort closed to the outside on one node", func(t *testing.T) {
-		rule := func(proto, port string) string {
-			return "! -s " + podSubnet + " -p " + proto + " --dport " + port + " -j DROP"
+		// Pods reach another node's NodePort masqueraded to their node's IP (kubenet masquerades
+		// everything that leaves the pod CIDR), so "not from the cluster" is: neither a pod nor a
+		// node address. A chain of its own says so, one RETURN per cluster address.
+		const chain = "NETCONFORM-FAULT-OUTSIDE"
+		var returns []string
+		for _, src := range []string{podSubnet, nodeIP(t, cp), nodeIP(t, worker), nodeIP(t, worker2)} {
+			returns = append(returns, "iptables -t raw -A "+chain+" -s "+src+" -j RETURN")
 		}
-		breakNodes(t,
-			ipt(worker2, "raw", "PREROUTING", rule("tcp", nodePort(t, "probe", "tcp-echo"))),
-			ipt(worker2, "raw", "PREROUTING", rule("udp", nodePort(t, "probe", "udp-echo"))))
+		jump := func(proto, port string) string { return "-p " + proto + " --dport " + port + " -j " + chain }
+		tcpJump, udpJump := jump("tcp", nodePort(t, "probe", "tcp-echo")), jump("udp", nodePort(t, "probe", "udp-echo"))
+		breakNodes(t, fault{node: worker2,
+			apply: "iptables -t raw -N " + chain + " && " + strings.Join(returns, " && ") + " && iptables -t raw -A " + chain + " -j DROP" +
+				" && iptables -t raw -I PREROUTING 1 " + tcpJump + " && iptables -t raw -I PREROUTING 1 " + udpJump,
+			undo: "iptables -t raw -D PREROUTING " + tcpJump + "; iptables -t raw -D PREROUTING " + udpJump +
+				"; iptables -t raw -F " + chain + "; iptables -t raw -X " + chain})
 		r := check(t, "nodeport-outside || nodeport")
 		expectOnly(t, r, map[string]badWhen{idOutsideNodePortT: toPrefix(worker2 + " "), idOutsideNodePortU: toPrefix(worker2 + " ")})
 	})
@@ -254,8 +263,8 @@ func depthFaults(t *testing.T, k *liveCluster) {
 
 	t.Run("hostPort closed on one node", func(t *testing.T) {
 		breakNodes(t,
-			ipt(worker2, "raw", "PREROUTING", "-p tcp --dport 29085 -j DROP"),
-			ipt(worker2, "raw", "PREROUTING", "-p udp --dport 29085 -j DROP"))
+			ipt(worker2, "raw", "PREROUTING", "-d "+nodeIP(t, worker2)+" -p tcp --dport 29085 -j DROP"),
+			ipt(worker2, "raw", "PREROUTING", "-d "+nodeIP(t, worker2)+" -p udp --dport 29085 -j DROP"))
 		r := check(t, "hostport")
 		to := toPrefix(worker2 + " ")
 		expectOnly(t, r, map[string]badWhen{idHostPortOutT: to, idHostPortOutU: to, idHostPortPods: to})
@@ -270,8 +279,9 @@ func depthFaults(t *testing.T, k *liveCluster) {
 	t.Run("host network to ClusterIP dropped on one node, and one node's host ports closed to another node's pods", func(t *testing.T) {
 		breakNodes(t,
 			ipt(worker, "raw", "OUTPUT", "-d "+svcIP(t, "probe")+" -j DROP"),
-			ipt(worker2, "filter", "INPUT", "-s "+podCIDR(t, cp, worker)+" -p tcp --dport 29081 -j DROP"),
-			ipt(worker2, "raw", "PREROUTING", "-s "+podCIDR(t, cp, worker)+" -p udp --dport "+nodePort(t, "probe", "udp-echo")+" -j DROP"))
+			// worker's pods reach worker2's own address masqueraded to worker's (kubenet).
+			ipt(worker2, "filter", "INPUT", "-s "+nodeIP(t, worker)+" -p tcp --dport 29081 -j DROP"),
+			ipt(worker2, "raw", "PREROUTING", "-s "+nodeIP(t, worker)+" -p udp --dport "+nodePort(t, "probe", "udp-echo")+" -j DROP"))
 		r := check(t, "host-to-service || service || pod-to-host || nodeport")
 		expectOnly(t, r, map[string]badWhen{
 			idHostToServiceTCP: fromNode(worker), idHostToServiceUDP: fromNode(worker),
