@@ -187,6 +187,27 @@ func applyFixtures(ctx context.Context, c *kube.Client, ns, image, node string, 
 	return problems
 }
 
+// existing creates an object, or returns the one of that name already there (nil when it was
+// just created), each call under the API bound.
+func existing[T any](ctx context.Context, c *kube.Client, what string, create func(context.Context) error, get func(context.Context) (T, error)) (*T, error) {
+	cctx, cancel := context.WithTimeout(ctx, c.Timeouts.APICall)
+	err := create(cctx)
+	cancel()
+	if err == nil {
+		return nil, nil
+	}
+	if !apierrors.IsAlreadyExists(err) {
+		return nil, fmt.Errorf("create %s: %w", what, err)
+	}
+	cctx, cancel = context.WithTimeout(ctx, c.Timeouts.APICall)
+	defer cancel()
+	cur, err := get(cctx)
+	if err != nil {
+		return nil, fmt.Errorf("get %s: %w", what, err)
+	}
+	return &cur, nil
+}
+
 // createOrUpdateService creates svc or brings an existing one with another spec up to date:
 // updated in place where the API allows (its cluster IP and node ports kept), replaced where
 // it does not (a headless Service becoming a ClusterIP one).
@@ -194,28 +215,20 @@ func createOrUpdateService(ctx context.Context, c *kube.Client, svc *corev1.Serv
 	hash := specHash(svc.Spec)
 	annotate(&svc.ObjectMeta, hash)
 	api := c.CoreV1().Services(svc.Namespace)
-	cctx, cancel := context.WithTimeout(ctx, c.Timeouts.APICall)
-	_, err := api.Create(cctx, svc, metav1.CreateOptions{})
-	cancel()
-	if err == nil {
-		return nil
+	curp, err := existing(ctx, c, "service "+svc.Namespace+"/"+svc.Name,
+		func(ctx context.Context) error { _, err := api.Create(ctx, svc, metav1.CreateOptions{}); return err },
+		func(ctx context.Context) (*corev1.Service, error) { return api.Get(ctx, svc.Name, metav1.GetOptions{}) })
+	if err != nil || curp == nil {
+		return err
 	}
-	if !apierrors.IsAlreadyExists(err) {
-		return fmt.Errorf("create service %s/%s: %w", svc.Namespace, svc.Name, err)
-	}
-	cctx, cancel = context.WithTimeout(ctx, c.Timeouts.APICall)
-	cur, err := api.Get(cctx, svc.Name, metav1.GetOptions{})
-	cancel()
-	if err != nil {
-		return fmt.Errorf("get service %s/%s: %w", svc.Namespace, svc.Name, err)
-	}
+	cur := *curp
 	if cur.Annotations[specAnnotation] == hash {
 		return nil
 	}
 	upd := svc.DeepCopy()
 	upd.ResourceVersion = cur.ResourceVersion
 	keepAllocated(upd, cur)
-	cctx, cancel = context.WithTimeout(ctx, c.Timeouts.APICall)
+	cctx, cancel := context.WithTimeout(ctx, c.Timeouts.APICall)
 	_, err = api.Update(cctx, upd, metav1.UpdateOptions{})
 	cancel()
 	if err == nil {
@@ -289,28 +302,20 @@ func ensurePod(ctx context.Context, c *kube.Client, pod *corev1.Pod, bound time.
 	annotate(&pod.ObjectMeta, hash)
 	api := c.CoreV1().Pods(pod.Namespace)
 	what := "pod " + pod.Namespace + "/" + pod.Name
-	cctx, cancel := context.WithTimeout(ctx, c.Timeouts.APICall)
-	_, err := api.Create(cctx, pod, metav1.CreateOptions{})
-	cancel()
-	if err == nil {
-		return nil
+	curp, err := existing(ctx, c, what,
+		func(ctx context.Context) error { _, err := api.Create(ctx, pod, metav1.CreateOptions{}); return err },
+		func(ctx context.Context) (*corev1.Pod, error) { return api.Get(ctx, pod.Name, metav1.GetOptions{}) })
+	if err != nil || curp == nil {
+		return err
 	}
-	if !apierrors.IsAlreadyExists(err) {
-		return fmt.Errorf("create %s: %w", what, err)
-	}
-	cctx, cancel = context.WithTimeout(ctx, c.Timeouts.APICall)
-	cur, err := api.Get(cctx, pod.Name, metav1.GetOptions{})
-	cancel()
-	if err != nil {
-		return fmt.Errorf("get %s: %w", what, err)
-	}
+	cur := *curp
 	ended := cur.Status.Phase == corev1.PodFailed || cur.Status.Phase == corev1.PodSucceeded
 	if cur.DeletionTimestamp == nil && !ended && cur.Annotations[specAnnotation] == hash {
 		return nil
 	}
 	if cur.DeletionTimestamp == nil {
 		grace := int64(1)
-		cctx, cancel = context.WithTimeout(ctx, c.Timeouts.APICall)
+		cctx, cancel := context.WithTimeout(ctx, c.Timeouts.APICall)
 		err = api.Delete(cctx, pod.Name, metav1.DeleteOptions{GracePeriodSeconds: &grace, Preconditions: &metav1.Preconditions{UID: &cur.UID}})
 		cancel()
 		if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
@@ -353,27 +358,21 @@ func createOrUpdateDeployment(ctx context.Context, c *kube.Client, d *appsv1.Dep
 	annotate(&d.ObjectMeta, hash)
 	api := c.AppsV1().Deployments(d.Namespace)
 	what := "deployment " + d.Namespace + "/" + d.Name
-	cctx, cancel := context.WithTimeout(ctx, c.Timeouts.APICall)
-	_, err := api.Create(cctx, d, metav1.CreateOptions{})
-	cancel()
-	if err == nil {
-		return nil
+	curp, err := existing(ctx, c, what,
+		func(ctx context.Context) error { _, err := api.Create(ctx, d, metav1.CreateOptions{}); return err },
+		func(ctx context.Context) (*appsv1.Deployment, error) {
+			return api.Get(ctx, d.Name, metav1.GetOptions{})
+		})
+	if err != nil || curp == nil {
+		return err
 	}
-	if !apierrors.IsAlreadyExists(err) {
-		return fmt.Errorf("create %s: %w", what, err)
-	}
-	cctx, cancel = context.WithTimeout(ctx, c.Timeouts.APICall)
-	cur, err := api.Get(cctx, d.Name, metav1.GetOptions{})
-	cancel()
-	if err != nil {
-		return fmt.Errorf("get %s: %w", what, err)
-	}
+	cur := *curp
 	if cur.Annotations[specAnnotation] == hash {
 		return nil
 	}
 	upd := d.DeepCopy()
 	upd.ResourceVersion = cur.ResourceVersion
-	cctx, cancel = context.WithTimeout(ctx, c.Timeouts.APICall)
+	cctx, cancel := context.WithTimeout(ctx, c.Timeouts.APICall)
 	_, err = api.Update(cctx, upd, metav1.UpdateOptions{})
 	cancel()
 	if err == nil {
