@@ -74,7 +74,7 @@ e2e-test: host-setup build
 	node=$$(scripts/node-image.sh $(K8S_VERSION)) && probe=$$(scripts/probe-image.sh) && \
 	to=$$(bin/netconform providers --switch-target) && to_images=$$(scripts/provider-images.sh $$to) && \
 	export NETCONFORM_NODE_IMAGE=$$node NETCONFORM_PROBE_IMAGE=$$probe NETCONFORM_SWITCH_TO=$$to NETCONFORM_SWITCH_IMAGES="$$to_images" && \
-	go test -tags e2e -count=1 -timeout 45m -v ./suites/e2e/ 2>&1 | tee _artifacts/e2e-test.log; exit $${PIPESTATUS[0]}
+	go test -tags e2e -count=1 -timeout 60m -v ./suites/e2e/ 2>&1 | tee _artifacts/e2e-test.log; exit $${PIPESTATUS[0]}
 
 # Short fuzzing of the kops spec reader (no panic on any input).
 FUZZTIME ?= 20s

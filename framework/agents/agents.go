@@ -387,6 +387,19 @@ func (f *Fleet) waitServiceProgrammed(ctx context.Context, timeout time.Duration
 			}
 		}
 	}
+	// The single-endpoint Service has traffic policies Local: only the solo pod's node answers
+	// it (elsewhere it is dropped, not refused, once programmed), so it is waited for from there.
+	if s := f.Fixtures.Local; s.Missing == "" && s.ClusterIP != "" && s.ClusterIP != corev1.ClusterIPNone {
+		if host, ok := f.Agent(Host, f.Fixtures.SoloNode); ok && host.Ready {
+			req := probe.Request{Protocol: probe.WhoTCP, Target: fmt.Sprintf("%s:%d", s.ClusterIP, probe.WhoPort), TimeoutMS: 2000, Count: 1}
+			for ctx.Err() == nil && f.Probe(ctx, host, req).Outcome == probe.Refused {
+				select {
+				case <-ctx.Done():
+				case <-time.After(500 * time.Millisecond):
+				}
+			}
+		}
+	}
 }
 
 // apply creates (or brings up to date) the namespace, the agents' DaemonSets, the probe Service
