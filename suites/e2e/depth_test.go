@@ -139,6 +139,9 @@ func depthFaults(t *testing.T, k *liveCluster) {
 	// The agents and fixtures stay between these checks (--keep-agents), so their addresses can be
 	// read and aimed at; --kind-cluster starts the agent outside the cluster.
 	keep := []string{"--keep-agents", "--kind-cluster", k.runID}
+	// The kept agents hold their host ports (29080-29085) on every node: later tests deploy
+	// agents of their own, which could not be scheduled beside them.
+	t.Cleanup(func() { kubectl(t, k.cp, "delete", "namespace", ns, "--ignore-not-found", "--timeout=180s") })
 	check := func(t *testing.T, labels string) *results.Result {
 		t.Helper()
 		r, code := k.check(t, labels, keep...)
