@@ -37,11 +37,11 @@ var _ = ginkgo.Describe("connectivity", ginkgo.Label("connectivity"), func() {
 	}, within(3*time.Minute))
 
 	ginkgo.It("pod to ClusterIP Service over TCP", ginkgo.Label("service", "tcp"), func(ctx ginkgo.SpecContext) {
-		expectAll(ctx, servicePairs(probe.Request{Protocol: probe.TCP, Target: hostPort(env.Fleet.ClusterIP, probe.TCPEchoPort)}))
+		expectAll(ctx, servicePairs(agents.PodA, probe.Request{Protocol: probe.TCP, Target: hostPort(env.Fleet.ClusterIP, probe.TCPEchoPort)}))
 	}, within(3*time.Minute))
 
 	ginkgo.It("pod to ClusterIP Service over UDP", ginkgo.Label("service", "udp"), func(ctx ginkgo.SpecContext) {
-		expectAll(ctx, servicePairs(probe.Request{Protocol: probe.UDP, Target: hostPort(env.Fleet.ClusterIP, probe.UDPEchoPort)}))
+		expectAll(ctx, servicePairs(agents.PodA, probe.Request{Protocol: probe.UDP, Target: hostPort(env.Fleet.ClusterIP, probe.UDPEchoPort)}))
 	}, within(3*time.Minute))
 
 	ginkgo.It("host network to pod over TCP", ginkgo.Label("host-to-pod", "tcp"), func(ctx ginkgo.SpecContext) {
@@ -126,10 +126,11 @@ func podPairs(proto probe.Protocol, req func(dst agents.Agent) probe.Request) []
 	return pairs
 }
 
-func servicePairs(req probe.Request) []labeledPair {
+// servicePairs: from the agent of role on every node, servicePerNode connections to a Service.
+func servicePairs(role string, req probe.Request) []labeledPair {
 	var pairs []labeledPair
 	for _, src := range env.Fleet.Nodes() {
-		from := agentOrMissing(agents.PodA, src)
+		from := agentOrMissing(role, src)
 		for i := 0; i < servicePerNode; i++ {
 			pairs = append(pairs, labeledPair{Pair: agents.Pair{From: from, To: "service " + req.Target, Req: req}})
 		}

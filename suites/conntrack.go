@@ -120,12 +120,11 @@ func judgeFlow(run *flowRun, o agents.Outcome) {
 		return
 	}
 	judgeFrom := float64((run.readyAt + flowSettle).Milliseconds())
-	var before, after, afterOK, lostAfter int
+	var after, afterOK, lostAfter int
 	var firstOld, lastOld bool
 	var strays []string
 	for i, w := range o.Result.Who {
 		if w.AtMS < judgeFrom {
-			before++
 			if i == 0 {
 				firstOld = w.Outcome == probe.OK && w.Server == oldName
 			}

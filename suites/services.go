@@ -18,11 +18,11 @@ const affinityCount = 12
 // the cluster, session affinity, both traffic policies, a Service without endpoints, hostPort.
 var _ = ginkgo.Describe("services", ginkgo.Label("services"), func() {
 	ginkgo.It("host network to ClusterIP Service over TCP", ginkgo.Label("host-to-service", "tcp"), func(ctx ginkgo.SpecContext) {
-		expectAll(ctx, hostServicePairs(probe.Request{Protocol: probe.TCP, Target: hostPort(env.Fleet.ClusterIP, probe.TCPEchoPort)}))
+		expectAll(ctx, servicePairs(agents.Host, probe.Request{Protocol: probe.TCP, Target: hostPort(env.Fleet.ClusterIP, probe.TCPEchoPort)}))
 	}, within(2*time.Minute))
 
 	ginkgo.It("host network to ClusterIP Service over UDP", ginkgo.Label("host-to-service", "udp"), func(ctx ginkgo.SpecContext) {
-		expectAll(ctx, hostServicePairs(probe.Request{Protocol: probe.UDP, Target: hostPort(env.Fleet.ClusterIP, probe.UDPEchoPort)}))
+		expectAll(ctx, servicePairs(agents.Host, probe.Request{Protocol: probe.UDP, Target: hostPort(env.Fleet.ClusterIP, probe.UDPEchoPort)}))
 	}, within(2*time.Minute))
 
 	ginkgo.It("pod to NodePort on every node over UDP", ginkgo.Label("nodeport", "udp"), func(ctx ginkgo.SpecContext) {
@@ -198,15 +198,3 @@ var _ = ginkgo.Describe("services", ginkgo.Label("services"), func() {
 		ginkgo.Skip("not-implemented: the kernel has SCTP, but netconform has no SCTP probe yet")
 	}, within(time.Minute))
 })
-
-// hostServicePairs: from the host agent of every node, servicePerNode connections to a Service.
-func hostServicePairs(req probe.Request) []labeledPair {
-	var pairs []labeledPair
-	for _, src := range env.Fleet.Nodes() {
-		from := agentOrMissing(agents.Host, src)
-		for i := 0; i < servicePerNode; i++ {
-			pairs = append(pairs, labeledPair{Pair: agents.Pair{From: from, To: "service " + req.Target, Req: req}})
-		}
-	}
-	return pairs
-}
