@@ -6,9 +6,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/netconform/netconform/framework/timeouts"
 	"net"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -21,6 +21,9 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/netconform/netconform/framework/ipfamily"
+	"github.com/netconform/netconform/framework/timeouts"
 )
 
 // Timeouts are netconform's bounds on waits, all in one struct (package timeouts).
@@ -82,13 +85,48 @@ func (c *Client) call(ctx context.Context) (context.Context, context.CancelFunc)
 
 // Node is what the suites need to know of a node.
 type Node struct {
-	Name       string
+	Name string
+	// InternalIP is the node's InternalIP of its primary family, the family of PodCIDR (IPv4
+	// on an IPv4 or IPv4-first dual-stack cluster, IPv6 on an IPv6 one); before the node has a
+	// pod CIDR, its IPv4 InternalIP, else its IPv6 one. PodCIDR and InternalIP are one pair: a
+	// route to the node's pods goes via this address.
 	InternalIP string
-	PodCIDR    string
+	// InternalIPs are every InternalIP of the node, IPv4 first (one per family on a dual-stack
+	// cluster).
+	InternalIPs []string
+	// PodCIDR is spec.podCIDR, the node's pod range of the primary family.
+	PodCIDR string
+	// PodCIDRs are spec.podCIDRs, one per family of the cluster, primary first (as the API
+	// server lists them; [PodCIDR] when only that is set).
+	PodCIDRs   []string
 	Ready      bool
 	ControlPl  bool
 	Kernel     string
 	Conditions []corev1.NodeCondition
+}
+
+// InternalIPOf is the node's InternalIP of address family f, "" when it has none. A Node made
+// by hand with InternalIP alone answers from it.
+func (n Node) InternalIPOf(f ipfamily.Family) string {
+	return ipfamily.Pick(append(slices.Clone(n.InternalIPs), n.InternalIP), f)
+}
+
+// PodCIDROf is the node's pod CIDR of address family f, "" when it has none. A Node made by
+// hand with PodCIDR alone answers from it.
+func (n Node) PodCIDROf(f ipfamily.Family) string {
+	return ipfamily.Pick(append(slices.Clone(n.PodCIDRs), n.PodCIDR), f)
+}
+
+// AllPodCIDRs are the node's pod CIDRs, PodCIDRs or, on a Node made by hand with PodCIDR
+// alone, that one; nil when it has none.
+func (n Node) AllPodCIDRs() []string {
+	switch {
+	case len(n.PodCIDRs) > 0:
+		return n.PodCIDRs
+	case n.PodCIDR != "":
+		return []string{n.PodCIDR}
+	}
+	return nil
 }
 
 // Nodes lists the cluster's nodes sorted by name.
@@ -109,11 +147,24 @@ func (c *Client) Nodes(ctx context.Context) ([]Node, error) {
 
 // NodeFrom extracts a Node from the API object.
 func NodeFrom(n *corev1.Node) Node {
-	out := Node{Name: n.Name, PodCIDR: n.Spec.PodCIDR, Kernel: n.Status.NodeInfo.KernelVersion, Conditions: n.Status.Conditions}
+	out := Node{Name: n.Name, PodCIDR: n.Spec.PodCIDR, PodCIDRs: n.Spec.PodCIDRs, Kernel: n.Status.NodeInfo.KernelVersion, Conditions: n.Status.Conditions}
+	if len(out.PodCIDRs) == 0 && out.PodCIDR != "" {
+		out.PodCIDRs = []string{out.PodCIDR}
+	}
+	var ips []string
 	for _, a := range n.Status.Addresses {
-		if a.Type == corev1.NodeInternalIP && net.ParseIP(a.Address).To4() != nil {
-			out.InternalIP = a.Address
+		if _, ok := ipfamily.OfAddr(a.Address); a.Type == corev1.NodeInternalIP && ok {
+			ips = append(ips, a.Address)
 		}
+	}
+	out.InternalIPs = ipfamily.SortAddrs(ips)
+	primary := ipfamily.IPv4
+	if f, ok := ipfamily.OfCIDR(out.PodCIDR); ok {
+		primary = f
+	}
+	if out.InternalIP = out.InternalIPOf(primary); out.InternalIP == "" && out.PodCIDR == "" && len(out.InternalIPs) > 0 {
+		// No pod CIDR yet to say the family: an IPv6-only node has only its IPv6 address.
+		out.InternalIP = out.InternalIPs[0]
 	}
 	for _, cond := range n.Status.Conditions {
 		if cond.Type == corev1.NodeReady {
@@ -205,7 +256,9 @@ func (c *Client) WaitNodesRegistered(ctx context.Context, want int) ([]Node, err
 	return nodes, err
 }
 
-// WaitPodCIDRs waits until every node has a pod CIDR allocated.
+// WaitPodCIDRs waits until every node has a pod CIDR allocated, and for each of its pod CIDRs
+// (one per family on a dual-stack cluster) an InternalIP of the same family, which routes to
+// those pods go via.
 func (c *Client) WaitPodCIDRs(ctx context.Context) ([]Node, error) {
 	var nodes []Node
 	err := c.poll(ctx, c.Timeouts.NodesReady, "pod CIDRs allocated", func(ctx context.Context) (bool, string, error) {
@@ -214,16 +267,31 @@ func (c *Client) WaitPodCIDRs(ctx context.Context) ([]Node, error) {
 			return false, "", err
 		}
 		for _, n := range nodes {
-			if n.PodCIDR == "" {
-				return false, "node " + n.Name + " has no podCIDR", nil
-			}
-			if n.InternalIP == "" {
-				return false, "node " + n.Name + " has no IPv4 InternalIP", nil
+			if why := podCIDRsMissing(n); why != "" {
+				return false, why, nil
 			}
 		}
 		return len(nodes) > 0, "no nodes", nil
 	})
 	return nodes, err
+}
+
+// podCIDRsMissing says what a node lacks before routes to its pods can be written: a pod CIDR,
+// or an InternalIP of each pod CIDR's family; "" when it lacks nothing.
+func podCIDRsMissing(n Node) string {
+	if n.PodCIDR == "" {
+		return "node " + n.Name + " has no podCIDR"
+	}
+	for _, cidr := range n.AllPodCIDRs() {
+		f, ok := ipfamily.OfCIDR(cidr)
+		if !ok {
+			return fmt.Sprintf("node %s: podCIDR %q is not a CIDR", n.Name, cidr)
+		}
+		if n.InternalIPOf(f) == "" {
+			return fmt.Sprintf("node %s has no %s InternalIP for its podCIDR %s", n.Name, f.Title(), cidr)
+		}
+	}
+	return ""
 }
 
 // WaitDaemonSet waits until a DaemonSet has an updated, available pod on every node it wants.
