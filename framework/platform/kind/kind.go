@@ -5,12 +5,15 @@ package kind
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -21,27 +24,38 @@ import (
 	"sigs.k8s.io/kind/pkg/cluster/nodeutils"
 	kindcmd "sigs.k8s.io/kind/pkg/cmd"
 
+	"github.com/netconform/netconform/framework/ipfamily"
 	"github.com/netconform/netconform/framework/platform"
 )
 
-// Defaults for a netconform kind cluster.
+// Defaults for a netconform kind cluster: kind's own subnets per family. The IPv6 pod subnet is
+// a /56 because the controller manager gives each node a /64 of it (its default IPv6 node
+// mask), as kind's defaults do.
 const (
-	DefaultWorkers    = 2
-	DefaultPodSubnet  = "10.244.0.0/16"
-	DefaultSvcSubnet  = "10.96.0.0/16"
-	networkEnv        = "KIND_EXPERIMENTAL_DOCKER_NETWORK"
-	deleteGracePeriod = 2 * time.Minute
+	DefaultWorkers     = 2
+	DefaultPodSubnet   = "10.244.0.0/16"
+	DefaultSvcSubnet   = "10.96.0.0/16"
+	DefaultPodSubnetV6 = "fd00:10:244::/56"
+	DefaultSvcSubnetV6 = "fd00:10:96::/112"
+	networkEnv         = "KIND_EXPERIMENTAL_DOCKER_NETWORK"
+	deleteGracePeriod  = 2 * time.Minute
+	// ulaAttempts bounds the IPv6 subnets tried for the cluster's docker network when one
+	// overlaps another network's (as kind's own network creation does).
+	ulaAttempts = 5
 )
 
 // Kind is a kind cluster owned by one netconform run.
 type Kind struct {
 	name, image, kubeconfig string
 	workers                 int
-	podSubnet, svcSubnet    string
-	network                 string
-	netcfg                  Network
-	provider                *cluster.Provider
-	out                     io.Writer
+	family                  ipfamily.Family
+	// podOverride replaces the default pod subnet of its family (WithPodSubnet).
+	podOverride            string
+	podSubnets, svcSubnets []string
+	network                string
+	netcfg                 Network
+	provider               *cluster.Provider
+	out                    io.Writer
 
 	mu      sync.Mutex
 	deleted bool
@@ -62,8 +76,14 @@ func WithWorkers(n int) Option { return func(k *Kind) { k.workers = n } }
 // WithNodeImage sets the node image.
 func WithNodeImage(image string) Option { return func(k *Kind) { k.image = image } }
 
-// WithPodSubnet sets the cluster pod CIDR each node's /24 is drawn from.
-func WithPodSubnet(cidr string) Option { return func(k *Kind) { k.podSubnet = cidr } }
+// WithPodSubnet sets the cluster pod CIDR each node's range is drawn from, in place of the
+// default of its family (an IPv4 CIDR on a dual-stack cluster replaces the IPv4 one only).
+func WithPodSubnet(cidr string) Option { return func(k *Kind) { k.podOverride = cidr } }
+
+// WithIPFamily makes the cluster IPv4 (the default), IPv6 or dual stack: kind's
+// networking.ipFamily, pod and Service subnets of each family, and a docker network with IPv6
+// where the cluster needs it.
+func WithIPFamily(f ipfamily.Family) Option { return func(k *Kind) { k.family = f } }
 
 // Network is how netconform creates the cluster's docker network itself instead of leaving it
 // to kind, which copies the default bridge's MTU and lets docker pick the subnet. The zero value
@@ -78,6 +98,10 @@ type Network struct {
 	// Reserved are addresses in Subnet docker must not give to a node (an AWS subnet reserves
 	// its first four and its last).
 	Reserved []string
+	// IPv6Subnet is the IPv6 CIDR (a /64) the nodes' IPv6 addresses come from on a cluster
+	// with IPv6; "": a unique local /64 derived from the network's name. Docker 20.10 gives a
+	// network IPv6 only with a subnet named; IPv4 it always has (Subnet, or one docker picks).
+	IPv6Subnet string
 }
 
 // WithNetwork makes Create create the cluster's docker network as n says (before kind, which
@@ -94,14 +118,14 @@ func New(name, artifactsDir string, opts ...Option) *Kind {
 		name:       name,
 		kubeconfig: filepath.Join(artifactsDir, "kubeconfig"),
 		workers:    DefaultWorkers,
-		podSubnet:  DefaultPodSubnet,
-		svcSubnet:  DefaultSvcSubnet,
+		family:     ipfamily.IPv4,
 		network:    "netconform-" + name,
 		out:        os.Stderr,
 	}
 	for _, o := range opts {
 		o(k)
 	}
+	k.podSubnets, k.svcSubnets = subnets(k.family, k.podOverride)
 	k.provider = cluster.NewProvider(cluster.ProviderWithDocker(), cluster.ProviderWithLogger(kindcmd.NewLogger()))
 	return k
 }
@@ -115,16 +139,45 @@ func (k *Kind) ClusterName() string { return k.name }
 // KubeconfigPath implements platform.Platform.
 func (k *Kind) KubeconfigPath() string { return k.kubeconfig }
 
-// PodSubnet is the cluster pod CIDR.
-func (k *Kind) PodSubnet() string { return k.podSubnet }
+// subnets are the cluster's pod and Service CIDRs for family f, IPv4 first: kind's defaults,
+// with podOverride in place of the pod CIDR of its family.
+func subnets(f ipfamily.Family, podOverride string) (pod, svc []string) {
+	for _, a := range f.Stacks() {
+		p, s := DefaultPodSubnet, DefaultSvcSubnet
+		if a == ipfamily.IPv6 {
+			p, s = DefaultPodSubnetV6, DefaultSvcSubnetV6
+		}
+		if of, ok := ipfamily.OfCIDR(podOverride); ok && of == a {
+			p = podOverride
+		}
+		pod, svc = append(pod, p), append(svc, s)
+	}
+	return pod, svc
+}
 
-// Config is the kind cluster configuration netconform creates.
+// IPFamily is the cluster's IP family.
+func (k *Kind) IPFamily() ipfamily.Family { return k.family }
+
+// PodSubnet is the cluster pod CIDR of the primary family: the IPv4 one on an IPv4 or dual-stack
+// cluster (what the suites compare nodes' IPv4 routes with), the IPv6 one on an IPv6 cluster.
+func (k *Kind) PodSubnet() string { return k.podSubnets[0] }
+
+// PodSubnets are the cluster pod CIDRs, one per family, IPv4 first.
+func (k *Kind) PodSubnets() []string { return append([]string(nil), k.podSubnets...) }
+
+// ServiceSubnets are the cluster Service CIDRs, one per family, IPv4 first.
+func (k *Kind) ServiceSubnets() []string { return append([]string(nil), k.svcSubnets...) }
+
+// Config is the kind cluster configuration netconform creates. kind takes a dual-stack
+// cluster's subnets comma-separated, primary family first; it then gives kubelet both node
+// addresses (node-ip) in that order and kubeadm both subnets.
 func (k *Kind) Config() *v1alpha4.Cluster {
 	cfg := &v1alpha4.Cluster{
 		Networking: v1alpha4.Networking{
+			IPFamily:          v1alpha4.ClusterIPFamily(k.family),
 			DisableDefaultCNI: true,
-			PodSubnet:         k.podSubnet,
-			ServiceSubnet:     k.svcSubnet,
+			PodSubnet:         strings.Join(k.podSubnets, ","),
+			ServiceSubnet:     strings.Join(k.svcSubnets, ","),
 			KubeProxyMode:     v1alpha4.IPTablesProxyMode,
 		},
 		Nodes: []v1alpha4.Node{{Role: v1alpha4.ControlPlaneRole, Image: k.image}},
@@ -151,7 +204,7 @@ func (k *Kind) Create(ctx context.Context) error {
 	if err := os.Setenv(networkEnv, k.network); err != nil {
 		return fmt.Errorf("kind: set %s: %w", networkEnv, err)
 	}
-	if k.netcfg.MTU != 0 || k.netcfg.Subnet != "" {
+	if k.ownsNetwork() {
 		if err := k.createNetwork(ctx); err != nil {
 			// The network may exist half made; Delete (which the caller runs after a failed
 			// Create) removes it.
@@ -257,40 +310,138 @@ func removeExternalAgents(ctx context.Context, network string) error {
 // NetworkName is the cluster's docker network.
 func (k *Kind) NetworkName() string { return k.network }
 
-// createNetwork creates the cluster's docker network as k.netcfg says, unless it exists (from an
-// earlier, interrupted Create of the same cluster: kind would join it as it is).
+// ownsNetwork says whether netconform creates the cluster's docker network itself rather than
+// leave it to kind: when WithNetwork asked for an MTU or a subnet, and on a cluster with IPv6.
+// kind gives its networks IPv6 when docker can, but falls back to IPv4 without a word when it
+// cannot, and the cluster would then fail later with a less clear reason ("failed to get IPv6
+// address for node"); netconform asks docker for IPv6 and says so when docker refuses.
+func (k *Kind) ownsNetwork() bool {
+	return k.netcfg.MTU != 0 || k.netcfg.Subnet != "" || k.family.Has(ipfamily.IPv6)
+}
+
+// createNetwork creates the cluster's docker network as k.netcfg and the cluster's family say,
+// unless it exists (from an earlier, interrupted Create of the same cluster: kind would join it
+// as it is; a cluster with IPv6 needs it to have IPv6).
 func (k *Kind) createNetwork(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	if err := exec.CommandContext(ctx, "docker", "network", "inspect", k.network).Run(); err == nil {
+	ipv6 := k.family.Has(ipfamily.IPv6)
+	if out, err := exec.CommandContext(ctx, "docker", "network", "inspect", "-f", "{{.EnableIPv6}}", k.network).Output(); err == nil {
+		if ipv6 && strings.TrimSpace(string(out)) != "true" {
+			return fmt.Errorf("kind: docker network %s exists without IPv6, which the cluster needs (IP family %s): remove it (docker network rm %s) and run again", k.network, k.family, k.network)
+		}
 		return nil
 	}
-	args := k.networkArgs()
-	var out bytes.Buffer
-	cmd := exec.CommandContext(ctx, "docker", args...)
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("kind: docker %s: %w: %s", strings.Join(args, " "), err, bytes.TrimSpace(out.Bytes()))
+	n := k.netcfg
+	if n.MTU == 0 {
+		// A network netconform makes only for IPv6 gets the MTU kind would have given it.
+		n.MTU = bridgeMTU(ctx)
 	}
-	return nil
+	attempts := 1
+	if ipv6 && n.IPv6Subnet == "" {
+		attempts = ulaAttempts
+	}
+	var err error
+	for attempt := range attempts {
+		v6 := ""
+		if ipv6 {
+			if v6 = n.IPv6Subnet; v6 == "" {
+				if v6 = ulaSubnet(k.network, attempt); overlapsAny(v6, k.podSubnets, k.svcSubnets) {
+					continue
+				}
+			}
+		}
+		args := networkArgs(k.network, n, v6)
+		var out bytes.Buffer
+		cmd := exec.CommandContext(ctx, "docker", args...)
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err = cmd.Run(); err == nil {
+			return nil
+		}
+		msg := string(bytes.TrimSpace(out.Bytes()))
+		err = fmt.Errorf("kind: docker %s: %w: %s", strings.Join(args, " "), err, msg)
+		if ipv6 && !poolOverlap(msg) {
+			return fmt.Errorf("%w (IP family %s needs IPv6 on docker's networks: the kernel's IPv6 and, for docker's NAT, ip6tables)", err, k.family)
+		}
+		if !poolOverlap(msg) {
+			return err
+		}
+	}
+	if err == nil {
+		return fmt.Errorf("kind: no IPv6 subnet for docker network %s clear of the cluster's subnets", k.network)
+	}
+	return err
 }
 
-// networkArgs are docker's arguments that create the network k.netcfg describes.
-func (k *Kind) networkArgs() []string {
+// poolOverlap tells docker's answer to a subnet another network has.
+func poolOverlap(msg string) bool {
+	return strings.Contains(msg, "Pool overlaps") || strings.Contains(msg, "overlapping")
+}
+
+// networkArgs are docker's arguments that create network name as n describes, with IPv6 from
+// ipv6Subnet when it is not "". Docker matches --gateway and --aux-address to the --subnet that
+// holds them, so n's IPv4 ones stay with n.Subnet beside the IPv6 subnet; without n.Subnet
+// docker picks the IPv4 subnet from its pools as it always does.
+func networkArgs(name string, n Network, ipv6Subnet string) []string {
 	args := []string{"network", "create", "--driver", "bridge"}
-	if k.netcfg.MTU != 0 {
-		args = append(args, "--opt", fmt.Sprintf("com.docker.network.driver.mtu=%d", k.netcfg.MTU))
+	if n.MTU != 0 {
+		args = append(args, "--opt", fmt.Sprintf("com.docker.network.driver.mtu=%d", n.MTU))
 	}
-	if k.netcfg.Subnet != "" {
-		args = append(args, "--subnet", k.netcfg.Subnet)
+	if n.Subnet != "" {
+		args = append(args, "--subnet", n.Subnet)
 	}
-	if k.netcfg.Gateway != "" {
-		args = append(args, "--gateway", k.netcfg.Gateway)
+	if n.Gateway != "" {
+		args = append(args, "--gateway", n.Gateway)
 	}
-	for i, a := range k.netcfg.Reserved {
+	for i, a := range n.Reserved {
 		args = append(args, "--aux-address", fmt.Sprintf("reserved%d=%s", i, a))
 	}
-	return append(args, k.network)
+	if ipv6Subnet != "" {
+		args = append(args, "--ipv6", "--subnet", ipv6Subnet)
+	}
+	return append(args, name)
+}
+
+// ulaSubnet is a unique local IPv6 /64 (RFC 4193: fd00::/8 and a 40-bit global ID) derived
+// from the network's name and the attempt, so that clusters of different runs get different
+// subnets and an attempt that overlaps another network's can be followed by another.
+func ulaSubnet(name string, attempt int) string {
+	h := sha256.Sum256([]byte(name + "/" + strconv.Itoa(attempt)))
+	var a [16]byte
+	a[0] = 0xfd
+	copy(a[1:6], h[:5])
+	return netip.PrefixFrom(netip.AddrFrom16(a), 64).String()
+}
+
+// overlapsAny says whether cidr overlaps one of the cluster's own subnets (the nodes' addresses
+// must not fall into the pod or Service ranges).
+func overlapsAny(cidr string, lists ...[]string) bool {
+	p, err := netip.ParsePrefix(cidr)
+	if err != nil {
+		return false
+	}
+	for _, l := range lists {
+		for _, s := range l {
+			if q, err := netip.ParsePrefix(s); err == nil && p.Overlaps(q) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// bridgeMTU is the MTU of docker's default bridge, which kind copies into the networks it
+// creates; 0 (docker's default) when it cannot be read.
+func bridgeMTU(ctx context.Context) int {
+	out, err := exec.CommandContext(ctx, "docker", "network", "inspect", "bridge", "-f", `{{ index .Options "com.docker.network.driver.mtu" }}`).Output()
+	if err != nil {
+		return 0
+	}
+	mtu, err := strconv.Atoi(strings.TrimSpace(string(out)))
+	if err != nil {
+		return 0
+	}
+	return mtu
 }
 
 // removeNetwork removes the cluster's docker network; one that is already gone is fine.

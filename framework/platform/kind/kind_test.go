@@ -1,23 +1,126 @@
 package kind
 
 import (
+	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 
+	"sigs.k8s.io/kind/pkg/apis/config/v1alpha4"
+
 	"github.com/netconform/netconform/framework/agents"
+	"github.com/netconform/netconform/framework/ipfamily"
 )
 
 func TestNetworkArgs(t *testing.T) {
-	k := New("c1", t.TempDir(), WithNetwork(Network{MTU: 9001, Subnet: "172.20.32.0/19", Gateway: "172.20.32.1",
-		Reserved: []string{"172.20.32.2", "172.20.32.3"}}))
-	got := strings.Join(k.networkArgs(), " ")
-	want := "network create --driver bridge --opt com.docker.network.driver.mtu=9001 --subnet 172.20.32.0/19 --gateway 172.20.32.1" +
-		" --aux-address reserved0=172.20.32.2 --aux-address reserved1=172.20.32.3 netconform-c1"
-	if got != want {
-		t.Errorf("docker %s\nwant   %s", got, want)
+	aws := Network{MTU: 9001, Subnet: "172.20.32.0/19", Gateway: "172.20.32.1", Reserved: []string{"172.20.32.2", "172.20.32.3"}}
+	cases := []struct {
+		name string
+		n    Network
+		ipv6 string
+		want string
+	}{
+		{"subnet, gateway, reserved", aws, "",
+			"network create --driver bridge --opt com.docker.network.driver.mtu=9001 --subnet 172.20.32.0/19 --gateway 172.20.32.1" +
+				" --aux-address reserved0=172.20.32.2 --aux-address reserved1=172.20.32.3 netconform-c1"},
+		{"MTU only", Network{MTU: 9001}, "", "network create --driver bridge --opt com.docker.network.driver.mtu=9001 netconform-c1"},
+		// Docker picks the IPv4 subnet; the IPv6 one must be named (docker 20.10 has no IPv6 pools).
+		{"IPv6 only asked for", Network{}, "fd12:3456:789a::/64", "network create --driver bridge --ipv6 --subnet fd12:3456:789a::/64 netconform-c1"},
+		// The IPv4 gateway and reserved addresses stay with the IPv4 subnet: docker matches them by containment.
+		{"IPv4 subnet and IPv6", aws, "fd12:3456:789a::/64",
+			"network create --driver bridge --opt com.docker.network.driver.mtu=9001 --subnet 172.20.32.0/19 --gateway 172.20.32.1" +
+				" --aux-address reserved0=172.20.32.2 --aux-address reserved1=172.20.32.3 --ipv6 --subnet fd12:3456:789a::/64 netconform-c1"},
 	}
-	if got := strings.Join(New("c2", t.TempDir(), WithNetwork(Network{MTU: 9001})).networkArgs(), " "); got != "network create --driver bridge --opt com.docker.network.driver.mtu=9001 netconform-c2" {
-		t.Errorf("MTU only: docker %s", got)
+	for _, c := range cases {
+		if got := strings.Join(networkArgs("netconform-c1", c.n, c.ipv6), " "); got != c.want {
+			t.Errorf("%s: docker %s\nwant   %s", c.name, got, c.want)
+		}
+	}
+}
+
+// netconform creates the network itself when it must say how (WithNetwork) and whenever the
+// cluster has IPv6; an IPv4 cluster without WithNetwork leaves it to kind, as before.
+func TestOwnsNetwork(t *testing.T) {
+	for _, c := range []struct {
+		opts []Option
+		want bool
+	}{
+		{nil, false},
+		{[]Option{WithIPFamily(ipfamily.IPv4)}, false},
+		{[]Option{WithIPFamily(ipfamily.IPv6)}, true},
+		{[]Option{WithIPFamily(ipfamily.Dual)}, true},
+		{[]Option{WithNetwork(Network{MTU: 9001})}, true},
+	} {
+		if got := New("c1", t.TempDir(), c.opts...).ownsNetwork(); got != c.want {
+			t.Errorf("%d options: ownsNetwork %v, want %v", len(c.opts), got, c.want)
+		}
+	}
+}
+
+// The IPv6 subnet of a cluster's docker network is a unique local /64, the same for the same
+// network and attempt, another for another network or attempt.
+func TestULASubnet(t *testing.T) {
+	a, b := ulaSubnet("netconform-c1", 0), ulaSubnet("netconform-c1", 1)
+	for _, s := range []string{a, b} {
+		p, err := netip.ParsePrefix(s)
+		if err != nil || p.Bits() != 64 || !p.Addr().Is6() || p.Addr().As16()[0] != 0xfd || p.Masked() != p {
+			t.Errorf("%s is not a unique local /64 (%v)", s, err)
+		}
+	}
+	if a != ulaSubnet("netconform-c1", 0) || a == b || a == ulaSubnet("netconform-c2", 0) {
+		t.Errorf("not derived from name and attempt: %s %s %s", a, b, ulaSubnet("netconform-c2", 0))
+	}
+	if !overlapsAny("fd00:10:244:5::/64", []string{DefaultPodSubnet}, []string{DefaultPodSubnetV6}) || overlapsAny(a, []string{DefaultPodSubnetV6, DefaultSvcSubnetV6}) {
+		t.Error("overlapsAny")
+	}
+}
+
+// The kind config per family: kind's networking.ipFamily, one pod and one Service subnet per
+// family (comma-separated, IPv4 first, as kind takes them), and PodSubnet the primary family's.
+func TestConfigPerFamily(t *testing.T) {
+	cases := []struct {
+		family      ipfamily.Family
+		opts        []Option
+		pod, svc    string
+		podSubnet   string
+		podSubnets  []string
+		kindFamily  v1alpha4.ClusterIPFamily
+		podFamilies ipfamily.Family
+	}{
+		{ipfamily.IPv4, nil, "10.244.0.0/16", "10.96.0.0/16", "10.244.0.0/16", []string{"10.244.0.0/16"}, v1alpha4.IPv4Family, ipfamily.IPv4},
+		{ipfamily.IPv6, nil, "fd00:10:244::/56", "fd00:10:96::/112", "fd00:10:244::/56", []string{"fd00:10:244::/56"}, v1alpha4.IPv6Family, ipfamily.IPv6},
+		{ipfamily.Dual, nil, "10.244.0.0/16,fd00:10:244::/56", "10.96.0.0/16,fd00:10:96::/112", "10.244.0.0/16",
+			[]string{"10.244.0.0/16", "fd00:10:244::/56"}, v1alpha4.DualStackFamily, ipfamily.Dual},
+		// WithPodSubnet replaces the default of its own family only, whatever the order of options.
+		{ipfamily.Dual, []Option{WithPodSubnet("10.200.0.0/16")}, "10.200.0.0/16,fd00:10:244::/56", "10.96.0.0/16,fd00:10:96::/112", "10.200.0.0/16",
+			[]string{"10.200.0.0/16", "fd00:10:244::/56"}, v1alpha4.DualStackFamily, ipfamily.Dual},
+		{ipfamily.IPv4, []Option{WithPodSubnet("10.200.0.0/16")}, "10.200.0.0/16", "10.96.0.0/16", "10.200.0.0/16", []string{"10.200.0.0/16"}, v1alpha4.IPv4Family, ipfamily.IPv4},
+	}
+	for _, c := range cases {
+		t.Run(string(c.family), func(t *testing.T) {
+			k := New("c1", t.TempDir(), append(c.opts, WithIPFamily(c.family), WithWorkers(1))...)
+			cfg := k.Config()
+			n := cfg.Networking
+			if n.IPFamily != c.kindFamily || n.PodSubnet != c.pod || n.ServiceSubnet != c.svc || !n.DisableDefaultCNI {
+				t.Errorf("networking %+v", n)
+			}
+			if k.PodSubnet() != c.podSubnet || !slices.Equal(k.PodSubnets(), c.podSubnets) || k.IPFamily() != c.family {
+				t.Errorf("PodSubnet %s PodSubnets %v IPFamily %s", k.PodSubnet(), k.PodSubnets(), k.IPFamily())
+			}
+			// What kind's validation asks: one CIDR per family the cluster has.
+			for _, list := range []string{n.PodSubnet, n.ServiceSubnet} {
+				if f, ok := ipfamily.OfCIDRs(strings.Split(list, ",")); !ok || f != c.podFamilies {
+					t.Errorf("%s: families %s, want %s", list, f, c.podFamilies)
+				}
+			}
+			if len(cfg.Nodes) != 2 || cfg.Nodes[0].Role != v1alpha4.ControlPlaneRole {
+				t.Errorf("nodes %+v", cfg.Nodes)
+			}
+		})
+	}
+	// The default is IPv4, as every cluster was before --ip-family.
+	if n := New("c1", t.TempDir()).Config().Networking; n.IPFamily != v1alpha4.IPv4Family || n.PodSubnet != DefaultPodSubnet {
+		t.Errorf("default networking %+v", n)
 	}
 }
 
