@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/netconform/netconform/framework/ipfamily"
 )
 
 // Provider is one networking mode or CNI provider.
@@ -470,4 +472,40 @@ type KindSupport struct {
 	// SwitchTarget marks the one provider a switch goes to when none is named (make e2e-switch);
 	// `netconform providers --switch-target` prints it.
 	SwitchTarget bool `json:"switchTarget,omitempty"`
+	// IPFamilies are the cluster IP families (run --ip-family) netconform installs the provider
+	// with on kind; empty means IPv4 only. A provider lists a family once its kind installer
+	// configures it (address ranges, routes, masquerading per family), not because the
+	// provider itself could run so.
+	IPFamilies []ipfamily.Family `json:"ipFamilies,omitempty"`
+	// IPv6Gap says, for a provider installed with IPv4 only, what its IPv6 would take that
+	// netconform's installer does not do yet; refusals of another family quote it.
+	IPv6Gap string `json:"ipv6Gap,omitempty"`
+}
+
+// Families are the cluster IP families netconform installs the provider with on kind:
+// IPFamilies, or IPv4 alone when it lists none.
+func (k KindSupport) Families() []ipfamily.Family {
+	if len(k.IPFamilies) == 0 {
+		return []ipfamily.Family{ipfamily.IPv4}
+	}
+	return slices.Clone(k.IPFamilies)
+}
+
+// RefuseIPFamily is nil when netconform installs provider d on kind with cluster IP family f,
+// else an error saying that it does not and which families it does: a run asking for another
+// family ends before anything starts.
+func (d Descriptor) RefuseIPFamily(f ipfamily.Family) error {
+	fams := d.Kind.Families()
+	if slices.Contains(fams, f) {
+		return nil
+	}
+	names := make([]string, len(fams))
+	for i, x := range fams {
+		names[i] = x.Title()
+	}
+	why := strings.Join(names, ", ") + " only"
+	if d.Kind.IPv6Gap != "" {
+		why += ": " + d.Kind.IPv6Gap
+	}
+	return fmt.Errorf("%s: --ip-family %s is not supported on kind by netconform yet (%s)", d.Name, f, why)
 }

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/netconform/netconform/framework/ipfamily"
 )
 
 func TestPodMTU(t *testing.T) {
@@ -226,5 +228,33 @@ func TestPortString(t *testing.T) {
 		if got := tc.p.String(); got != tc.want {
 			t.Errorf("%+v: %q, want %q", tc.p, got, tc.want)
 		}
+	}
+}
+
+// A provider names the IP families its kind installer configures; one that names none is IPv4
+// only, and a run asking it for another family is refused naming the provider, the family, what
+// it does, and why not.
+func TestRefuseIPFamily(t *testing.T) {
+	d := Descriptor{Name: "flannel", Kind: KindSupport{Status: KindSupported}}
+	if err := d.RefuseIPFamily(ipfamily.IPv4); err != nil {
+		t.Errorf("IPv4 refused: %v", err)
+	}
+	if fams := d.Kind.Families(); len(fams) != 1 || fams[0] != ipfamily.IPv4 {
+		t.Errorf("no families named: %v, want IPv4", fams)
+	}
+	err := d.RefuseIPFamily(ipfamily.Dual)
+	if err == nil || err.Error() != "flannel: --ip-family dual is not supported on kind by netconform yet (IPv4 only)" {
+		t.Errorf("dual: %v", err)
+	}
+	d.Kind.IPv6Gap = "its net-conf.json needs EnableIPv6"
+	if err := d.RefuseIPFamily(ipfamily.IPv6); err == nil || err.Error() != "flannel: --ip-family ipv6 is not supported on kind by netconform yet (IPv4 only: its net-conf.json needs EnableIPv6)" {
+		t.Errorf("ipv6: %v", err)
+	}
+	d.Kind.IPFamilies = []ipfamily.Family{ipfamily.IPv4, ipfamily.IPv6}
+	if err := d.RefuseIPFamily(ipfamily.IPv6); err != nil {
+		t.Errorf("declared ipv6 refused: %v", err)
+	}
+	if err := d.RefuseIPFamily(ipfamily.Dual); err == nil || !strings.Contains(err.Error(), "(IPv4, IPv6 only: ") {
+		t.Errorf("dual with IPv4 and IPv6 declared: %v", err)
 	}
 }

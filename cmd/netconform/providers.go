@@ -206,6 +206,18 @@ func writeProviderDetail(w io.Writer, d providers.Descriptor) error {
 	}
 	fmt.Fprintf(&b, "platforms:         %s\n", d.Platforms)
 	fmt.Fprintf(&b, "on kind:           %s: %s\n", d.Kind.Status, d.Kind.Reason)
+	if d.Kind.Status == providers.KindSupported {
+		// Which --ip-family values run takes with this provider on kind, and why not the others.
+		var fams []string
+		for _, f := range d.Kind.Families() {
+			fams = append(fams, string(f))
+		}
+		fmt.Fprintf(&b, "  --ip-family %s", strings.Join(fams, ", "))
+		if d.Kind.IPv6Gap != "" {
+			fmt.Fprintf(&b, " (IPv6 not yet: %s)", d.Kind.IPv6Gap)
+		}
+		b.WriteString("\n")
+	}
 	enc := d.Encapsulation
 	fmt.Fprintf(&b, "encapsulation:     %s, %d bytes", enc.Kind, enc.Overhead)
 	if enc.Note != "" {

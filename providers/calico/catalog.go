@@ -2,7 +2,10 @@
 // IP-in-IP (or VXLAN) between nodes, and NetworkPolicy enforcement.
 package calico
 
-import "github.com/netconform/netconform/providers"
+import (
+	"github.com/netconform/netconform/framework/ipfamily"
+	"github.com/netconform/netconform/providers"
+)
 
 // Provider is Calico.
 type Provider struct{}
@@ -127,8 +130,10 @@ func (Provider) Descriptor() providers.Descriptor {
 		Suggested:             true,
 		EnforcesNetworkPolicy: true,
 		Kind: providers.KindSupport{
-			Status: providers.KindSupported,
-			Reason: "Calico v3.28.5 in VXLAN mode without BIRD, from locally built images (no Typha, no kube-controllers); encapsulationMode ipip is not possible here: no IP-in-IP in these nodes' kernel",
+			Status:     providers.KindSupported,
+			Reason:     "Calico v3.28.5 in VXLAN mode without BIRD, from locally built images (no Typha, no kube-controllers); encapsulationMode ipip is not possible here: no IP-in-IP in these nodes' kernel",
+			IPFamilies: []ipfamily.Family{ipfamily.IPv4},
+			IPv6Gap:    "Calico's IPv6 needs an IPv6 pool (CALICO_IPV6POOL_CIDR), IP6 autodetection, FELIX_IPV6SUPPORT and assign_ipv6 in its CNI IPAM, which netconform's installer does not set",
 		},
 		Notes: []string{
 			"Full BGP mesh between nodes; route reflectors (not set up by kops) help beyond about 50-100 nodes.",

@@ -2,7 +2,10 @@
 // Calico for NetworkPolicy.
 package canal
 
-import "github.com/netconform/netconform/providers"
+import (
+	"github.com/netconform/netconform/framework/ipfamily"
+	"github.com/netconform/netconform/providers"
+)
 
 // Provider is Canal.
 type Provider struct{}
@@ -42,8 +45,10 @@ func (Provider) Descriptor() providers.Descriptor {
 		Encapsulation:         providers.VXLAN("flannel vxlan backend"),
 		EnforcesNetworkPolicy: true,
 		Kind: providers.KindSupport{
-			Status: providers.KindSupported,
-			Reason: "Calico v3.28.5 (policy) with flannel (vxlan) from locally built images; the pod MTU is set to the underlay's minus 50, as upstream's veth_mtu 0 gives pods 1500 over flannel's 1450",
+			Status:     providers.KindSupported,
+			Reason:     "Calico v3.28.5 (policy) with flannel (vxlan) from locally built images; the pod MTU is set to the underlay's minus 50, as upstream's veth_mtu 0 gives pods 1500 over flannel's 1450",
+			IPFamilies: []ipfamily.Family{ipfamily.IPv4},
+			IPv6Gap:    "canal's IPv6 needs flannel's IPv6 network and Calico's IPv6 policy support (FELIX_IPV6SUPPORT, assign_ipv6), which netconform's installer does not configure",
 		},
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/netconform/netconform/framework/ipfamily"
 	"github.com/netconform/netconform/providers"
 	"github.com/netconform/netconform/providers/weave"
 )
@@ -361,5 +362,37 @@ func TestKindInstallableMatchesKindSupport(t *testing.T) {
 	}
 	if defaults != 1 || targets != 1 {
 		t.Errorf("%d default and %d switch target providers, want one each", defaults, targets)
+	}
+}
+
+// The IP families on kind: a provider netconform installs names them (IPv4 always, and what
+// its IPv6 lacks when it stops there); one it does not install names none. kubenet, the
+// default, does every family.
+func TestKindIPFamilies(t *testing.T) {
+	for _, p := range All() {
+		d := p.Descriptor()
+		fams := d.Kind.IPFamilies
+		if _, installs := p.(providers.KindInstallable); !installs {
+			if len(fams) > 0 || d.Kind.IPv6Gap != "" {
+				t.Errorf("%s does not install on kind but names IP families %v (%q)", d.Name, fams, d.Kind.IPv6Gap)
+			}
+			continue
+		}
+		if !slices.Contains(fams, ipfamily.IPv4) {
+			t.Errorf("%s: IP families %v on kind, want IPv4 among them, named", d.Name, fams)
+		}
+		if !slices.Contains(fams, ipfamily.IPv6) && d.Kind.IPv6Gap == "" {
+			t.Errorf("%s is IPv4 only on kind without saying what its IPv6 would need", d.Name)
+		}
+		if len(fams) == 1 && d.RefuseIPFamily(ipfamily.Dual) == nil {
+			t.Errorf("%s: dual not refused", d.Name)
+		}
+	}
+	if fams := descriptor(t, "kubenet").Kind.IPFamilies; !slices.Equal(fams, ipfamily.All()) {
+		t.Errorf("kubenet on kind: %v, want %v", fams, ipfamily.All())
+	}
+	err := descriptor(t, "flannel").RefuseIPFamily(ipfamily.Dual)
+	if err == nil || !strings.HasPrefix(err.Error(), "flannel: --ip-family dual is not supported on kind by netconform yet (IPv4 only: ") {
+		t.Errorf("flannel dual: %v", err)
 	}
 }

@@ -2,7 +2,10 @@
 // optional ENI IPAM on AWS, an optional dedicated etcd, and an optional kube-proxy replacement.
 package cilium
 
-import "github.com/netconform/netconform/providers"
+import (
+	"github.com/netconform/netconform/framework/ipfamily"
+	"github.com/netconform/netconform/providers"
+)
 
 // Provider is Cilium.
 type Provider struct{}
@@ -132,8 +135,10 @@ func (Provider) Descriptor() providers.Descriptor {
 		Suggested:             true,
 		EnforcesNetworkPolicy: true,
 		Kind: providers.KindSupport{
-			Status: providers.KindSupported,
-			Reason: "Cilium v1.15.19 (VXLAN tunnel, kubernetes IPAM, kube-proxy kept) from locally built images: its agent patched to start without /proc/modules (CONFIG_MODULES=n) and given CAP_BPF and CAP_PERFMON for Debian's bpftool; eni and etcd modes are not installed",
+			Status:     providers.KindSupported,
+			Reason:     "Cilium v1.15.19 (VXLAN tunnel, kubernetes IPAM, kube-proxy kept) from locally built images: its agent patched to start without /proc/modules (CONFIG_MODULES=n) and given CAP_BPF and CAP_PERFMON for Debian's bpftool; eni and etcd modes are not installed",
+			IPFamilies: []ipfamily.Family{ipfamily.IPv4},
+			IPv6Gap:    "Cilium's IPv6 needs enable-ipv6 (and enable-ipv4 false on an IPv6 cluster) in its agent config, which netconform's installer does not set",
 		},
 		Notes: []string{
 			"ipam: eni is AWS only and needs disableMasquerade: true; ENI IPAM was only tested on kops' default images.",

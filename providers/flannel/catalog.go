@@ -2,7 +2,10 @@
 // (legacy) backends. flannel does not enforce NetworkPolicy.
 package flannel
 
-import "github.com/netconform/netconform/providers"
+import (
+	"github.com/netconform/netconform/framework/ipfamily"
+	"github.com/netconform/netconform/providers"
+)
 
 // Provider is flannel.
 type Provider struct{}
@@ -85,6 +88,8 @@ func (Provider) Descriptor() providers.Descriptor {
 			Reason: "installed from locally built images: vxlan (flannel), udp (flannel-udp), host-gw (--provider-option backend=host-gw); ipip, wireguard and ipsec need kernel modules kind nodes here lack",
 			// make e2e-switch goes here from the default provider when TO is not given.
 			SwitchTarget: true,
+			IPFamilies:   []ipfamily.Family{ipfamily.IPv4},
+			IPv6Gap:      "flannel's IPv6 needs EnableIPv6 and an IPv6Network in its net-conf.json (a second vxlan device, flannel-v6.1), which netconform's installer does not write",
 		},
 		Notes: []string{"flannel does not enforce NetworkPolicy: policies are accepted and ignored."},
 	}

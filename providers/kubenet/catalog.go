@@ -2,7 +2,10 @@
 // route per node.
 package kubenet
 
-import "github.com/netconform/netconform/providers"
+import (
+	"github.com/netconform/netconform/framework/ipfamily"
+	"github.com/netconform/netconform/providers"
+)
 
 // Provider is kubenet.
 type Provider struct{}
@@ -48,6 +51,8 @@ func (Provider) Descriptor() providers.Descriptor {
 			Reason: "kind nodes share one network; a host route per node stands in for the cloud routes",
 			// The simplest mode and the fastest install: make e2e and run use it when no provider is named.
 			Default: true,
+			// Its installer writes a host-local range, peer routes and masquerading per family.
+			IPFamilies: []ipfamily.Family{ipfamily.IPv4, ipfamily.IPv6, ipfamily.Dual},
 		},
 		Notes: []string{
 			"Needs a single route table with one route per node: AWS's routes-per-table quota caps the node count (the guide's 50 is the old default).",
