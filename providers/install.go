@@ -16,13 +16,29 @@ type Cluster struct {
 	Nodes platform.NodeRunner
 	// Images loads locally built images into the nodes; nil where images come from a registry.
 	Images platform.ImageLoader
-	// PodSubnet is the cluster pod CIDR each node's range is drawn from.
+	// PodSubnet is the cluster pod CIDR each node's range is drawn from: the primary family's
+	// on a dual-stack cluster (IPv4 on kind).
 	PodSubnet string
+	// PodSubnets are the cluster pod CIDRs, one per IP family, IPv4 first; nil where the
+	// platform knows PodSubnet only (see AllPodSubnets).
+	PodSubnets []string
 	// ImageRefs are images given for this run by component name (NAME=REF, as --provider-image takes them);
 	// they are already loaded on the nodes. A component without one uses its pinned upstream image.
 	ImageRefs map[string]string
 	// Out receives progress lines.
 	Out io.Writer
+}
+
+// AllPodSubnets are the cluster's pod CIDRs of every family: PodSubnets, else PodSubnet alone
+// (nil when neither is known).
+func (c Cluster) AllPodSubnets() []string {
+	switch {
+	case len(c.PodSubnets) > 0:
+		return c.PodSubnets
+	case c.PodSubnet != "":
+		return []string{c.PodSubnet}
+	}
+	return nil
 }
 
 // Installer installs a networking mode into a cluster that has none, and returns once the

@@ -19,3 +19,15 @@ func TestHealthyPodMTU(t *testing.T) {
 		}
 	}
 }
+
+func TestAllPodSubnets(t *testing.T) {
+	if got := (Cluster{PodSubnet: "10.244.0.0/16"}).AllPodSubnets(); len(got) != 1 || got[0] != "10.244.0.0/16" {
+		t.Errorf("PodSubnet alone: %v", got)
+	}
+	if got := (Cluster{PodSubnet: "10.244.0.0/16", PodSubnets: []string{"10.244.0.0/16", "fd00:10:244::/56"}}).AllPodSubnets(); len(got) != 2 {
+		t.Errorf("dual: %v", got)
+	}
+	if got := (Cluster{}).AllPodSubnets(); got != nil {
+		t.Errorf("none: %v", got)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/netconform/netconform/framework/ipfamily"
 	"github.com/netconform/netconform/framework/kube"
 	"github.com/netconform/netconform/framework/platform"
 )
@@ -31,8 +32,14 @@ type NodeState struct {
 	Chains []Chain
 }
 
-// Route is a route to Dst via the gateway Via.
+// Route is a route to Dst via the gateway Via, of Dst's family (an IPv6 Dst is an IPv6 route).
 type Route struct{ Dst, Via string }
+
+// ipv6 says whether r is an IPv6 route.
+func (r Route) ipv6() bool {
+	f, _ := ipfamily.OfCIDR(r.Dst)
+	return f == ipfamily.IPv6
+}
 
 // Chain is an iptables chain in Table, or every chain whose name starts with a prefix when
 // Name ends in "*" (a provider's prefix-*). Rules elsewhere that jump to it are the provider's too,
@@ -42,6 +49,25 @@ type Route struct{ Dst, Via string }
 type Chain struct {
 	Table, Name string
 	Rules       []string
+	// IPv6 puts the chain in ip6tables' tables rather than iptables': a provider masquerading
+	// IPv6 pods has a chain of the same name there.
+	IPv6 bool
+}
+
+// tool is the iptables command of the chain's family.
+func (c Chain) tool() string {
+	if c.IPv6 {
+		return "ip6tables"
+	}
+	return "iptables"
+}
+
+// item names the chain in cleanup steps and leftovers: table/name, and the family when IPv6.
+func (c Chain) item() string {
+	if c.IPv6 {
+		return c.Table + "/" + c.Name + " (ip6tables)"
+	}
+	return c.Table + "/" + c.Name
 }
 
 // marked says whether a saved rule line contains one of the chain's Rules.
@@ -63,21 +89,22 @@ func (c Chain) matches(name string) bool {
 	return name == c.Name
 }
 
-// chainCleanup removes the chains of table $0 matching the shell pattern $1: first the rules of
-// other chains that jump or go to them, or that contain one of the markers $2... (found in
-// iptables-save, however they were written), then their rules, then the chains.
-const chainCleanup = `t=$0 p=$1
-shift
+// chainCleanup removes, with iptables or ip6tables ($0), the chains of table $1 matching the
+// shell pattern $2: first the rules of other chains that jump or go to them, or that contain one
+// of the markers $3... (found in $0-save, however they were written), then their rules, then the
+// chains.
+const chainCleanup = `x=$0 t=$1 p=$2
+shift 2
 marks=$(printf '%s\n' "$@")
-mine=$(iptables-save -t "$t" | sed -n 's/^:\([^ ]*\) .*/\1/p' | while read -r c; do case "$c" in $p) echo "$c";; esac; done)
-iptables-save -t "$t" | awk -v mine=" $(echo $mine) " -v marks="$marks" 'BEGIN { n = split(marks, m, "\n") }
+mine=$("$x-save" -t "$t" | sed -n 's/^:\([^ ]*\) .*/\1/p' | while read -r c; do case "$c" in $p) echo "$c";; esac; done)
+"$x-save" -t "$t" | awk -v mine=" $(echo $mine) " -v marks="$marks" 'BEGIN { n = split(marks, m, "\n") }
 $1 == "-A" && index(mine, " " $2 " ") == 0 {
   l = $0; gsub(/"/, "", l)
   for (k = 1; k <= n; k++) if (m[k] != "" && index(l, m[k]) > 0) { sub(/^-A /, "-D "); print; next }
   for (i = 3; i < NF; i++) if (($i == "-j" || $i == "-g") && index(mine, " " $(i+1) " ") > 0) { sub(/^-A /, "-D "); print; next }
-}' | while IFS= read -r rule; do eval "iptables -t \"\$t\" $rule" || exit 1; done || exit 1
-for c in $mine; do iptables -t "$t" -F "$c" || exit 1; done
-for c in $mine; do iptables -t "$t" -X "$c" || exit 1; done`
+}' | while IFS= read -r rule; do eval "\"\$x\" -t \"\$t\" $rule" || exit 1; done || exit 1
+for c in $mine; do "$x" -t "$t" -F "$c" || exit 1; done
+for c in $mine; do "$x" -t "$t" -X "$c" || exit 1; done`
 
 // Item kinds, also the values of the switch's --skip-cleanup (a fault for tests).
 const (
@@ -108,7 +135,7 @@ func (s NodeState) Cleanup() []CleanupStep {
 		out = append(out, CleanupStep{ItemRoute, "proto " + p, []string{"ip", "route", "flush", "proto", p}})
 	}
 	for _, c := range s.Chains {
-		out = append(out, CleanupStep{ItemChain, c.Table + "/" + c.Name, append([]string{"sh", "-c", chainCleanup, c.Table, c.Name}, c.Rules...)})
+		out = append(out, CleanupStep{ItemChain, c.item(), append([]string{"sh", "-c", chainCleanup, c.tool(), c.Table, c.Name}, c.Rules...)})
 	}
 	for _, l := range s.Links {
 		out = append(out, CleanupStep{ItemLink, l, []string{"sh", "-c", `if ip link show dev "$0" >/dev/null 2>&1; then ip link del "$0"; fi`, l}})
@@ -159,30 +186,44 @@ func (s NodeState) Leftovers(ctx context.Context, r platform.NodeRunner, node st
 		}
 	}
 	if !skipRoutes && len(s.Routes) > 0 {
-		routes, err := r.RunOnNode(ctx, node, []string{"ip", "-o", "route", "show"}, nil)
-		if err != nil {
-			return nil, fmt.Errorf("%s: list routes: %w", node, err)
-		}
+		// One listing per family: `ip route show` lists IPv4 routes only.
+		listed := map[bool]string{}
 		for _, rt := range s.Routes {
-			if seen := RoutePresent(string(routes), rt); seen != "" {
+			v6 := rt.ipv6()
+			routes, ok := listed[v6]
+			if !ok {
+				argv := []string{"ip", "-o", "route", "show"}
+				if v6 {
+					argv = []string{"ip", "-6", "-o", "route", "show"}
+				}
+				b, err := r.RunOnNode(ctx, node, argv, nil)
+				if err != nil {
+					return nil, fmt.Errorf("%s: list routes: %w", node, err)
+				}
+				routes = string(b)
+				listed[v6] = routes
+			}
+			if seen := RoutePresent(routes, rt); seen != "" {
 				out = append(out, Leftover{node, ItemRoute, rt.Dst + " via " + rt.Via, seen})
 			}
 		}
 	}
-	// One iptables-save per table: a provider may own several patterns in one table.
+	// One iptables-save (or ip6tables-save) per table: a provider may own several patterns in
+	// one table.
 	saved := map[string]string{}
 	for _, c := range s.Chains {
-		rules, ok := saved[c.Table]
+		key := c.tool() + " " + c.Table
+		rules, ok := saved[key]
 		if !ok {
-			b, err := r.RunOnNode(ctx, node, []string{"iptables-save", "-t", c.Table}, nil)
+			b, err := r.RunOnNode(ctx, node, []string{c.tool() + "-save", "-t", c.Table}, nil)
 			if err != nil {
-				return nil, fmt.Errorf("%s: iptables-save -t %s: %w", node, c.Table, err)
+				return nil, fmt.Errorf("%s: %s-save -t %s: %w", node, c.tool(), c.Table, err)
 			}
 			rules = string(b)
-			saved[c.Table] = rules
+			saved[key] = rules
 		}
 		if seen := chainPresent(rules, c); seen != "" {
-			out = append(out, Leftover{node, ItemChain, c.Table + "/" + c.Name, seen})
+			out = append(out, Leftover{node, ItemChain, c.item(), seen})
 		}
 	}
 	return out, nil

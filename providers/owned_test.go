@@ -155,3 +155,66 @@ func writeExe(t *testing.T, path, body string) {
 		t.Fatal(err)
 	}
 }
+
+// A dual-stack provider's state: its IPv6 routes are looked for among the IPv6 routes and its
+// IPv6 chain in ip6tables, each named so in the leftovers.
+func TestLeftoversIPv6(t *testing.T) {
+	dual := NodeState{
+		Routes: []Route{{Dst: "10.244.1.0/24", Via: "172.18.0.3"}, {Dst: "fd00:10:244:1::/64", Via: "fc00::3"}},
+		Chains: []Chain{{Table: "nat", Name: "K-MASQ"}, {Table: "nat", Name: "K-MASQ", IPv6: true}},
+	}
+	node := fakeNode{
+		"sh -c":                 "",
+		"ip -o link show":       "1: lo: <LOOPBACK,UP> mtu 65536\n",
+		"ip -o route show":      "default via 172.18.0.1 dev eth0\n",
+		"ip -6 -o route show":   "fd00:10:244:1::/64 via fc00::3 dev eth0 metric 1024 pref medium\n",
+		"iptables-save -t nat":  "*nat\nCOMMIT\n",
+		"ip6tables-save -t nat": "*nat\n:K-MASQ - [0:0]\n-A POSTROUTING -s fd00:10:244::/56 -j K-MASQ\nCOMMIT\n",
+	}
+	got, err := dual.Leftovers(context.Background(), node, "w1", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s []string
+	for _, l := range got {
+		s = append(s, l.Kind+" "+l.Item)
+	}
+	if want := "route fd00:10:244:1::/64 via fc00::3|chain nat/K-MASQ (ip6tables)"; strings.Join(s, "|") != want {
+		t.Errorf("leftovers %q, want %q", s, want)
+	}
+	steps := dual.Cleanup()
+	if len(steps) != 4 || steps[3].Item != "nat/K-MASQ (ip6tables)" || steps[3].Argv[3] != "ip6tables" || steps[2].Argv[3] != "iptables" {
+		t.Errorf("cleanup %+v", steps)
+	}
+}
+
+// The chain cleanup of an IPv6 chain asks ip6tables-save and ip6tables, never iptables.
+func TestChainCleanupScriptIPv6(t *testing.T) {
+	if _, err := exec.LookPath("awk"); err != nil {
+		t.Skip("no awk on this host")
+	}
+	dir := t.TempDir()
+	saved := "*nat\n:POSTROUTING ACCEPT [0:0]\n:K-MASQ - [0:0]\n-A POSTROUTING -s fd00:10:244::/56 -j K-MASQ\n-A K-MASQ -j MASQUERADE\nCOMMIT\n"
+	if err := os.WriteFile(filepath.Join(dir, "saved"), []byte(saved), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	log := filepath.Join(dir, "log")
+	writeExe(t, filepath.Join(dir, "ip6tables-save"), "#!/bin/sh\ncat "+filepath.Join(dir, "saved")+"\n")
+	writeExe(t, filepath.Join(dir, "ip6tables"), "#!/bin/sh\nfor a in \"$@\"; do printf '[%s]' \"$a\"; done >>"+log+"\necho >>"+log+"\n")
+	writeExe(t, filepath.Join(dir, "iptables-save"), "#!/bin/sh\necho iptables-save >>"+log+"\n")
+	writeExe(t, filepath.Join(dir, "iptables"), "#!/bin/sh\necho iptables >>"+log+"\n")
+	steps := NodeState{Chains: []Chain{{Table: "nat", Name: "K-MASQ", IPv6: true}}}.Cleanup()
+	cmd := exec.Command(steps[0].Argv[0], steps[0].Argv[1:]...)
+	cmd.Env = append(os.Environ(), "PATH="+dir+":"+os.Getenv("PATH"))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("cleanup: %v: %s", err, out)
+	}
+	b, err := os.ReadFile(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "[-t][nat][-D][POSTROUTING][-s][fd00:10:244::/56][-j][K-MASQ]\n[-t][nat][-F][K-MASQ]\n[-t][nat][-X][K-MASQ]\n"
+	if string(b) != want {
+		t.Errorf("calls:\n%s\nwant:\n%s", b, want)
+	}
+}
