@@ -25,7 +25,11 @@ func TestOwnedNamesWhatInstallWrites(t *testing.T) {
 	}
 	// The chain Owned names is the one Install's masquerade rules create.
 	found := false
-	for _, argv := range MasqueradeCommands("10.244.0.0/16") {
+	masq, err := MasqueradeCommands("10.244.0.0/16")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, argv := range masq {
 		for _, a := range argv {
 			if strings.Contains(a, "-N "+MasqChain) || strings.Contains(a, "-j "+MasqChain) {
 				found = true
