@@ -183,7 +183,7 @@ func runRun(ctx context.Context, o *runOptions, out io.Writer) error {
 		run.KeepHint = "netconform delete --name " + k.ClusterName()
 		run.Images = lifecycle.ImagesToLoad(o.probeImage, images)
 		run.Install = func(ctx context.Context, env *lifecycle.Env) error {
-			return installer.Install(ctx, providers.Cluster{Client: env.Client, Nodes: env.Nodes, Images: env.Images, PodSubnet: env.PodSubnet, ImageRefs: images, Out: out})
+			return installer.Install(ctx, providers.Cluster{Client: env.Client, Nodes: env.Nodes, Images: env.Images, PodSubnet: env.PodSubnet, PodSubnets: env.PodSubnets, ImageRefs: images, Out: out})
 		}
 		suitesScenario.Healthy = healthy
 		// The agent outside the cluster joins the cluster's docker network, as a machine next

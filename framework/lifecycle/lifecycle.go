@@ -54,12 +54,16 @@ type Env struct {
 	// into them; nil where the platform cannot.
 	Nodes  platform.NodeRunner
 	Images platform.ImageLoader
-	// PodSubnet is the cluster's pod CIDR when the platform knows it.
+	// PodSubnet is the cluster's pod CIDR when the platform knows it (the primary family's on a
+	// dual-stack cluster).
 	PodSubnet string
-	Recorder  *results.Recorder
-	Redactor  *redact.Redactor
-	Out       io.Writer
-	Artifacts string
+	// PodSubnets are the cluster's pod CIDRs of every IP family, IPv4 first, when the platform
+	// knows them (kind); nil otherwise.
+	PodSubnets []string
+	Recorder   *results.Recorder
+	Redactor   *redact.Redactor
+	Out        io.Writer
+	Artifacts  string
 	// Install holds what Up and Install saw of CoreDNS before and after the networking came up;
 	// nil when netconform did not install the networking.
 	Install *suites.InstallObservations
@@ -123,6 +127,9 @@ func (r *Run) Execute(ctx context.Context) (runErr error) {
 	}
 	if s, ok := r.Platform.(interface{ PodSubnet() string }); ok {
 		env.PodSubnet = s.PodSubnet()
+	}
+	if s, ok := r.Platform.(interface{ PodSubnets() []string }); ok {
+		env.PodSubnets = s.PodSubnets()
 	}
 	defer func() {
 		if err := r.down(ctx, env); err != nil && runErr == nil {

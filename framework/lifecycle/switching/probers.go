@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -63,7 +64,7 @@ func deployProbers(ctx context.Context, c *kube.Client, image string, nodes int)
 	}
 	args := []string{"loop",
 		"--peers-file", proberPeersFile, "--peer-refresh", "1s",
-		"--service", fmt.Sprintf("%s:%d", got.Spec.ClusterIP, probe.TCPEchoPort),
+		"--service", net.JoinHostPort(got.Spec.ClusterIP, strconv.Itoa(probe.TCPEchoPort)),
 		"--dns-name", proberDNSName,
 		"--interval", "100ms", "--timeout", "1s"}
 	if _, err := c.AppsV1().DaemonSets(proberNamespace).Create(cctx, proberDaemonSet(image, args), metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {

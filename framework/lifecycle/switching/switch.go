@@ -97,7 +97,7 @@ func (s *Switch) InstallFrom(ctx context.Context, env *lifecycle.Env) error {
 	if s.cfg.PodSubnet == "" {
 		s.cfg.PodSubnet = env.PodSubnet
 	}
-	s.cluster = providers.Cluster{Client: env.Client, Nodes: env.Nodes, Images: env.Images, PodSubnet: env.PodSubnet, ImageRefs: s.cfg.Images, Out: s.out}
+	s.cluster = providers.Cluster{Client: env.Client, Nodes: env.Nodes, Images: env.Images, PodSubnet: env.PodSubnet, PodSubnets: env.PodSubnets, ImageRefs: s.cfg.Images, Out: s.out}
 	ac, viewA, err := newSwitchClient(s.c, networkLabel, s.cfg.From)
 	if err != nil {
 		return err
