@@ -7,9 +7,12 @@ PROVIDER ?=
 K8S_VERSION ?= v1.34.4
 NODES ?= 3
 KEEP ?=
+# IP_FAMILY (ipv4, ipv6, dual): the kind cluster's IP family for make e2e; empty is netconform's
+# default (ipv4). A provider that does not do the family on kind is refused before any image is built.
+IP_FAMILY ?=
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 GO_PACKAGES := ./...
-export PROVIDER K8S_VERSION NODES KEEP
+export PROVIDER K8S_VERSION NODES KEEP IP_FAMILY
 
 .PHONY: all build test unit e2e e2e-test lint node-image probe-image host-setup fuzz clean aws-test aws-plan simulate-routes
 

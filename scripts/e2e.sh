@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make e2e: host setup, node and probe images (cached by their inputs), then one netconform run.
-# Settings come from the environment: PROVIDER, K8S_VERSION, NODES, KEEP, ARTIFACTS, RUN_ARGS.
+# Settings come from the environment: PROVIDER, K8S_VERSION, NODES, KEEP, IP_FAMILY, ARTIFACTS,
+# RUN_ARGS.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
@@ -11,8 +12,11 @@ cd "$here"
 make -s build
 # No PROVIDER: the one the binary's registry marks as the default.
 PROVIDER=${PROVIDER:-$(bin/netconform providers --default)}
+# IP_FAMILY (ipv4, ipv6, dual) is checked here too: a provider that does not do it on kind ends now.
+family_args=()
+[ -n "${IP_FAMILY:-}" ] && family_args=(--ip-family "$IP_FAMILY")
 # shellcheck disable=SC2086
-bin/netconform run --provider "$PROVIDER" --preflight ${RUN_ARGS:-} >/dev/null
+bin/netconform run --provider "$PROVIDER" "${family_args[@]}" --preflight ${RUN_ARGS:-} >/dev/null
 
 prepare_cluster_images
 
@@ -21,7 +25,7 @@ provider_images=$(scripts/provider-images.sh "$PROVIDER")
 provider_s=$(since "$t")
 
 args=(run --provider "$PROVIDER" --nodes "${NODES:-3}" --node-image "$node_image" --probe-image "$probe_image"
-  "${phase_args[@]}")
+  "${family_args[@]}" "${phase_args[@]}")
 for ref in $provider_images; do args+=(--provider-image "$ref"); done
 [ -n "$provider_images" ] && args+=(--phase "provider images=$provider_s")
 [ -n "${KEEP:-}" ] && [ "${KEEP}" != 0 ] && args+=(--keep)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/netconform/netconform/framework/ipfamily"
 	"github.com/netconform/netconform/framework/probe"
 	"github.com/netconform/netconform/providers"
 	"github.com/netconform/netconform/suites"
@@ -105,6 +106,17 @@ func checkLabelFilter(filter string) error {
 		return fmt.Errorf("label filter '%s' selects no check; the labels are %s", filter, strings.Join(sel.Labels, ", "))
 	}
 	return nil
+}
+
+// checkKindIPFamily refuses a cluster IP family the provider's kind installer does not configure
+// (providers.KindSupport.IPFamilies): the cluster would come up and its pods get no address of
+// the family, which the suites would report as the provider's failure rather than netconform's.
+func checkKindIPFamily(provider string, f ipfamily.Family) error {
+	p, err := lookupProvider(provider)
+	if err != nil {
+		return err
+	}
+	return p.Descriptor().RefuseIPFamily(f)
 }
 
 // checkExternalTarget refuses an --external-target that is not HOST:PORT with a port number:

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/netconform/netconform/framework/aws/awsclient"
+	"github.com/netconform/netconform/framework/ipfamily"
 	"github.com/netconform/netconform/framework/lifecycle"
 	"github.com/netconform/netconform/framework/platform/aws"
 	"github.com/netconform/netconform/framework/platform/kind"
@@ -34,6 +35,9 @@ type runOptions struct {
 	providerImages  []string
 	providerOptions []string
 	preflight       bool
+	// ipFamily is --ip-family as given (ipv4, ipv6, dual); family is it parsed, by validate.
+	ipFamily string
+	family   ipfamily.Family
 	// aws holds the kops platform's settings (--platform aws).
 	aws awsOptions
 }
@@ -41,15 +45,17 @@ type runOptions struct {
 func newRunCmd() *cobra.Command {
 	o := &runOptions{}
 	cmd := &cobra.Command{
-		Use:   "run [PROVIDER=name] [NODES=n]",
+		Use:   "run [PROVIDER=name] [NODES=n] [IP_FAMILY=ipv4|ipv6|dual]",
 		Short: "Create a cluster, install a networking mode, verify it, report, and delete the cluster",
 		Long: `run creates a cluster on a platform (kind by default), installs one networking mode or CNI
 provider, waits until it is ready, runs the suites, writes the reports into the artifacts directory
 and deletes the cluster (unless --keep). Interrupting it (SIGINT, SIGTERM) deletes the cluster too.
+On kind, --ip-family makes the cluster IPv4 (the default), IPv6 or dual stack, where the provider's
+installer configures that family ('netconform providers NAME' says which it does).
 
 Exit codes: 0 all checks passed, 1 checks failed, 2 netconform could not run.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := setAssignments(cmd, args, map[string]string{"PROVIDER": "provider", "NODES": "nodes", "PLATFORM": "platform"}); err != nil {
+			if err := setAssignments(cmd, args, map[string]string{"PROVIDER": "provider", "NODES": "nodes", "PLATFORM": "platform", "IP_FAMILY": "ip-family"}); err != nil {
 				return badInput(err)
 			}
 			if err := o.validate(); err != nil {
@@ -80,6 +86,7 @@ Exit codes: 0 all checks passed, 1 checks failed, 2 netconform could not run.`,
 	})
 	f.StringArrayVar(&o.providerOptions, "provider-option", nil, "provider setting as KEY=VALUE (repeatable; `netconform providers NAME` lists them)")
 	f.BoolVar(&o.preflight, "preflight", false, "only check that the provider and its options can be installed here, then exit (0 yes, 2 no)")
+	f.StringVar(&o.ipFamily, "ip-family", string(ipfamily.IPv4), "the cluster's IP family on kind: ipv4, ipv6 or dual (the provider must support it there)")
 	return cmd
 }
 
@@ -91,6 +98,11 @@ func (o *runOptions) validate() error {
 	if err := checkExternalTarget(o.externalTarget); err != nil {
 		return err
 	}
+	fam, err := ipfamily.Parse(o.ipFamily)
+	if err != nil {
+		return fmt.Errorf("--ip-family %s: want %s", o.ipFamily, ipfamily.Names())
+	}
+	o.family = fam
 	target := providers.ForKind
 	switch o.platform {
 	case "kind":
@@ -102,6 +114,9 @@ func (o *runOptions) validate() error {
 		}
 	case "aws":
 		target = providers.ForKops
+		if fam != ipfamily.IPv4 {
+			return fmt.Errorf("--ip-family %s: AWS is IPv4 only in netconform (use --platform kind for %s)", fam, fam.Title())
+		}
 		if err := checkNodes(o.nodes, 2, needKopsWorker); err != nil {
 			return err
 		}
@@ -110,6 +125,11 @@ func (o *runOptions) validate() error {
 	}
 	if _, _, err := providerSettings(o.provider, target, o.providerOptions); err != nil {
 		return err
+	}
+	if target == providers.ForKind {
+		if err := checkKindIPFamily(o.provider, fam); err != nil {
+			return err
+		}
 	}
 	if _, err := keyValues("--provider-image", o.providerImages); err != nil {
 		return err
@@ -144,6 +164,9 @@ func runRun(ctx context.Context, o *runOptions, out io.Writer) error {
 		return &exitError{code: exitCouldNotRun, err: err}
 	}
 	base := results.Result{RunID: o.runID, Provider: o.provider, ProviderOptions: providerOpts, Platform: o.platform, NodeImage: o.nodeImage, Started: now}
+	if o.platform != "aws" {
+		base.IPFamily = string(o.family)
+	}
 	run := &lifecycle.Run{
 		Redactor: o.red, Out: out, Artifacts: o.artifacts, Timeouts: o.timeouts(),
 		AgentsNamespace: o.namespace, CollectAlways: o.collect, Keep: o.keep,
@@ -172,13 +195,13 @@ func runRun(ctx context.Context, o *runOptions, out io.Writer) error {
 			return &exitError{code: exitCouldNotRun, err: err}
 		}
 		if o.preflight {
-			fmt.Fprintf(out, "provider %s can be installed on %s\n", o.provider, o.platform)
+			fmt.Fprintf(out, "provider %s can be installed on %s (IP family %s)\n", o.provider, o.platform, o.family)
 			return nil
 		}
 		if o.nodeImage == "" || o.probeImage == "" {
 			return &exitError{code: exitCouldNotRun, err: errors.New("--node-image and --probe-image are required (make e2e builds both: scripts/node-image.sh, scripts/probe-image.sh)")}
 		}
-		k := kind.New(o.runID, o.artifacts, kind.WithNodeImage(o.nodeImage), kind.WithWorkers(o.nodes-1), kind.WithOutput(out))
+		k := kind.New(o.runID, o.artifacts, kind.WithNodeImage(o.nodeImage), kind.WithWorkers(o.nodes-1), kind.WithIPFamily(o.family), kind.WithOutput(out))
 		run.Platform, run.Nodes = k, o.nodes
 		run.KeepHint = "netconform delete --name " + k.ClusterName()
 		run.Images = lifecycle.ImagesToLoad(o.probeImage, images)
@@ -201,7 +224,11 @@ func runRun(ctx context.Context, o *runOptions, out io.Writer) error {
 		return &exitError{code: exitCouldNotRun, err: err}
 	}
 	run.Recorder = rec
-	fmt.Fprintf(out, "netconform run %s: provider %s on %s, %d nodes, artifacts %s\n", o.runID, o.provider, o.platform, o.nodes, o.artifacts)
+	family := ""
+	if o.family.Has(ipfamily.IPv6) {
+		family = ", " + o.family.Title()
+	}
+	fmt.Fprintf(out, "netconform run %s: provider %s on %s, %d nodes%s, artifacts %s\n", o.runID, o.provider, o.platform, o.nodes, family, o.artifacts)
 	return finish(rec, run.Execute(ctx), out, o.red)
 }
 

@@ -91,6 +91,9 @@ type Result struct {
 	Finished          time.Time `json:"finished,omitzero"`
 	// ProviderOptions are the provider settings given for the run (--provider-option).
 	ProviderOptions map[string]string `json:"providerOptions,omitempty"`
+	// IPFamily is the cluster's IP family (ipv4, ipv6, dual) where netconform made the cluster
+	// with one (run --ip-family on kind); empty where it did not choose.
+	IPFamily string `json:"ipFamily,omitempty"`
 	// SwitchFrom is the provider the cluster ran before netconform switch moved it to Provider
 	// node by node; empty for a cluster installed with Provider directly.
 	SwitchFrom string `json:"switchFrom,omitempty"`

@@ -133,7 +133,7 @@ func (Provider) Descriptor() providers.Descriptor {
 			Status:     providers.KindSupported,
 			Reason:     "Calico v3.28.5 in VXLAN mode without BIRD, from locally built images (no Typha, no kube-controllers); encapsulationMode ipip is not possible here: no IP-in-IP in these nodes' kernel",
 			IPFamilies: []ipfamily.Family{ipfamily.IPv4},
-			IPv6Gap:    "Calico's IPv6 needs an IPv6 pool (CALICO_IPV6POOL_CIDR), IP6 autodetection, FELIX_IPV6SUPPORT and assign_ipv6 in its CNI IPAM, which netconform's installer does not set",
+			IPv6Gap:    "Calico's IPv6 needs an IPv6 pool, CALICO_IPV6POOL_CIDR, IP6 autodetection, FELIX_IPV6SUPPORT and assign_ipv6 in its CNI IPAM, which netconform's installer does not set",
 		},
 		Notes: []string{
 			"Full BGP mesh between nodes; route reflectors (not set up by kops) help beyond about 50-100 nodes.",

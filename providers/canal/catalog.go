@@ -48,7 +48,7 @@ func (Provider) Descriptor() providers.Descriptor {
 			Status:     providers.KindSupported,
 			Reason:     "Calico v3.28.5 (policy) with flannel (vxlan) from locally built images; the pod MTU is set to the underlay's minus 50, as upstream's veth_mtu 0 gives pods 1500 over flannel's 1450",
 			IPFamilies: []ipfamily.Family{ipfamily.IPv4},
-			IPv6Gap:    "canal's IPv6 needs flannel's IPv6 network and Calico's IPv6 policy support (FELIX_IPV6SUPPORT, assign_ipv6), which netconform's installer does not configure",
+			IPv6Gap:    "canal's IPv6 needs flannel's IPv6 network and Calico's IPv6 support, FELIX_IPV6SUPPORT and assign_ipv6, which netconform's installer does not configure",
 		},
 	}
 }

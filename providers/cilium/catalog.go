@@ -138,7 +138,7 @@ func (Provider) Descriptor() providers.Descriptor {
 			Status:     providers.KindSupported,
 			Reason:     "Cilium v1.15.19 (VXLAN tunnel, kubernetes IPAM, kube-proxy kept) from locally built images: its agent patched to start without /proc/modules (CONFIG_MODULES=n) and given CAP_BPF and CAP_PERFMON for Debian's bpftool; eni and etcd modes are not installed",
 			IPFamilies: []ipfamily.Family{ipfamily.IPv4},
-			IPv6Gap:    "Cilium's IPv6 needs enable-ipv6 (and enable-ipv4 false on an IPv6 cluster) in its agent config, which netconform's installer does not set",
+			IPv6Gap:    "Cilium's IPv6 needs enable-ipv6 in its agent config, and enable-ipv4 false on an IPv6 cluster, which netconform's installer does not set",
 		},
 		Notes: []string{
 			"ipam: eni is AWS only and needs disableMasquerade: true; ENI IPAM was only tested on kops' default images.",

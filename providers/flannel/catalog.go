@@ -89,7 +89,7 @@ func (Provider) Descriptor() providers.Descriptor {
 			// make e2e-switch goes here from the default provider when TO is not given.
 			SwitchTarget: true,
 			IPFamilies:   []ipfamily.Family{ipfamily.IPv4},
-			IPv6Gap:      "flannel's IPv6 needs EnableIPv6 and an IPv6Network in its net-conf.json (a second vxlan device, flannel-v6.1), which netconform's installer does not write",
+			IPv6Gap:      "flannel's IPv6 needs EnableIPv6 and an IPv6Network in its net-conf.json, and a second vxlan device, flannel-v6.1; netconform's installer writes neither",
 		},
 		Notes: []string{"flannel does not enforce NetworkPolicy: policies are accepted and ignored."},
 	}

@@ -63,7 +63,7 @@ func (Provider) Descriptor() providers.Descriptor {
 			Status:     providers.KindSupported,
 			Reason:     "kind nodes share one L2 network, so kube-router routes without encapsulation; its IPVS service proxy is off (no IPVS in this kernel) and kube-proxy stays",
 			IPFamilies: []ipfamily.Family{ipfamily.IPv4},
-			IPv6Gap:    "kube-router's IPv6 needs --enable-ipv6 (and --enable-ipv4=false on an IPv6 cluster) and a CNI config with a range per family, which netconform's installer does not set",
+			IPv6Gap:    "kube-router's IPv6 needs --enable-ipv6, --enable-ipv4=false on an IPv6 cluster and a CNI config with a range per family, which netconform's installer does not set",
 		},
 		Notes: []string{"kube-proxy must not run: set spec.kubeProxy.enabled: false (kops create cluster --networking kube-router does)."},
 	}
