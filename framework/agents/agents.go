@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"sort"
 	"strconv"
 	"sync"
@@ -23,6 +24,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
+	"github.com/netconform/netconform/framework/ipfamily"
 	"github.com/netconform/netconform/framework/kube"
 	"github.com/netconform/netconform/framework/probe"
 )
@@ -95,11 +97,16 @@ func Remove(ctx context.Context, c *kube.Client, ns string) error {
 
 // Agent is one running probe agent.
 type Agent struct {
-	Role        string // PodA, PodB, Host; Solo, Flow (fixtures); External
-	Node        string
-	Pod         string
-	Image       string
-	IP          string
+	Role  string // PodA, PodB, Host; Solo, Flow (fixtures); External
+	Node  string
+	Pod   string
+	Image string
+	// IP is the pod's address (status.podIP): of the cluster's primary family, IPv4 on an IPv4
+	// or dual-stack kind cluster. Probes and the agent's control address use it.
+	IP string
+	// IPs are every address of the pod (status.podIPs), IPv4 first: one per family on a
+	// dual-stack cluster, so a check can probe each family.
+	IPs         []string
 	HostNetwork bool
 	Ready       bool
 	// Why says why an agent that should exist is not Ready (pod phase, container state).
@@ -146,12 +153,19 @@ func describeRole(role string) string {
 	return "pod agent " + role
 }
 
-// Addr is the agent's control address: Control when set, else its IP's ControlPort.
+// Addr is the agent's control address: Control when set, else its IP's ControlPort (an IPv6
+// IP in brackets).
 func (a Agent) Addr() string {
 	if a.Control != "" {
 		return a.Control
 	}
-	return fmt.Sprintf("%s:%d", a.IP, probe.ControlPort)
+	return net.JoinHostPort(a.IP, strconv.Itoa(probe.ControlPort))
+}
+
+// IPOf is the agent's address of address family f, "" when it has none (a single-stack
+// cluster's pods have one family only).
+func (a Agent) IPOf(f ipfamily.Family) string {
+	return ipfamily.Pick(append(append([]string(nil), a.IPs...), a.IP), f)
 }
 
 // Fleet is the deployed agents and the Service in front of the pod agents.
@@ -159,10 +173,14 @@ type Fleet struct {
 	c         *kube.Client
 	Namespace string
 	// Agents by role, then node name.
-	Agents    map[string]map[string]Agent
-	ClusterIP string
-	NodePort  int32
-	UDPPort   int32
+	Agents map[string]map[string]Agent
+	// ClusterIP is the probe Service's (spec.clusterIP, the primary family's); ClusterIPs are
+	// every family's (spec.clusterIPs), ClusterIP first: both on a dual-stack cluster, where the
+	// Service asks for PreferDualStack.
+	ClusterIP  string
+	ClusterIPs []string
+	NodePort   int32
+	UDPPort    int32
 	// ClusterNodes is every node of the cluster, sorted. Each should run an agent of every
 	// role; a node without one stays in the checks and fails those that need it, naming it.
 	ClusterNodes []string
@@ -352,22 +370,25 @@ var roles = []string{PodA, PodB, Host}
 func (f *Fleet) waitServiceProgrammed(ctx context.Context, timeout time.Duration) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	// Every family's ClusterIP: kube-proxy programs each family (iptables, ip6tables) on its own.
 	var targets []probe.Request
 	echo := func(s ServiceAddr) {
-		if s.Missing == "" && s.ClusterIP != "" && s.ClusterIP != corev1.ClusterIPNone {
-			targets = append(targets, probe.Request{Protocol: probe.TCP, Target: fmt.Sprintf("%s:%d", s.ClusterIP, probe.TCPEchoPort), TimeoutMS: 2000})
+		for _, ip := range s.allClusterIPs() {
+			targets = append(targets, probe.Request{Protocol: probe.TCP, Target: net.JoinHostPort(ip, strconv.Itoa(probe.TCPEchoPort)), TimeoutMS: 2000})
 		}
 	}
 	if f.ClusterIP != "" {
-		echo(ServiceAddr{ClusterIP: f.ClusterIP})
+		echo(ServiceAddr{ClusterIP: f.ClusterIP, ClusterIPs: f.ClusterIPs})
 	}
 	echo(f.Fixtures.Affinity)
-	if s := f.Fixtures.Flow; s.Missing == "" && s.ClusterIP != "" && s.ClusterIP != corev1.ClusterIPNone {
+	if s := f.Fixtures.Flow; s.Missing == "" {
 		// A who-tcp probe, not a TCP echo: until kube-proxy has programmed the Service it is
 		// refused like any other; afterwards it is answered (or fails otherwise: the checks
 		// judge that). An agent that does not know the protocol answers with an error, which
 		// is no reason to wait either.
-		targets = append(targets, probe.Request{Protocol: probe.WhoTCP, Target: fmt.Sprintf("%s:%d", s.ClusterIP, probe.WhoPort), TimeoutMS: 2000, Count: 1})
+		for _, ip := range s.allClusterIPs() {
+			targets = append(targets, probe.Request{Protocol: probe.WhoTCP, Target: net.JoinHostPort(ip, strconv.Itoa(probe.WhoPort)), TimeoutMS: 2000, Count: 1})
+		}
 	}
 	for _, node := range f.Nodes() {
 		host, ok := f.Agent(Host, node)
@@ -560,7 +581,7 @@ func Discover(ctx context.Context, c *kube.Client, ns string) (*Fleet, error) {
 	if f.Fixtures.Probe.Missing != "" {
 		return nil, fmt.Errorf("get probe service: %s", f.Fixtures.Probe.Missing)
 	}
-	f.ClusterIP = f.Fixtures.Probe.ClusterIP
+	f.ClusterIP, f.ClusterIPs = f.Fixtures.Probe.ClusterIP, f.Fixtures.Probe.ClusterIPs
 	f.NodePort = f.Fixtures.Probe.NodePorts[PortTCPEcho]
 	f.UDPPort = f.Fixtures.Probe.NodePorts[PortUDPEcho]
 	f.discoverFixturePods(ctx, nodes, pods.Items)
@@ -611,7 +632,7 @@ func newFleet(c *kube.Client, ns string, nodes []kube.Node, pods []corev1.Pod) *
 
 // agentFrom is the agent a pod of role runs on node.
 func agentFrom(role, node string, p *corev1.Pod) Agent {
-	a := Agent{Role: role, Node: node, Pod: p.Name, IP: p.Status.PodIP, HostNetwork: p.Spec.HostNetwork, Ready: kube.PodReady(p)}
+	a := Agent{Role: role, Node: node, Pod: p.Name, IP: p.Status.PodIP, IPs: podIPs(p), HostNetwork: p.Spec.HostNetwork, Ready: kube.PodReady(p)}
 	if len(p.Spec.Containers) > 0 {
 		a.Image = p.Spec.Containers[0].Image
 	}
@@ -620,6 +641,20 @@ func agentFrom(role, node string, p *corev1.Pod) Agent {
 		_, a.ImagePull = imagePullFailure(p)
 	}
 	return a
+}
+
+// podIPs are the pod's addresses (status.podIPs, else status.podIP), IPv4 first.
+func podIPs(p *corev1.Pod) []string {
+	var ips []string
+	for _, ip := range p.Status.PodIPs {
+		if ip.IP != "" {
+			ips = append(ips, ip.IP)
+		}
+	}
+	if len(ips) == 0 && p.Status.PodIP != "" {
+		ips = []string{p.Status.PodIP}
+	}
+	return ipfamily.SortAddrs(ips)
 }
 
 // diagnoseDaemonSets records, per role, why its DaemonSet has fewer pods than nodes that need

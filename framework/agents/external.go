@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/netconform/netconform/framework/ipfamily"
 	"github.com/netconform/netconform/framework/probe"
 )
 
@@ -50,8 +51,9 @@ var directClient = &http.Client{Transport: &http.Transport{Proxy: nil, DialConte
 // ExternalContainer is a probe agent StartExternal runs in a docker container.
 type ExternalContainer struct {
 	Name, Network, Image string
-	// IP is the container's address on Network.
-	IP string
+	// IP is the container's IPv4 address on Network (docker gives every network IPv4), which
+	// the harness asks it at; IPv6 its IPv6 address there, "" when the network has none.
+	IP, IPv6 string
 }
 
 // StartExternal runs the probe image as an agent in a container named name on docker network
@@ -78,9 +80,9 @@ func StartExternal(ctx context.Context, network, image, name string) (*ExternalC
 	if err != nil {
 		return fail(err)
 	}
-	e.IP = strings.TrimSpace(out)
-	if net.ParseIP(e.IP) == nil {
-		return fail(fmt.Errorf("container %s has no address on docker network %s (docker said %q)", name, network, e.IP))
+	e.IP, e.IPv6 = externalAddrs(out)
+	if e.IP == "" {
+		return fail(fmt.Errorf("container %s has no address on docker network %s (docker said %q)", name, network, strings.TrimSpace(out)))
 	}
 	if err := waitHealthy(ctx, e.control(), externalReadyTimeout); err != nil {
 		return fail(fmt.Errorf("container %s on docker network %s: %w", name, network, err))
@@ -96,9 +98,25 @@ func externalRunArgs(network, image, name string) []string {
 		"--cap-add", "NET_RAW", image}
 }
 
-// externalIPArgs is docker's command line that prints the container's address on network.
+// externalIPArgs is docker's command line that prints the container's addresses on network:
+// IPv4, then IPv6 (empty on a network without IPv6).
 func externalIPArgs(network, name string) []string {
-	return []string{"inspect", "-f", fmt.Sprintf(`{{(index .NetworkSettings.Networks %q).IPAddress}}`, network), name}
+	n := fmt.Sprintf(`(index .NetworkSettings.Networks %q)`, network)
+	return []string{"inspect", "-f", fmt.Sprintf(`{{%s.IPAddress}} {{%s.GlobalIPv6Address}}`, n, n), name}
+}
+
+// externalAddrs reads externalIPArgs' answer: the IPv4 and the IPv6 address, each "" when
+// docker gave none that parses.
+func externalAddrs(out string) (ipv4, ipv6 string) {
+	for _, f := range strings.Fields(out) {
+		switch fam, ok := ipfamily.OfAddr(f); {
+		case ok && fam == ipfamily.IPv4 && ipv4 == "":
+			ipv4 = f
+		case ok && fam == ipfamily.IPv6 && ipv6 == "":
+			ipv6 = f
+		}
+	}
+	return ipv4, ipv6
 }
 
 func (e *ExternalContainer) control() string {
@@ -107,7 +125,11 @@ func (e *ExternalContainer) control() string {
 
 // Agent is the container as an agent, asked directly at its control address.
 func (e *ExternalContainer) Agent() Agent {
-	return Agent{Role: External, Node: "external", Pod: e.Name, Image: e.Image, IP: e.IP, HostNetwork: true, Ready: true, Control: e.control()}
+	ips := []string{e.IP}
+	if e.IPv6 != "" {
+		ips = append(ips, e.IPv6)
+	}
+	return Agent{Role: External, Node: "external", Pod: e.Name, Image: e.Image, IP: e.IP, IPs: ips, HostNetwork: true, Ready: true, Control: e.control()}
 }
 
 // Stop removes the container (bounded by ExternalStopTimeout); one that is gone already is

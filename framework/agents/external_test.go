@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netconform/netconform/framework/ipfamily"
 	"github.com/netconform/netconform/framework/kube"
 	"github.com/netconform/netconform/framework/probe"
 )
@@ -142,8 +143,17 @@ func TestExternalDockerArgs(t *testing.T) {
 		t.Errorf("docker run args\n  %s\nwant\n  %s", got, want)
 	}
 	ip := externalIPArgs("kind", "netconform-ext-x")
-	if strings.Join(ip, "|") != `inspect|-f|{{(index .NetworkSettings.Networks "kind").IPAddress}}|netconform-ext-x` {
+	if strings.Join(ip, "|") != `inspect|-f|{{(index .NetworkSettings.Networks "kind").IPAddress}} {{(index .NetworkSettings.Networks "kind").GlobalIPv6Address}}|netconform-ext-x` {
 		t.Errorf("docker inspect args %q", ip)
+	}
+	for out, want := range map[string][2]string{
+		"172.18.0.9 fc00:f853:ccd:e793::9\n": {"172.18.0.9", "fc00:f853:ccd:e793::9"},
+		"172.18.0.9 \n":                      {"172.18.0.9", ""},
+		"<no value> <no value>\n":            {"", ""},
+	} {
+		if v4, v6 := externalAddrs(out); v4 != want[0] || v6 != want[1] {
+			t.Errorf("externalAddrs(%q) = %q %q, want %q", out, v4, v6, want)
+		}
 	}
 	for out, want := range map[string]string{"bridge kind \n": "kind", "netconform-nc-1 \n": "netconform-nc-1", "bridge \n": "", "": ""} {
 		if got := firstNetwork(out); got != want {
@@ -156,5 +166,9 @@ func TestExternalDockerArgs(t *testing.T) {
 	e := &ExternalContainer{Name: "netconform-ext-x", Network: "kind", Image: "img", IP: "172.18.0.9"}
 	if a := e.Agent(); a.Control != "172.18.0.9:29080" || a.Role != External || a.Node != "external" || !a.HostNetwork || !a.Ready || a.Pod != e.Name {
 		t.Errorf("container agent %+v", a)
+	}
+	e.IPv6 = "fc00::9"
+	if a := e.Agent(); a.Control != "172.18.0.9:29080" || len(a.IPs) != 2 || a.IPOf(ipfamily.IPv6) != "fc00::9" || a.IPOf(ipfamily.IPv4) != "172.18.0.9" {
+		t.Errorf("container agent with IPv6 %+v", a)
 	}
 }

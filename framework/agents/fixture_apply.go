@@ -64,11 +64,15 @@ func podAgentsSelector() map[string]string {
 	return map[string]string{appLabel: "netconform-probe", podNetworkLabel: "true"}
 }
 
-// services are the probe Service and the fixture Services, probe Service first.
+// services are the probe Service and the fixture Services, probe Service first. Each asks for
+// PreferDualStack: on a dual-stack cluster it gets a ClusterIP (and, headless, endpoints and DNS
+// records) of each family, so that a check can be run per family; on a single-stack cluster it
+// is what it always was.
 func services(ns string) []*corev1.Service {
 	local := corev1.ServiceExternalTrafficPolicyLocal
 	internalLocal := corev1.ServiceInternalTrafficPolicyLocal
 	svc := func(name string, spec corev1.ServiceSpec) *corev1.Service {
+		spec.IPFamilyPolicy = ptr(corev1.IPFamilyPolicyPreferDualStack)
 		return &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: map[string]string{appLabel: "netconform-probe"}}, Spec: spec}
 	}
 	return []*corev1.Service{
@@ -250,12 +254,25 @@ func createOrUpdateService(ctx context.Context, c *kube.Client, svc *corev1.Serv
 	})
 }
 
-// keepAllocated copies what the API server allocated to cur (cluster IPs, node ports by port
-// name and protocol) into upd, so that an update does not move them.
+// keepAllocated copies what the API server allocated to cur (cluster IPs and their families,
+// node ports by port name and protocol) into upd, so that an update does not move them. The
+// primary family and its ClusterIP are immutable, and a Service from an older netconform is
+// SingleStack: upd keeps cur's cluster IPs and families and brings its own ipFamilyPolicy
+// (PreferDualStack), which the API server takes as an upgrade and, on a dual-stack cluster,
+// answers by adding the other family. Nothing netconform asks for removes a family (a
+// downgrade would have to drop the secondary ClusterIP and family in the same update).
 func keepAllocated(upd, cur *corev1.Service) {
-	if upd.Spec.ClusterIP == "" && cur.Spec.ClusterIP != corev1.ClusterIPNone {
+	switch {
+	case upd.Spec.ClusterIP == "" && cur.Spec.ClusterIP != corev1.ClusterIPNone:
 		upd.Spec.ClusterIP, upd.Spec.ClusterIPs = cur.Spec.ClusterIP, cur.Spec.ClusterIPs
-		upd.Spec.IPFamilies, upd.Spec.IPFamilyPolicy = cur.Spec.IPFamilies, cur.Spec.IPFamilyPolicy
+		upd.Spec.IPFamilies = cur.Spec.IPFamilies
+	case upd.Spec.ClusterIP == corev1.ClusterIPNone && cur.Spec.ClusterIP == corev1.ClusterIPNone:
+		// A headless Service has families too (its endpoints' and DNS records'); the primary
+		// one stays.
+		upd.Spec.IPFamilies = cur.Spec.IPFamilies
+	}
+	if upd.Spec.IPFamilyPolicy == nil {
+		upd.Spec.IPFamilyPolicy = cur.Spec.IPFamilyPolicy
 	}
 	if upd.Spec.Type != corev1.ServiceTypeNodePort || cur.Spec.Type != corev1.ServiceTypeNodePort {
 		return

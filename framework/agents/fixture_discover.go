@@ -31,6 +31,10 @@ func fixtureServices(ns string, svcs []corev1.Service) Fixtures {
 			return ServiceAddr{Name: name, Missing: fmt.Sprintf("Service %s/%s does not exist: %s", ns, name, olderDeployment)}
 		}
 		a := ServiceAddr{Name: name, ClusterIP: s.Spec.ClusterIP, ClusterIPs: s.Spec.ClusterIPs, Ports: map[string]int32{}, NodePorts: map[string]int32{}}
+		if len(a.ClusterIPs) == 0 && a.ClusterIP != "" {
+			// An API server that filled spec.clusterIP only.
+			a.ClusterIPs = []string{a.ClusterIP}
+		}
 		for _, p := range s.Spec.Ports {
 			a.Ports[p.Name] = p.Port
 			if p.NodePort != 0 && s.Spec.Type != corev1.ServiceTypeClusterIP {

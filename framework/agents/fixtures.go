@@ -1,5 +1,11 @@
 package agents
 
+import (
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/netconform/netconform/framework/ipfamily"
+)
+
 // Fixtures beyond the per-node agents: Services of every kind Kubernetes offers over the probe
 // agents, one pod pinned to a node (a single endpoint whose place is known), and a one-replica
 // Deployment whose pod a check may replace. Deploy creates them with the agents; Discover
@@ -48,6 +54,27 @@ type ServiceAddr struct {
 	NodePorts map[string]int32
 	// Missing says why the Service could not be read ("" when it was).
 	Missing string
+}
+
+// ClusterIPOf is the Service's ClusterIP of address family f, "" when it has none (a headless
+// or missing Service, or a single-stack cluster's other family).
+func (s ServiceAddr) ClusterIPOf(f ipfamily.Family) string {
+	return ipfamily.Pick(s.allClusterIPs(), f)
+}
+
+// allClusterIPs are the Service's cluster IPs of every family, ClusterIP first; none for a
+// headless or missing Service.
+func (s ServiceAddr) allClusterIPs() []string {
+	if s.Missing != "" || s.ClusterIP == "" || s.ClusterIP == corev1.ClusterIPNone {
+		return nil
+	}
+	out := []string{s.ClusterIP}
+	for _, ip := range s.ClusterIPs {
+		if ip != s.ClusterIP && ip != corev1.ClusterIPNone && ip != "" {
+			out = append(out, ip)
+		}
+	}
+	return out
 }
 
 // Fixtures is what Deploy created besides the agents.
