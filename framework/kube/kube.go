@@ -175,6 +175,17 @@ func NodeFrom(n *corev1.Node) Node {
 	return out
 }
 
+// ClusterFamily is the cluster's IP family as its nodes' pod CIDRs tell it (ipv4, ipv6, dual),
+// for a cluster netconform did not make; ok is false before any node has a pod CIDR, or when
+// one is not a CIDR.
+func ClusterFamily(nodes []Node) (ipfamily.Family, bool) {
+	var cidrs []string
+	for _, n := range nodes {
+		cidrs = append(cidrs, n.AllPodCIDRs()...)
+	}
+	return ipfamily.OfCIDRs(cidrs)
+}
+
 // poll runs cond every interval until it is done, fails, or timeout passes. The last reason
 // cond gave for not being done goes into the timeout error.
 func (c *Client) poll(ctx context.Context, timeout time.Duration, what string, cond func(ctx context.Context) (bool, string, error)) error {

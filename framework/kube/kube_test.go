@@ -89,3 +89,23 @@ func TestHandMadeNodeAnswersPerFamily(t *testing.T) {
 		t.Error("no pod CIDR: nil")
 	}
 }
+
+func TestClusterFamily(t *testing.T) {
+	v4 := Node{PodCIDR: "10.244.0.0/24"}
+	dual := Node{PodCIDR: "10.244.1.0/24", PodCIDRs: []string{"10.244.1.0/24", "fd00:10:244:1::/64"}}
+	v6 := Node{PodCIDR: "fd00:10:244:2::/64", PodCIDRs: []string{"fd00:10:244:2::/64"}}
+	for _, c := range []struct {
+		nodes []Node
+		want  ipfamily.Family
+		ok    bool
+	}{
+		{[]Node{v4, v4}, ipfamily.IPv4, true},
+		{[]Node{dual, dual}, ipfamily.Dual, true},
+		{[]Node{v6}, ipfamily.IPv6, true},
+		{[]Node{{}}, "", false},
+	} {
+		if got, ok := ClusterFamily(c.nodes); got != c.want || ok != c.ok {
+			t.Errorf("ClusterFamily(%+v) = %q %v", c.nodes, got, ok)
+		}
+	}
+}

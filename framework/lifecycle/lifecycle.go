@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/netconform/netconform/framework/agents"
+	"github.com/netconform/netconform/framework/ipfamily"
 	"github.com/netconform/netconform/framework/kube"
 	"github.com/netconform/netconform/framework/platform"
 	"github.com/netconform/netconform/framework/redact"
@@ -60,10 +61,13 @@ type Env struct {
 	// PodSubnets are the cluster's pod CIDRs of every IP family, IPv4 first, when the platform
 	// knows them (kind); nil otherwise.
 	PodSubnets []string
-	Recorder   *results.Recorder
-	Redactor   *redact.Redactor
-	Out        io.Writer
-	Artifacts  string
+	// IPFamily is the cluster's IP family when the platform made it with one (kind's
+	// --ip-family); "" otherwise (kube.ClusterFamily reads it from the nodes).
+	IPFamily  ipfamily.Family
+	Recorder  *results.Recorder
+	Redactor  *redact.Redactor
+	Out       io.Writer
+	Artifacts string
 	// Install holds what Up and Install saw of CoreDNS before and after the networking came up;
 	// nil when netconform did not install the networking.
 	Install *suites.InstallObservations
@@ -130,6 +134,9 @@ func (r *Run) Execute(ctx context.Context) (runErr error) {
 	}
 	if s, ok := r.Platform.(interface{ PodSubnets() []string }); ok {
 		env.PodSubnets = s.PodSubnets()
+	}
+	if s, ok := r.Platform.(interface{ IPFamily() ipfamily.Family }); ok {
+		env.IPFamily = s.IPFamily()
 	}
 	defer func() {
 		if err := r.down(ctx, env); err != nil && runErr == nil {
