@@ -125,6 +125,9 @@ func New(name, artifactsDir string, opts ...Option) *Kind {
 	for _, o := range opts {
 		o(k)
 	}
+	if k.family == "" {
+		k.family = ipfamily.IPv4
+	}
 	k.podSubnets, k.svcSubnets = subnets(k.family, k.podOverride)
 	k.provider = cluster.NewProvider(cluster.ProviderWithDocker(), cluster.ProviderWithLogger(kindcmd.NewLogger()))
 	return k
