@@ -3,6 +3,8 @@ package suites
 import (
 	"context"
 	"fmt"
+	"net"
+	"strconv"
 	"strings"
 	"time"
 
@@ -18,84 +20,86 @@ import (
 const servicePerNode = 6
 
 var _ = ginkgo.Describe("connectivity", ginkgo.Label("connectivity"), func() {
-	ginkgo.It("pod to pod over TCP", ginkgo.Label("pod-to-pod", "tcp"), func(ctx ginkgo.SpecContext) {
-		expectAll(ctx, podPairs(probe.TCP, func(dst agents.Agent) probe.Request {
-			return probe.Request{Protocol: probe.TCP, Target: hostPort(dst.IP, probe.TCPEchoPort)}
-		}))
-	}, within(3*time.Minute))
+	perFamily(func(f inFamily) {
+		ginkgo.It(f.name("pod to pod over TCP"), f.label(), ginkgo.Label("pod-to-pod", "tcp"), f.spec(func(ctx ginkgo.SpecContext) {
+			expectAll(ctx, podPairs(probe.TCP, func(dst agents.Agent) probe.Request {
+				return probe.Request{Protocol: probe.TCP, Target: hostPort(dst.IP, probe.TCPEchoPort)}
+			}))
+		}), within(3*time.Minute))
 
-	ginkgo.It("pod to pod over UDP", ginkgo.Label("pod-to-pod", "udp"), func(ctx ginkgo.SpecContext) {
-		expectAll(ctx, podPairs(probe.UDP, func(dst agents.Agent) probe.Request {
-			return probe.Request{Protocol: probe.UDP, Target: hostPort(dst.IP, probe.UDPEchoPort)}
-		}))
-	}, within(3*time.Minute))
+		ginkgo.It(f.name("pod to pod over UDP"), f.label(), ginkgo.Label("pod-to-pod", "udp"), f.spec(func(ctx ginkgo.SpecContext) {
+			expectAll(ctx, podPairs(probe.UDP, func(dst agents.Agent) probe.Request {
+				return probe.Request{Protocol: probe.UDP, Target: hostPort(dst.IP, probe.UDPEchoPort)}
+			}))
+		}), within(3*time.Minute))
 
-	ginkgo.It("pod to pod over ICMP", ginkgo.Label("pod-to-pod", "icmp"), func(ctx ginkgo.SpecContext) {
-		expectAll(ctx, podPairs(probe.ICMP, func(dst agents.Agent) probe.Request {
-			return probe.Request{Protocol: probe.ICMP, Target: dst.IP}
-		}))
-	}, within(3*time.Minute))
+		ginkgo.It(f.name("pod to pod over ICMP"), f.label(), ginkgo.Label("pod-to-pod", "icmp"), f.spec(func(ctx ginkgo.SpecContext) {
+			expectAll(ctx, podPairs(probe.ICMP, func(dst agents.Agent) probe.Request {
+				return probe.Request{Protocol: probe.ICMP, Target: dst.IP}
+			}))
+		}), within(3*time.Minute))
 
-	ginkgo.It("pod to ClusterIP Service over TCP", ginkgo.Label("service", "tcp"), func(ctx ginkgo.SpecContext) {
-		expectAll(ctx, servicePairs(agents.PodA, probe.Request{Protocol: probe.TCP, Target: hostPort(env.Fleet.ClusterIP, probe.TCPEchoPort)}))
-	}, within(3*time.Minute))
+		ginkgo.It(f.name("pod to ClusterIP Service over TCP"), f.label(), ginkgo.Label("service", "tcp"), f.spec(func(ctx ginkgo.SpecContext) {
+			expectAll(ctx, servicePairs(agents.PodA, probe.Request{Protocol: probe.TCP, Target: hostPort(env.Fleet.ClusterIP, probe.TCPEchoPort)}))
+		}), within(3*time.Minute))
 
-	ginkgo.It("pod to ClusterIP Service over UDP", ginkgo.Label("service", "udp"), func(ctx ginkgo.SpecContext) {
-		expectAll(ctx, servicePairs(agents.PodA, probe.Request{Protocol: probe.UDP, Target: hostPort(env.Fleet.ClusterIP, probe.UDPEchoPort)}))
-	}, within(3*time.Minute))
+		ginkgo.It(f.name("pod to ClusterIP Service over UDP"), f.label(), ginkgo.Label("service", "udp"), f.spec(func(ctx ginkgo.SpecContext) {
+			expectAll(ctx, servicePairs(agents.PodA, probe.Request{Protocol: probe.UDP, Target: hostPort(env.Fleet.ClusterIP, probe.UDPEchoPort)}))
+		}), within(3*time.Minute))
 
-	ginkgo.It("host network to pod over TCP", ginkgo.Label("host-to-pod", "tcp"), func(ctx ginkgo.SpecContext) {
-		var pairs []labeledPair
-		for _, src := range env.Fleet.Nodes() {
-			from := agentOrMissing(agents.Host, src)
-			for _, dst := range env.Fleet.Nodes() {
-				to := agentOrMissing(agents.PodA, dst)
-				pairs = append(pairs, labeledPair{Pair: agents.Pair{From: from, To: dst,
-					Req: probe.Request{Protocol: probe.TCP, Target: hostPort(to.IP, probe.TCPEchoPort)}}, toAgent: &to})
+		ginkgo.It(f.name("host network to pod over TCP"), f.label(), ginkgo.Label("host-to-pod", "tcp"), f.spec(func(ctx ginkgo.SpecContext) {
+			var pairs []labeledPair
+			for _, src := range env.Fleet.Nodes() {
+				from := agentOrMissing(agents.Host, src)
+				for _, dst := range env.Fleet.Nodes() {
+					to := agentOrMissing(agents.PodA, dst)
+					pairs = append(pairs, labeledPair{Pair: agents.Pair{From: from, To: dst,
+						Req: probe.Request{Protocol: probe.TCP, Target: hostPort(to.IP, probe.TCPEchoPort)}}, toAgent: &to})
+				}
 			}
-		}
-		expectAll(ctx, pairs)
-	}, within(3*time.Minute))
+			expectAll(ctx, pairs)
+		}), within(3*time.Minute))
 
-	ginkgo.It("host network to pod over UDP", ginkgo.Label("host-to-pod", "udp"), func(ctx ginkgo.SpecContext) {
-		var rows []row
-		for _, src := range env.Fleet.Nodes() {
-			from := agentOrMissing(agents.Host, src)
-			for _, dst := range env.Fleet.Nodes() {
-				to := agentOrMissing(agents.PodA, dst)
-				rows = append(rows, toAgentRow(from, dst, to, probe.Request{Protocol: probe.UDP, Target: hostPort(to.IP, probe.UDPEchoPort)}, reach()))
+		ginkgo.It(f.name("host network to pod over UDP"), f.label(), ginkgo.Label("host-to-pod", "udp"), f.spec(func(ctx ginkgo.SpecContext) {
+			var rows []row
+			for _, src := range env.Fleet.Nodes() {
+				from := agentOrMissing(agents.Host, src)
+				for _, dst := range env.Fleet.Nodes() {
+					to := agentOrMissing(agents.PodA, dst)
+					rows = append(rows, toAgentRow(from, dst, to, probe.Request{Protocol: probe.UDP, Target: hostPort(to.IP, probe.UDPEchoPort)}, reach()))
+				}
 			}
-		}
-		expectTable(ctx, rows, noNodes)
-	}, within(3*time.Minute))
+			expectTable(ctx, rows, noNodes)
+		}), within(3*time.Minute))
 
-	ginkgo.It("pod to host network on every node over TCP", ginkgo.Label("pod-to-host", "tcp"), func(ctx ginkgo.SpecContext) {
-		var rows []row
-		for _, src := range env.Fleet.Nodes() {
-			from := agentOrMissing(agents.PodA, src)
-			for _, dst := range env.Fleet.Nodes() {
-				to := agentOrMissing(agents.Host, dst)
-				rows = append(rows, toAgentRow(from, dst+" host", to, probe.Request{Protocol: probe.TCP, Target: hostPort(to.IP, probe.TCPEchoPort)}, reach()))
+		ginkgo.It(f.name("pod to host network on every node over TCP"), f.label(), ginkgo.Label("pod-to-host", "tcp"), f.spec(func(ctx ginkgo.SpecContext) {
+			var rows []row
+			for _, src := range env.Fleet.Nodes() {
+				from := agentOrMissing(agents.PodA, src)
+				for _, dst := range env.Fleet.Nodes() {
+					to := agentOrMissing(agents.Host, dst)
+					rows = append(rows, toAgentRow(from, dst+" host", to, probe.Request{Protocol: probe.TCP, Target: hostPort(to.IP, probe.TCPEchoPort)}, reach()))
+				}
 			}
-		}
-		expectTable(ctx, rows, noNodes)
-	}, within(3*time.Minute))
+			expectTable(ctx, rows, noNodes)
+		}), within(3*time.Minute))
 
-	ginkgo.It("pod to NodePort on every node", ginkgo.Label("nodeport", "tcp"), func(ctx ginkgo.SpecContext) {
-		if env.Fleet.NodePort == 0 {
-			ginkgo.Fail("the probe Service has no NodePort")
-		}
-		var pairs []labeledPair
-		for _, src := range env.Fleet.Nodes() {
-			from := agentOrMissing(agents.PodA, src)
-			for _, dst := range env.Fleet.Nodes() {
-				host := agentOrMissing(agents.Host, dst)
-				pairs = append(pairs, labeledPair{Pair: agents.Pair{From: from, To: dst + " NodePort",
-					Req: probe.Request{Protocol: probe.TCP, Target: hostPort(host.IP, int(env.Fleet.NodePort))}}, toAgent: &host})
+		ginkgo.It(f.name("pod to NodePort on every node"), f.label(), ginkgo.Label("nodeport", "tcp"), f.spec(func(ctx ginkgo.SpecContext) {
+			if env.Fleet.NodePort == 0 {
+				ginkgo.Fail("the probe Service has no NodePort")
 			}
-		}
-		expectAll(ctx, pairs)
-	}, within(3*time.Minute))
+			var pairs []labeledPair
+			for _, src := range env.Fleet.Nodes() {
+				from := agentOrMissing(agents.PodA, src)
+				for _, dst := range env.Fleet.Nodes() {
+					host := agentOrMissing(agents.Host, dst)
+					pairs = append(pairs, labeledPair{Pair: agents.Pair{From: from, To: dst + " NodePort",
+						Req: probe.Request{Protocol: probe.TCP, Target: hostPort(host.IP, int(env.Fleet.NodePort))}}, toAgent: &host})
+				}
+			}
+			expectAll(ctx, pairs)
+		}), within(3*time.Minute))
+	})
 })
 
 // labeledPair is a probe with the destination agent it needs, if any.
@@ -104,7 +108,8 @@ type labeledPair struct {
 	toAgent *agents.Agent
 }
 
-func hostPort(ip string, port int) string { return fmt.Sprintf("%s:%d", ip, port) }
+// hostPort joins an address and a port (an IPv6 address in brackets).
+func hostPort(ip string, port int) string { return net.JoinHostPort(ip, strconv.Itoa(port)) }
 
 // agentOrMissing returns the agent of a role on a node, or a not-Ready placeholder that names
 // the node and why it has none.

@@ -9,6 +9,7 @@ import (
 	"github.com/onsi/ginkgo/v2"
 
 	"github.com/netconform/netconform/framework/agents"
+	"github.com/netconform/netconform/framework/ipfamily"
 	"github.com/netconform/netconform/framework/probe"
 	"github.com/netconform/netconform/framework/results"
 )
@@ -34,9 +35,10 @@ const (
 type flowRun struct {
 	old, new agents.Agent
 	// readyAt is when the new backend was Ready, from the flows' start.
-	readyAt             time.Duration
-	clusterIP, nodePort agents.Outcome
-	err                 error
+	readyAt time.Duration
+	// flows by address family: the flow to the ClusterIP, then the one to the NodePort.
+	flows map[ipfamily.Family][2]agents.Outcome
+	err   error
 }
 
 var _ = ginkgo.Describe("conntrack", ginkgo.Label("conntrack"), ginkgo.Ordered, ginkgo.ContinueOnFailure, func() {
@@ -45,18 +47,22 @@ var _ = ginkgo.Describe("conntrack", ginkgo.Label("conntrack"), ginkgo.Ordered, 
 		run = replaceUnderFlows(ctx)
 	}, within(2*time.Minute))
 
-	ginkgo.It("a UDP flow to a ClusterIP keeps working after its backend is replaced", ginkgo.Label("udp", "clusterip"), func() {
-		judgeFlow(run, run.clusterIP)
-	})
+	// One replacement serves every family: each has its two flows running through it.
+	perFamily(func(f inFamily) {
+		ginkgo.It(f.name("a UDP flow to a ClusterIP keeps working after its backend is replaced"), f.label(), ginkgo.Label("udp", "clusterip"), func() {
+			judgeFlow(run, run.flows[f.fam][0])
+		})
 
-	ginkgo.It("a UDP flow to a NodePort keeps working after its backend is replaced", ginkgo.Label("udp", "nodeport"), func() {
-		judgeFlow(run, run.nodePort)
+		ginkgo.It(f.name("a UDP flow to a NodePort keeps working after its backend is replaced"), f.label(), ginkgo.Label("udp", "nodeport"), func() {
+			judgeFlow(run, run.flows[f.fam][1])
+		})
 	})
 })
 
-// replaceUnderFlows starts a flow to the flow Service's ClusterIP (from a pod on another node
-// than the backend) and one to its NodePort (from outside the cluster, or from a pod when no
-// agent is outside), replaces the backend while they run, and returns what each flow got.
+// replaceUnderFlows starts, in every address family of the cluster, a flow to the flow Service's
+// ClusterIP (from a pod on another node than the backend) and one to its NodePort (from outside
+// the cluster, or from a pod when no agent is outside), replaces the backend while they run,
+// and returns what each flow got.
 func replaceUnderFlows(ctx context.Context) *flowRun {
 	fx := env.Fleet.Fixtures
 	svc := fixture(fx.Flow, "flow")
@@ -72,26 +78,34 @@ func replaceUnderFlows(ctx context.Context) *flowRun {
 			break
 		}
 	}
-	client := agentOrMissing(agents.PodA, other)
-	nodeClient := client
-	if env.Fleet.External != nil && env.Fleet.External.Ready {
-		nodeClient = *env.Fleet.External
-	}
 	flow := func(target string) probe.Request {
 		return probe.Request{Protocol: probe.WhoUDP, Target: target, Count: flowCount, IntervalMS: flowIntervalMS, TimeoutMS: flowTimeoutMS}
 	}
-	pairs := []agents.Pair{
-		{From: client, To: "service " + svc.ClusterIP, Req: flow(hostPort(svc.ClusterIP, port(svc, agents.PortWhoUDP, false)))},
-		{From: nodeClient, To: other + " NodePort", Req: flow(hostPort(nodeIP(other), port(svc, agents.PortWhoUDP, true)))},
+	var pairs []agents.Pair
+	for _, fam := range families() {
+		in := env.Fleet.In(fam)
+		client := in.AgentOrMissing(agents.PodA, other)
+		nodeClient := client
+		if in.External != nil && in.External.Ready && in.External.IP != "" {
+			nodeClient = *in.External
+		}
+		svc := svc.In(fam)
+		nodeAddr := ""
+		if h, ok := in.Agent(agents.Host, other); ok && h.Ready {
+			nodeAddr = h.IP
+		}
+		pairs = append(pairs,
+			agents.Pair{From: client, To: "service " + svc.ClusterIP, Req: flow(hostPort(svc.ClusterIP, port(svc, agents.PortWhoUDP, false)))},
+			agents.Pair{From: nodeClient, To: other + " NodePort", Req: flow(hostPort(nodeAddr, port(svc, agents.PortWhoUDP, true)))})
 	}
-	run := &flowRun{old: old}
+	run := &flowRun{old: old, flows: map[ipfamily.Family][2]agents.Outcome{}}
 	start := time.Now()
 	var wg sync.WaitGroup
 	var outs []agents.Outcome
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		outs = env.Fleet.RunAll(ctx, pairs, 2)
+		outs = env.Fleet.RunAll(ctx, pairs, len(pairs))
 	}()
 	select {
 	case <-time.After(flowStartAfter):
@@ -101,7 +115,9 @@ func replaceUnderFlows(ctx context.Context) *flowRun {
 		run.err = ctx.Err()
 	}
 	wg.Wait()
-	run.clusterIP, run.nodePort = outs[0], outs[1]
+	for i, fam := range families() {
+		run.flows[fam] = [2]agents.Outcome{outs[2*i], outs[2*i+1]}
+	}
 	return run
 }
 
@@ -114,6 +130,11 @@ func judgeFlow(run *flowRun, o agents.Outcome) {
 	oldName, newName := serverName(run.old), serverName(run.new)
 	obs := results.Observation{From: o.From.Node, To: o.To, Protocol: string(o.Req.Protocol),
 		Expected: fmt.Sprintf("every datagram from %.1f s on answered by %s", (run.readyAt + flowSettle).Seconds(), newName), Attempts: o.Result.Attempts}
+	if missingAddress(o.Req) {
+		obs.Observed, obs.Detail = "no address", fmt.Sprintf("the destination %s has no address of this IP family (target %q)", o.To, o.Req.Target)
+		verdict([]results.Observation{obs}, noNodes)
+		return
+	}
 	if o.Result.Outcome == probe.AgentUnreachable || len(o.Result.Who) == 0 {
 		obs.Observed, obs.Detail = string(o.Result.Outcome), o.Result.Detail
 		verdict([]results.Observation{obs}, noNodes)

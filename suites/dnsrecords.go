@@ -11,6 +11,7 @@ import (
 	"github.com/onsi/ginkgo/v2"
 
 	"github.com/netconform/netconform/framework/agents"
+	"github.com/netconform/netconform/framework/ipfamily"
 	"github.com/netconform/netconform/framework/probe"
 	"github.com/netconform/netconform/framework/results"
 )
@@ -82,12 +83,13 @@ var _ = ginkgo.Describe("dns-records", ginkgo.Label("dns", "records"), func() {
 	}
 
 	ginkgo.It("a Service's A record is its ClusterIP", ginkgo.Label("a-record"), func(ctx ginkgo.SpecContext) {
-		query(ctx, probe.Request{Protocol: probe.DNS, QType: probe.QueryA, Name: svcName(agents.ServiceName)}, addresses([]string{env.Fleet.ClusterIP}))
+		svc := fixture(env.Fleet.Fixtures.Probe, "probe")
+		query(ctx, probe.Request{Protocol: probe.DNS, QType: probe.QueryA, Name: svcName(agents.ServiceName)}, addresses(ofFamily(svc.ClusterIPs, ipfamily.IPv4)))
 	}, within(time.Minute))
 
 	ginkgo.It("a Service's AAAA records are its IPv6 ClusterIPs (none for an IPv4-only Service)", ginkgo.Label("aaaa-record"), func(ctx ginkgo.SpecContext) {
 		svc := fixture(env.Fleet.Fixtures.Probe, "probe")
-		query(ctx, probe.Request{Protocol: probe.DNS, QType: probe.QueryAAAA, Name: svcName(agents.ServiceName)}, addresses(ipv6Of(svc.ClusterIPs)))
+		query(ctx, probe.Request{Protocol: probe.DNS, QType: probe.QueryAAAA, Name: svcName(agents.ServiceName)}, addresses(ofFamily(svc.ClusterIPs, ipfamily.IPv6)))
 	}, within(time.Minute))
 
 	ginkgo.It("SRV records name each named port of a Service", ginkgo.Label("srv-record"), func(ctx ginkgo.SpecContext) {
@@ -96,14 +98,29 @@ var _ = ginkgo.Describe("dns-records", ginkgo.Label("dns", "records"), func() {
 			records([]string{fmt.Sprintf("%s:%d", name, probe.UDPEchoPort)}))
 	}, within(time.Minute))
 
-	ginkgo.It("a headless Service resolves to its pods' IPs", ginkgo.Label("headless"), func(ctx ginkgo.SpecContext) {
-		fixture(env.Fleet.Fixtures.Headless, "headless")
-		var ips []string
-		for _, a := range headlessPods() {
-			ips = append(ips, a.IP)
-		}
-		query(ctx, probe.Request{Protocol: probe.DNS, QType: probe.QueryA, Name: svcName(agents.HeadlessService)}, addresses(ips))
-	}, within(time.Minute))
+	perFamily(func(f inFamily) {
+		ginkgo.It(f.name("a headless Service resolves to its pods' IPs"), f.label(), ginkgo.Label("headless"), f.spec(func(ctx ginkgo.SpecContext) {
+			fixture(env.Fleet.Fixtures.Headless, "headless")
+			var ips []string
+			for _, a := range headlessPods() {
+				ips = append(ips, a.IP)
+			}
+			query(ctx, probe.Request{Protocol: probe.DNS, QType: addressQuery(f.fam), Name: svcName(agents.HeadlessService)}, addresses(ips))
+		}), within(time.Minute))
+
+		ginkgo.It(f.name("a pod's hostname.subdomain record resolves to the pod"), f.label(), ginkgo.Label("pod-record"), f.spec(func(ctx ginkgo.SpecContext) {
+			solo := env.Fleet.Fixtures.Solo
+			if !solo.Ready {
+				ginkgo.Fail("the solo pod is not Ready: " + solo.Unavailable())
+			}
+			query(ctx, probe.Request{Protocol: probe.DNS, QType: addressQuery(f.fam), Name: agents.SoloHostname + "." + svcName(agents.HeadlessService)}, addresses(nonEmpty(solo.IP)))
+		}), within(time.Minute))
+
+		ginkgo.It(f.name("a Service's ClusterIP resolves back to its name"), f.label(), ginkgo.Label("ptr-record"), f.spec(func(ctx ginkgo.SpecContext) {
+			svc := fixture(env.Fleet.Fixtures.Probe, "probe")
+			query(ctx, probe.Request{Protocol: probe.DNS, QType: probe.QueryPTR, Name: svc.ClusterIP}, records([]string{svcName(agents.ServiceName)}))
+		}), within(time.Minute))
+	})
 
 	ginkgo.It("a headless Service's SRV records name each of its pods", ginkgo.Label("headless", "srv-record"), func(ctx ginkgo.SpecContext) {
 		fx := env.Fleet.Fixtures
@@ -112,26 +129,16 @@ var _ = ginkgo.Describe("dns-records", ginkgo.Label("dns", "records"), func() {
 		var want []string
 		for _, a := range headlessPods() {
 			// A pod with a hostname and the Service as subdomain is named by them; others by
-			// their address, dashed.
-			host := strings.NewReplacer(".", "-", ":", "-").Replace(a.IP)
+			// each of their addresses (one per family), dashed.
 			if a.Role == agents.Solo {
-				host = agents.SoloHostname
+				want = append(want, fmt.Sprintf("%s.%s:%d", agents.SoloHostname, name, probe.TCPEchoPort))
+				continue
 			}
-			want = append(want, fmt.Sprintf("%s.%s:%d", host, name, probe.TCPEchoPort))
+			for _, ip := range a.IPs {
+				want = append(want, fmt.Sprintf("%s.%s:%d", strings.NewReplacer(".", "-", ":", "-").Replace(ip), name, probe.TCPEchoPort))
+			}
 		}
 		query(ctx, probe.Request{Protocol: probe.DNS, QType: probe.QuerySRV, Name: "_" + agents.PortTCPEcho + "._tcp." + name}, records(want))
-	}, within(time.Minute))
-
-	ginkgo.It("a pod's hostname.subdomain record resolves to the pod", ginkgo.Label("pod-record"), func(ctx ginkgo.SpecContext) {
-		solo := env.Fleet.Fixtures.Solo
-		if !solo.Ready {
-			ginkgo.Fail("the solo pod is not Ready: " + solo.Unavailable())
-		}
-		query(ctx, probe.Request{Protocol: probe.DNS, QType: probe.QueryA, Name: agents.SoloHostname + "." + svcName(agents.HeadlessService)}, addresses([]string{solo.IP}))
-	}, within(time.Minute))
-
-	ginkgo.It("a Service's ClusterIP resolves back to its name", ginkgo.Label("ptr-record"), func(ctx ginkgo.SpecContext) {
-		query(ctx, probe.Request{Protocol: probe.DNS, QType: probe.QueryPTR, Name: env.Fleet.ClusterIP}, records([]string{svcName(agents.ServiceName)}))
 	}, within(time.Minute))
 
 	ginkgo.It("a name that does not exist is answered as such, not left to time out", ginkgo.Label("nxdomain"), func(ctx ginkgo.SpecContext) {
@@ -167,7 +174,9 @@ var _ = ginkgo.Describe("dns-records", ginkgo.Label("dns", "records"), func() {
 	}, within(time.Minute))
 
 	ginkgo.It("a Service's short name resolves through the search path", ginkgo.Label("search-path"), func(ctx ginkgo.SpecContext) {
-		query(ctx, probe.Request{Protocol: probe.DNS, QType: probe.QuerySystem, Name: agents.ServiceName}, addresses([]string{env.Fleet.ClusterIP}))
+		// The system resolver asks for both record types: every family's ClusterIP.
+		svc := fixture(env.Fleet.Fixtures.Probe, "probe")
+		query(ctx, probe.Request{Protocol: probe.DNS, QType: probe.QuerySystem, Name: agents.ServiceName}, addresses(append([]string(nil), svc.ClusterIPs...)))
 	}, within(time.Minute))
 
 	ginkgo.It("every node's pods get answers to 100 queries in a row (p50 and p99 measured)", ginkgo.Label("dns-latency"), func(ctx ginkgo.SpecContext) {
@@ -237,13 +246,30 @@ func percentile(sample []float64, p float64) float64 {
 	return s[max(0, min(i, len(s)-1))]
 }
 
-// ipv6Of keeps the IPv6 addresses of a list.
-func ipv6Of(ips []string) []string {
+// ofFamily keeps the addresses of family fam of a list.
+func ofFamily(ips []string, fam ipfamily.Family) []string {
 	var out []string
 	for _, ip := range ips {
-		if strings.Contains(ip, ":") {
+		if f, ok := ipfamily.OfAddr(ip); ok && f == fam {
 			out = append(out, ip)
 		}
 	}
 	return out
+}
+
+// addressQuery is the DNS record type of a family's addresses: A or AAAA.
+func addressQuery(fam ipfamily.Family) string {
+	if fam == ipfamily.IPv6 {
+		return probe.QueryAAAA
+	}
+	return probe.QueryA
+}
+
+// nonEmpty is ip as a list, empty when ip is "" (an agent without an address of the family
+// expects no record; the query then shows whether there is one).
+func nonEmpty(ip string) []string {
+	if ip == "" {
+		return nil
+	}
+	return []string{ip}
 }

@@ -84,45 +84,47 @@ var _ = ginkgo.Describe("mtu", ginkgo.Label("mtu"), func() {
 		verdict(obs, "environment: the cluster has no node to read devices on")
 	}, within(2*time.Minute))
 
-	ginkgo.It("a full-size packet with DF crosses between nodes", ginkgo.Label("pmtu"), func(ctx ginkgo.SpecContext) {
-		sizes := expectedPodMTUs(ctx)
-		expectAll(ctx, crossNodePairs(func(src string, dst agents.Agent) probe.Request {
-			return probe.Request{Protocol: probe.ICMP, Target: dst.IP, Size: sizes[src], DontFragment: true}
-		}))
-	}, within(3*time.Minute))
+	perFamily(func(f inFamily) {
+		ginkgo.It(f.name("a full-size packet with DF crosses between nodes"), f.label(), ginkgo.Label("pmtu"), f.spec(func(ctx ginkgo.SpecContext) {
+			sizes := expectedPodMTUs(ctx)
+			expectAll(ctx, crossNodePairs(func(src string, dst agents.Agent) probe.Request {
+				return probe.Request{Protocol: probe.ICMP, Target: dst.IP, Size: sizes[src], DontFragment: true}
+			}))
+		}), within(3*time.Minute))
 
-	ginkgo.It("one byte above the MTU with DF is refused, never silently lost", ginkgo.Label("pmtu"), func(ctx ginkgo.SpecContext) {
-		sizes := expectedPodMTUs(ctx)
-		pairs := crossNodePairs(func(src string, dst agents.Agent) probe.Request {
-			return probe.Request{Protocol: probe.ICMP, Target: dst.IP, Size: sizes[src] + 1, DontFragment: true}
-		})
-		obs := runPairs(ctx, pairs)
-		for i := range obs {
-			o := &obs[i]
-			o.Expected = string(probe.MessageTooLong) + " or " + string(probe.FragNeeded)
-			o.OK = o.Observed == string(probe.MessageTooLong) || o.Observed == string(probe.FragNeeded)
-			if o.Observed == string(probe.OK) {
-				o.Detail = "an oversized packet with DF got through: the path MTU is larger than the pod MTU, or DF is not honoured"
+		ginkgo.It(f.name("one byte above the MTU with DF is refused, never silently lost"), f.label(), ginkgo.Label("pmtu"), f.spec(func(ctx ginkgo.SpecContext) {
+			sizes := expectedPodMTUs(ctx)
+			pairs := crossNodePairs(func(src string, dst agents.Agent) probe.Request {
+				return probe.Request{Protocol: probe.ICMP, Target: dst.IP, Size: sizes[src] + 1, DontFragment: true}
+			})
+			obs := runPairs(ctx, pairs)
+			for i := range obs {
+				o := &obs[i]
+				o.Expected = string(probe.MessageTooLong) + " or " + string(probe.FragNeeded)
+				o.OK = o.Observed == string(probe.MessageTooLong) || o.Observed == string(probe.FragNeeded)
+				if o.Observed == string(probe.OK) {
+					o.Detail = "an oversized packet with DF got through: the path MTU is larger than the pod MTU, or DF is not honoured"
+				}
+				if o.Observed == string(probe.Timeout) {
+					o.Detail = "silently lost: no fragmentation-needed came back (" + o.Detail + ")"
+				}
 			}
-			if o.Observed == string(probe.Timeout) {
-				o.Detail = "silently lost: no fragmentation-needed came back (" + o.Detail + ")"
-			}
-		}
-		verdict(obs, singleNode)
-	}, within(3*time.Minute))
+			verdict(obs, singleNode)
+		}), within(3*time.Minute))
 
-	ginkgo.It("a bulk TCP transfer between pods on different nodes completes", ginkgo.Label("bulk"), func(ctx ginkgo.SpecContext) {
-		pairs := crossNodePairs(func(_ string, dst agents.Agent) probe.Request {
-			return probe.Request{Protocol: probe.Bulk, Target: hostPort(dst.IP, probe.BulkPort), Size: bulkBytes, TimeoutMS: int(env.Client.Timeouts.Bulk / time.Millisecond)}
-		})
-		obs := runPairs(ctx, pairs)
-		for _, o := range obs {
-			if o.OK && o.RTTMS > 0 {
-				measure(o.From+"_to_"+o.To+"_MiB_per_s", float64(bulkBytes)/(1<<20)/(o.RTTMS/1000), "")
+		ginkgo.It(f.name("a bulk TCP transfer between pods on different nodes completes"), f.label(), ginkgo.Label("bulk"), f.spec(func(ctx ginkgo.SpecContext) {
+			pairs := crossNodePairs(func(_ string, dst agents.Agent) probe.Request {
+				return probe.Request{Protocol: probe.Bulk, Target: hostPort(dst.IP, probe.BulkPort), Size: bulkBytes, TimeoutMS: int(env.Client.Timeouts.Bulk / time.Millisecond)}
+			})
+			obs := runPairs(ctx, pairs)
+			for _, o := range obs {
+				if o.OK && o.RTTMS > 0 {
+					measure(o.From+"_to_"+o.To+"_MiB_per_s", float64(bulkBytes)/(1<<20)/(o.RTTMS/1000), "")
+				}
 			}
-		}
-		verdict(obs, singleNode)
-	}, within(5*time.Minute))
+			verdict(obs, singleNode)
+		}), within(5*time.Minute))
+	})
 })
 
 // crossNodePairs is every ordered pair of distinct nodes, pod agent to pod agent.

@@ -11,6 +11,7 @@ import (
 	"github.com/onsi/ginkgo/v2"
 
 	"github.com/netconform/netconform/framework/agents"
+	"github.com/netconform/netconform/framework/ipfamily"
 	"github.com/netconform/netconform/framework/kube"
 	"github.com/netconform/netconform/framework/probe"
 )
@@ -99,13 +100,19 @@ func podLink(links []probe.Link) *probe.Link {
 	return nil
 }
 
-// clusterPodSubnet returns the cluster pod CIDR: the run's, else kube-proxy's clusterCIDR.
-func clusterPodSubnet(ctx context.Context) *net.IPNet {
-	cidr := env.PodSubnet
+// clusterPodSubnet returns the cluster pod CIDR of address family fam: the run's (--pod-subnet,
+// then the platform's of every family), else kube-proxy's clusterCIDR (a comma-separated list
+// on a dual-stack cluster).
+func clusterPodSubnet(ctx context.Context, fam ipfamily.Family) *net.IPNet {
+	cidrs := append([]string{env.PodSubnet}, env.PodSubnets...)
+	cidr := ipfamily.Pick(cidrs, fam)
 	if cidr == "" {
-		var err error
-		if cidr, err = env.Client.KubeProxyClusterCIDR(ctx); err != nil {
+		fromProxy, err := env.Client.KubeProxyClusterCIDR(ctx)
+		if err != nil {
 			ginkgo.Fail("cluster pod CIDR unknown (pass --pod-subnet): " + err.Error())
+		}
+		if cidr = ipfamily.Pick(strings.Split(fromProxy, ","), fam); cidr == "" {
+			ginkgo.Fail(fmt.Sprintf("the cluster has no %s pod CIDR (kube-proxy's clusterCIDR is %q)", fam.Title(), fromProxy))
 		}
 	}
 	_, n, err := net.ParseCIDR(cidr)

@@ -24,89 +24,97 @@ var _ = ginkgo.Describe("routes", ginkgo.Label("routes"), func() {
 		}
 	})
 
-	ginkgo.It("every node has exactly one route to every other node's pod CIDR via that node", ginkgo.Label("node-routes"), func(ctx ginkgo.SpecContext) {
-		states, err := collectNodeState(ctx)
-		if err != nil {
-			ginkgo.Fail(err.Error())
-		}
-		var obs []results.Observation
-		total := 0
-		for _, s := range states {
-			if s.HostErr != nil {
-				obs = append(obs, results.Observation{From: s.Node.Name, To: "routes", Observed: "unknown", Detail: s.HostErr.Error()})
-				continue
+	perFamily(func(f inFamily) {
+		ginkgo.It(f.name("every node has exactly one route to every other node's pod CIDR via that node"), f.label(), ginkgo.Label("node-routes"), func(ctx ginkgo.SpecContext) {
+			states, err := collectNodeState(ctx)
+			if err != nil {
+				ginkgo.Fail(err.Error())
 			}
-			for _, peer := range states {
-				if peer.Node.Name == s.Node.Name {
+			var obs []results.Observation
+			total := 0
+			for _, s := range states {
+				if s.HostErr != nil {
+					obs = append(obs, results.Observation{From: s.Node.Name, To: "routes", Observed: "unknown", Detail: s.HostErr.Error()})
 					continue
 				}
-				o := results.Observation{From: s.Node.Name, To: peer.Node.Name, Protocol: "route",
-					Expected: fmt.Sprintf("%s via %s", peer.Node.PodCIDR, peer.Node.InternalIP)}
-				var found []string
-				for _, r := range s.Host.Routes {
-					if sameCIDR(r.Dst, peer.Node.PodCIDR) {
-						found = append(found, fmt.Sprintf("%s via %s dev %s", r.Dst, orDash(r.Gateway), r.Dev))
-						if r.Gateway == peer.Node.InternalIP {
-							o.OK = true
+				for _, peer := range states {
+					if peer.Node.Name == s.Node.Name {
+						continue
+					}
+					podCIDR, via := peer.Node.PodCIDROf(f.fam), peer.Node.InternalIPOf(f.fam)
+					o := results.Observation{From: s.Node.Name, To: peer.Node.Name, Protocol: "route",
+						Expected: fmt.Sprintf("%s via %s", orDash(podCIDR), orDash(via))}
+					if podCIDR == "" || via == "" {
+						o.Observed = fmt.Sprintf("node %s has no %s pod CIDR or InternalIP (pod CIDRs %v, InternalIPs %v)", peer.Node.Name, f.fam.Title(), peer.Node.PodCIDRs, peer.Node.InternalIPs)
+						obs = append(obs, o)
+						continue
+					}
+					var found []string
+					for _, r := range s.Host.Routes {
+						if sameCIDR(r.Dst, podCIDR) {
+							found = append(found, fmt.Sprintf("%s via %s dev %s", r.Dst, orDash(r.Gateway), r.Dev))
+							if sameIP(r.Gateway, via) {
+								o.OK = true
+							}
 						}
 					}
+					total += len(found)
+					switch {
+					case len(found) == 0:
+						o.Observed, o.OK = "missing", false
+					case len(found) > 1:
+						o.Observed, o.OK = fmt.Sprintf("%d routes: %v", len(found), found), false
+					default:
+						o.Observed = found[0]
+					}
+					obs = append(obs, o)
 				}
-				total += len(found)
-				switch {
-				case len(found) == 0:
-					o.Observed, o.OK = "missing", false
-				case len(found) > 1:
-					o.Observed, o.OK = fmt.Sprintf("%d routes: %v", len(found), found), false
-				default:
-					o.Observed = found[0]
-				}
-				obs = append(obs, o)
 			}
-		}
-		if len(obs) == 0 {
-			ginkgo.Skip(singleNode)
-		}
-		measure("node_pod_cidr_routes", float64(total), "")
-		verdict(obs, singleNode)
-	}, within(2*time.Minute))
+			if len(obs) == 0 {
+				ginkgo.Skip(singleNode)
+			}
+			measure(f.metric("node_pod_cidr_routes"), float64(total), "")
+			verdict(obs, singleNode)
+		}, within(2*time.Minute))
 
-	ginkgo.It("no route to a pod CIDR that no node owns", ginkgo.Label("stale-routes"), func(ctx ginkgo.SpecContext) {
-		subnet := clusterPodSubnet(ctx)
-		states, err := collectNodeState(ctx)
-		if err != nil {
-			ginkgo.Fail(err.Error())
-		}
-		owned := map[string]string{}
-		for _, s := range states {
-			if _, n, err := net.ParseCIDR(s.Node.PodCIDR); err == nil {
-				owned[n.String()] = s.Node.Name
+		ginkgo.It(f.name("no route to a pod CIDR that no node owns"), f.label(), ginkgo.Label("stale-routes"), func(ctx ginkgo.SpecContext) {
+			subnet := clusterPodSubnet(ctx, f.fam)
+			states, err := collectNodeState(ctx)
+			if err != nil {
+				ginkgo.Fail(err.Error())
 			}
-		}
-		var obs []results.Observation
-		for _, s := range states {
-			if s.HostErr != nil {
-				obs = append(obs, results.Observation{From: s.Node.Name, To: "routes", Observed: "unknown", Detail: s.HostErr.Error()})
-				continue
+			owned := map[string]string{}
+			for _, s := range states {
+				if _, n, err := net.ParseCIDR(s.Node.PodCIDROf(f.fam)); err == nil {
+					owned[n.String()] = s.Node.Name
+				}
 			}
-			for _, r := range s.Host.Routes {
-				ip, n, err := net.ParseCIDR(r.Dst)
-				if err != nil || !subnet.Contains(ip) {
+			var obs []results.Observation
+			for _, s := range states {
+				if s.HostErr != nil {
+					obs = append(obs, results.Observation{From: s.Node.Name, To: "routes", Observed: "unknown", Detail: s.HostErr.Error()})
 					continue
 				}
-				if _, ok := owned[n.String()]; ok {
-					continue
+				for _, r := range s.Host.Routes {
+					ip, n, err := net.ParseCIDR(r.Dst)
+					if err != nil || !subnet.Contains(ip) {
+						continue
+					}
+					if _, ok := owned[n.String()]; ok {
+						continue
+					}
+					obs = append(obs, results.Observation{From: s.Node.Name, To: r.Dst, Protocol: "route", Expected: "no route",
+						Observed: fmt.Sprintf("%s via %s dev %s", r.Dst, orDash(r.Gateway), r.Dev), Detail: "stale: no node owns this pod CIDR"})
 				}
-				obs = append(obs, results.Observation{From: s.Node.Name, To: r.Dst, Protocol: "route", Expected: "no route",
-					Observed: fmt.Sprintf("%s via %s dev %s", r.Dst, orDash(r.Gateway), r.Dev), Detail: "stale: no node owns this pod CIDR"})
 			}
-		}
-		// "No stale route" is an observation only where a route table was actually read.
-		if read := tablesRead(states); len(obs) == 0 && read > 0 {
-			obs = append(obs, results.Observation{From: "cluster", To: subnet.String(), Protocol: "route", Expected: "no route", Observed: "none", OK: true,
-				Detail: fmt.Sprintf("route tables of %d nodes read", read)})
-		}
-		verdict(obs, "environment: the cluster has no node to read routes on")
-	}, within(2*time.Minute))
+			// "No stale route" is an observation only where a route table was actually read.
+			if read := tablesRead(states); len(obs) == 0 && read > 0 {
+				obs = append(obs, results.Observation{From: "cluster", To: subnet.String(), Protocol: "route", Expected: "no route", Observed: "none", OK: true,
+					Detail: fmt.Sprintf("route tables of %d nodes read", read)})
+			}
+			verdict(obs, "environment: the cluster has no node to read routes on")
+		}, within(2*time.Minute))
+	})
 
 	ginkgo.It("the cluster's routes fit the route-table quota", ginkgo.Label("route-quota"), func(ctx ginkgo.SpecContext) {
 		nodes, err := env.Client.Nodes(ctx)
@@ -147,6 +155,12 @@ func sameCIDR(a, b string) bool {
 	_, na, err1 := net.ParseCIDR(a)
 	_, nb, err2 := net.ParseCIDR(b)
 	return err1 == nil && err2 == nil && na.String() == nb.String()
+}
+
+// sameIP compares two addresses as addresses (an IPv6 next hop may be written in full).
+func sameIP(a, b string) bool {
+	x, y := net.ParseIP(a), net.ParseIP(b)
+	return x != nil && x.Equal(y)
 }
 
 func orDash(s string) string {

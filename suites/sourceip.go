@@ -32,56 +32,58 @@ var _ = ginkgo.Describe("source-ip", ginkgo.Label("source-ip"), func() {
 		return rows
 	}
 
-	ginkgo.It("pod to pod across nodes keeps the client pod's IP over TCP", ginkgo.Label("pod-source", "tcp"), func(ctx ginkgo.SpecContext) {
-		expectTable(ctx, whoPair(probe.WhoTCP, false), singleNode)
-	}, within(2*time.Minute))
+	perFamily(func(f inFamily) {
+		ginkgo.It(f.name("pod to pod across nodes keeps the client pod's IP over TCP"), f.label(), ginkgo.Label("pod-source", "tcp"), f.spec(func(ctx ginkgo.SpecContext) {
+			expectTable(ctx, whoPair(probe.WhoTCP, false), singleNode)
+		}), within(2*time.Minute))
 
-	ginkgo.It("pod to pod across nodes keeps the client pod's IP over UDP", ginkgo.Label("pod-source", "udp"), func(ctx ginkgo.SpecContext) {
-		expectTable(ctx, whoPair(probe.WhoUDP, false), singleNode)
-	}, within(2*time.Minute))
+		ginkgo.It(f.name("pod to pod across nodes keeps the client pod's IP over UDP"), f.label(), ginkgo.Label("pod-source", "udp"), f.spec(func(ctx ginkgo.SpecContext) {
+			expectTable(ctx, whoPair(probe.WhoUDP, false), singleNode)
+		}), within(2*time.Minute))
 
-	ginkgo.It("pod to pod on the same node keeps the client pod's IP", ginkgo.Label("pod-source-local", "tcp"), func(ctx ginkgo.SpecContext) {
-		expectTable(ctx, whoPair(probe.WhoTCP, true), noNodes)
-	}, within(2*time.Minute))
+		ginkgo.It(f.name("pod to pod on the same node keeps the client pod's IP"), f.label(), ginkgo.Label("pod-source-local", "tcp"), f.spec(func(ctx ginkgo.SpecContext) {
+			expectTable(ctx, whoPair(probe.WhoTCP, true), noNodes)
+		}), within(2*time.Minute))
 
-	ginkgo.It("pod to a ClusterIP Service keeps the client pod's IP", ginkgo.Label("service-source", "tcp"), func(ctx ginkgo.SpecContext) {
-		svc := fixture(env.Fleet.Fixtures.Probe, "probe")
-		target := hostPort(svc.ClusterIP, port(svc, agents.PortWhoTCP, false))
-		var rows []row
-		for _, src := range env.Fleet.Nodes() {
-			from := agentOrMissing(agents.PodA, src)
-			rows = append(rows, to(from, "service "+target, probe.Request{Protocol: probe.WhoTCP, Target: target, Count: whoCount}, peerIs(from.IP, serverName(from))))
-		}
-		expectTable(ctx, rows, noNodes)
-	}, within(2*time.Minute))
-
-	egress := func(proto probe.Protocol) []row {
-		ext := outside()
-		var rows []row
-		for _, src := range env.Fleet.Nodes() {
-			from := agentOrMissing(agents.PodA, src)
-			want := reach()
-			if proto != probe.ICMP {
-				want = peerIs(nodeIP(src), "")
+		ginkgo.It(f.name("pod to a ClusterIP Service keeps the client pod's IP"), f.label(), ginkgo.Label("service-source", "tcp"), f.spec(func(ctx ginkgo.SpecContext) {
+			svc := fixture(env.Fleet.Fixtures.Probe, "probe")
+			target := hostPort(svc.ClusterIP, port(svc, agents.PortWhoTCP, false))
+			var rows []row
+			for _, src := range env.Fleet.Nodes() {
+				from := agentOrMissing(agents.PodA, src)
+				rows = append(rows, to(from, "service "+target, probe.Request{Protocol: probe.WhoTCP, Target: target, Count: whoCount}, peerIs(from.IP, serverName(from))))
 			}
-			req := probe.Request{Protocol: proto, Target: hostPort(ext.IP, probe.WhoPort)}
-			if proto == probe.ICMP {
-				req.Target = ext.IP
+			expectTable(ctx, rows, noNodes)
+		}), within(2*time.Minute))
+
+		egress := func(proto probe.Protocol) []row {
+			ext := outside()
+			var rows []row
+			for _, src := range env.Fleet.Nodes() {
+				from := agentOrMissing(agents.PodA, src)
+				want := reach()
+				if proto != probe.ICMP {
+					want = peerIs(nodeIP(src), "")
+				}
+				req := probe.Request{Protocol: proto, Target: hostPort(ext.IP, probe.WhoPort)}
+				if proto == probe.ICMP {
+					req.Target = ext.IP
+				}
+				rows = append(rows, to(from, "outside "+ext.IP, req, want))
 			}
-			rows = append(rows, to(from, "outside "+ext.IP, req, want))
+			return rows
 		}
-		return rows
-	}
 
-	ginkgo.It("pod to outside the cluster leaves with its node's IP over TCP", ginkgo.Label("egress", "masquerade", "tcp"), func(ctx ginkgo.SpecContext) {
-		expectTable(ctx, egress(probe.WhoTCP), noNodes)
-	}, within(2*time.Minute))
+		ginkgo.It(f.name("pod to outside the cluster leaves with its node's IP over TCP"), f.label(), ginkgo.Label("egress", "masquerade", "tcp"), f.spec(func(ctx ginkgo.SpecContext) {
+			expectTable(ctx, egress(probe.WhoTCP), noNodes)
+		}), within(2*time.Minute))
 
-	ginkgo.It("pod to outside the cluster leaves with its node's IP over UDP", ginkgo.Label("egress", "masquerade", "udp"), func(ctx ginkgo.SpecContext) {
-		expectTable(ctx, egress(probe.WhoUDP), noNodes)
-	}, within(2*time.Minute))
+		ginkgo.It(f.name("pod to outside the cluster leaves with its node's IP over UDP"), f.label(), ginkgo.Label("egress", "masquerade", "udp"), f.spec(func(ctx ginkgo.SpecContext) {
+			expectTable(ctx, egress(probe.WhoUDP), noNodes)
+		}), within(2*time.Minute))
 
-	ginkgo.It("pod to outside the cluster over ICMP", ginkgo.Label("egress", "icmp"), func(ctx ginkgo.SpecContext) {
-		expectTable(ctx, egress(probe.ICMP), noNodes)
-	}, within(2*time.Minute))
+		ginkgo.It(f.name("pod to outside the cluster over ICMP"), f.label(), ginkgo.Label("egress", "icmp"), f.spec(func(ctx ginkgo.SpecContext) {
+			expectTable(ctx, egress(probe.ICMP), noNodes)
+		}), within(2*time.Minute))
+	})
 })

@@ -16,6 +16,7 @@ import (
 	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/netconform/netconform/framework/agents"
+	"github.com/netconform/netconform/framework/ipfamily"
 	"github.com/netconform/netconform/framework/kube"
 	"github.com/netconform/netconform/framework/results"
 	"github.com/netconform/netconform/providers"
@@ -37,11 +38,16 @@ type Env struct {
 	ProbeConcurrency int
 	// PodSubnet is the cluster pod CIDR; empty means read it from kube-proxy's configuration.
 	PodSubnet string
+	// PodSubnets are the cluster pod CIDRs of every family when the platform knows them.
+	PodSubnets []string
 	// ConfiguredMTU is the MTU the user configured for the provider; 0 means derived from the
 	// underlay.
 	ConfiguredMTU int
 	// RouteQuota is the routes-per-route-table limit the cluster's routes are counted against.
 	RouteQuota int
+	// Family is the cluster's IP family (ipv4, ipv6, dual): the per-family checks run once per
+	// address family it has. Empty is IPv4.
+	Family ipfamily.Family
 }
 
 // InstallObservations are facts seen around the networking install.

@@ -150,6 +150,13 @@ func runTable(ctx context.Context, rows []row) []results.Observation {
 			}
 			continue
 		}
+		if missingAddress(r.Req) {
+			// ":port" would probe the client itself: a row without an address of the family
+			// fails naming it instead.
+			obs[i].Observed = "no address"
+			obs[i].Detail = fmt.Sprintf("the destination %s has no address of this IP family (target %q)", r.To, r.Req.Target)
+			continue
+		}
 		toRun = append(toRun, r.Pair)
 		idx = append(idx, i)
 	}
@@ -166,6 +173,16 @@ func runTable(ctx context.Context, rows []row) []results.Observation {
 		obs[i].Attempts = o.Result.Attempts
 	}
 	return obs
+}
+
+// missingAddress says whether a request names no destination address: its target's host (an
+// ICMP target's address) is empty.
+func missingAddress(req probe.Request) bool {
+	if req.Protocol == probe.ICMP {
+		return req.Target == ""
+	}
+	host, _, err := net.SplitHostPort(req.Target)
+	return err == nil && host == ""
 }
 
 // expectTable runs a table and decides the check (skipped with whyEmpty when it has no row).
@@ -192,6 +209,8 @@ func serverName(a agents.Agent) string { return a.Node + "/" + a.Pod }
 // (not on kind and no --external-target), failed when one should be there and is not.
 func outside() agents.Agent {
 	switch {
+	case env.Fleet.External != nil && env.Fleet.External.Ready && env.Fleet.External.IP == "":
+		ginkgo.Fail(fmt.Sprintf("the agent outside the cluster has no address of this IP family (it has %s)", strings.Join(env.Fleet.External.IPs, ", ")))
 	case env.Fleet.External != nil && env.Fleet.External.Ready:
 		return *env.Fleet.External
 	case env.Fleet.ExternalWhy != "":
@@ -211,7 +230,12 @@ func nodeIP(node string) string {
 
 // fixture returns a fixture Service, or fails the spec naming why it is not there.
 func fixture(s agents.ServiceAddr, what string) agents.ServiceAddr {
-	if s.Missing != "" || s.ClusterIP == "" {
+	switch {
+	case s.Missing != "":
+		ginkgo.Fail(fmt.Sprintf("the %s Service %s is not there: %s", what, s.Name, s.Missing))
+	case s.ClusterIP == "" && len(s.ClusterIPs) > 0:
+		ginkgo.Fail(fmt.Sprintf("the %s Service %s has no ClusterIP of this IP family (it has %s)", what, s.Name, strings.Join(s.ClusterIPs, ", ")))
+	case s.ClusterIP == "":
 		ginkgo.Fail(fmt.Sprintf("the %s Service %s is not there: %s", what, s.Name, orUnknown(s.Missing)))
 	}
 	return s

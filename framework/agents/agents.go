@@ -119,6 +119,10 @@ type Agent struct {
 	// Control, when set, is the agent's control address (host:port), to be asked directly over
 	// HTTP rather than through the API server and a host agent: the agent outside the cluster.
 	Control string
+	// controlIP, when set, is the address the agent is asked at, IP being another family's
+	// (Fleet.In): a family whose pod network is broken must fail its probes, not make every
+	// agent unreachable.
+	controlIP string
 }
 
 // Unavailable says why the agent cannot be asked, naming its node and role; "" when it is
@@ -159,7 +163,11 @@ func (a Agent) Addr() string {
 	if a.Control != "" {
 		return a.Control
 	}
-	return net.JoinHostPort(a.IP, strconv.Itoa(probe.ControlPort))
+	ip := a.IP
+	if a.controlIP != "" {
+		ip = a.controlIP
+	}
+	return net.JoinHostPort(ip, strconv.Itoa(probe.ControlPort))
 }
 
 // IPOf is the agent's address of address family f, "" when it has none (a single-stack

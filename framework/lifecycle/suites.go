@@ -10,6 +10,7 @@ import (
 	"github.com/netconform/netconform/framework/agents"
 	"github.com/netconform/netconform/framework/diagnose"
 	"github.com/netconform/netconform/framework/evidence"
+	"github.com/netconform/netconform/framework/ipfamily"
 	"github.com/netconform/netconform/framework/kube"
 	"github.com/netconform/netconform/framework/results"
 	"github.com/netconform/netconform/providers"
@@ -91,6 +92,7 @@ func (s *Suites) Run(ctx context.Context, env *Env) error {
 			Client: env.Client, Fleet: fleet, Provider: s.Provider, Platform: s.PlatformName, Healthy: s.Healthy,
 			Recorder: rec, Install: env.Install, ProbeConcurrency: s.ProbeConcurrency,
 			PodSubnet: podSubnet, ConfiguredMTU: s.ConfiguredMTU, RouteQuota: s.RouteQuota,
+			PodSubnets: env.PodSubnets, Family: clusterFamily(ctx, env),
 		}, suites.Config{LabelFilter: s.LabelFilter, ReportDir: env.Artifacts, Verbose: s.Verbose})
 		if err == nil && !passed {
 			return results.ErrChecksFailed
@@ -238,4 +240,19 @@ func collect(ctx context.Context, env *Env) {
 			r.Evidence = filepath.Base(bundle.Path)
 		}
 	})
+}
+
+// clusterFamily is the cluster's IP family: the platform's when it made the cluster with one,
+// else what the nodes' pod CIDRs say, else IPv4 (a provider that allocates pod addresses
+// itself leaves the nodes without pod CIDRs).
+func clusterFamily(ctx context.Context, env *Env) ipfamily.Family {
+	if env.IPFamily != "" {
+		return env.IPFamily
+	}
+	if nodes, err := env.Client.Nodes(ctx); err == nil {
+		if f, ok := kube.ClusterFamily(nodes); ok {
+			return f
+		}
+	}
+	return ipfamily.IPv4
 }
