@@ -106,24 +106,34 @@ func hexIP(s string) (net.IP, error) {
 	return ip, nil
 }
 
-// PathMTU asks the kernel for the MTU it uses toward ip: a connected UDP socket's IP_MTU.
-// Nothing is sent.
+// PathMTU asks the kernel for the MTU it uses toward ip: a connected UDP socket's IP_MTU, or
+// IPV6_MTU toward an IPv6 address. Nothing is sent.
 func PathMTU(ip string) (int, error) {
-	dst := net.ParseIP(ip).To4()
+	dst := net.ParseIP(ip)
 	if dst == nil {
-		return 0, fmt.Errorf("path MTU: %q is not an IPv4 address", ip)
+		return 0, fmt.Errorf("path MTU: %q is not an IP address", ip)
 	}
-	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_DGRAM, 0)
+	family, level, opt := syscall.AF_INET, syscall.IPPROTO_IP, syscall.IP_MTU
+	var sa syscall.Sockaddr
+	if v4 := dst.To4(); v4 != nil {
+		a := &syscall.SockaddrInet4{Port: 9}
+		copy(a.Addr[:], v4)
+		sa = a
+	} else {
+		family, level, opt = syscall.AF_INET6, syscall.IPPROTO_IPV6, syscall.IPV6_MTU
+		a := &syscall.SockaddrInet6{Port: 9}
+		copy(a.Addr[:], dst.To16())
+		sa = a
+	}
+	fd, err := syscall.Socket(family, syscall.SOCK_DGRAM, 0)
 	if err != nil {
 		return 0, fmt.Errorf("path MTU: %w", err)
 	}
 	defer syscall.Close(fd)
-	sa := &syscall.SockaddrInet4{Port: 9}
-	copy(sa.Addr[:], dst)
 	if err := syscall.Connect(fd, sa); err != nil {
 		return 0, fmt.Errorf("path MTU toward %s: %w", ip, err)
 	}
-	mtu, err := syscall.GetsockoptInt(fd, syscall.IPPROTO_IP, syscall.IP_MTU)
+	mtu, err := syscall.GetsockoptInt(fd, level, opt)
 	if err != nil {
 		return 0, fmt.Errorf("path MTU toward %s: %w", ip, err)
 	}

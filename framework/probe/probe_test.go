@@ -208,6 +208,32 @@ func TestPathMTU(t *testing.T) {
 	if _, err := PathMTU("not-an-ip"); err == nil {
 		t.Error("a bad address must be an error")
 	}
+	// IPV6_MTU toward ::1: the link's MTU, capped where an IPv6 packet ends (65535 bytes of
+	// payload after the 40-byte header).
+	mtu, err = PathMTU("::1")
+	if err != nil {
+		if !ipv6Loopback() {
+			t.Skipf("no IPv6 loopback here: %v", err)
+		}
+		t.Fatal(err)
+	}
+	if mtu <= 0 || (lo > 0 && mtu != min(lo, 65535+40)) {
+		t.Errorf("path MTU toward ::1 = %d, loopback MTU %d", mtu, lo)
+	}
+}
+
+// ipv6Loopback says whether this namespace has ::1 (IPv6 not disabled).
+func ipv6Loopback() bool {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return false
+	}
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && n.IP.Equal(net.IPv6loopback) {
+			return true
+		}
+	}
+	return false
 }
 
 func TestReadResolvConf(t *testing.T) {

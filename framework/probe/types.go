@@ -162,8 +162,8 @@ type Info struct {
 	HostNetwork bool    `json:"hostNetwork"`
 	Links       []Link  `json:"links"`
 	Routes      []Route `json:"routes"`
-	// PathMTU is the MTU the kernel uses toward PathMTUTo (asked for with ?mtuTo=IP): the
-	// lowest of the outgoing link's MTU, the route's mtu and any path MTU it learned. Providers
+	// PathMTU is the MTU the kernel uses toward PathMTUTo (asked for with ?mtuTo=IP, IPv4 or
+	// IPv6): the lowest of the outgoing link's MTU, the route's mtu and any path MTU it learned. Providers
 	// (Healthy.MTUOnRoutes) keep pods' eth0 at 1500 and put the tunnel's limit on the route.
 	PathMTUTo    string `json:"pathMTUTo,omitempty"`
 	PathMTU      int    `json:"pathMTU,omitempty"`
