@@ -41,6 +41,65 @@ eth0	0002F40A	030012AC	0003	0	0	0	00FFFFFF	0	0	0
 	}
 }
 
+func TestParseRoutes6(t *testing.T) {
+	// A kind node of a dual-stack cluster: a route to a peer's pod CIDR via the peer, the
+	// node network's connected /64, the default route, and what the file also lists but is no
+	// route of the main table: loopback, link-local, local addresses and anycast (local
+	// table), multicast, the unreachable default on lo.
+	text := `fd000010024400010000000000000000 40 00000000000000000000000000000000 00 fdef6d814ec900000000000000000003 00000400 00000001 00000000 00000003     eth0
+fdef6d814ec900000000000000000000 40 00000000000000000000000000000000 00 00000000000000000000000000000000 00000100 00000001 00000000 00000001     eth0
+fe800000000000000000000000000000 40 00000000000000000000000000000000 00 00000000000000000000000000000000 00000100 00000001 00000000 00000001     eth0
+00000000000000000000000000000000 00 00000000000000000000000000000000 00 fdef6d814ec900000000000000000001 00000400 00000003 00000000 00000003     eth0
+00000000000000000000000000000001 80 00000000000000000000000000000000 00 00000000000000000000000000000000 00000000 00000002 00000000 80200001       lo
+fdef6d814ec900000000000000000002 80 00000000000000000000000000000000 00 00000000000000000000000000000000 00000000 00000007 00000000 80200001     eth0
+fdef6d814ec900000000000000000000 80 00000000000000000000000000000000 00 00000000000000000000000000000000 00000000 00000003 00000000 00300001     eth0
+fe8000000000000000fc00fffe000001 80 00000000000000000000000000000000 00 00000000000000000000000000000000 00000000 00000002 00000000 80200001     eth0
+ff000000000000000000000000000000 08 00000000000000000000000000000000 00 00000000000000000000000000000000 00000100 00000001 00000000 00000001     eth0
+00000000000000000000000000000000 00 00000000000000000000000000000000 00 00000000000000000000000000000000 ffffffff 00000001 00000000 00200200       lo
+`
+	routes, err := parseRoutes6(bufio.NewScanner(strings.NewReader(text)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Route{
+		{Dst: "fd00:10:244:1::/64", Gateway: "fdef:6d81:4ec9::3", Dev: "eth0"},
+		{Dst: "fdef:6d81:4ec9::/64", Dev: "eth0"},
+		{Dst: "::/0", Gateway: "fdef:6d81:4ec9::1", Dev: "eth0"},
+	}
+	if len(routes) != len(want) {
+		t.Fatalf("got %d routes, want %d: %+v", len(routes), len(want), routes)
+	}
+	for i := range want {
+		if routes[i] != want[i] {
+			t.Errorf("route %d = %+v, want %+v", i, routes[i], want[i])
+		}
+	}
+	for _, bad := range []string{
+		"fd00zz10024400010000000000000000 40 00000000000000000000000000000000 00 00000000000000000000000000000000 00000100 00000001 00000000 00000001 eth0",
+		"fd00 40 00000000000000000000000000000000 00 00000000000000000000000000000000 00000100 00000001 00000000 00000001 eth0",
+		"fd000010024400010000000000000000 81 00000000000000000000000000000000 00 00000000000000000000000000000000 00000100 00000001 00000000 00000001 eth0",
+	} {
+		if _, err := parseRoutes6(bufio.NewScanner(strings.NewReader(bad + "\n"))); err == nil {
+			t.Errorf("malformed line %q must be an error", bad)
+		}
+	}
+	// IPv6 disabled: no file, no IPv6 route, no error.
+	if routes, err := readRoutes6(filepath.Join(t.TempDir(), "ipv6_route")); err != nil || len(routes) != 0 {
+		t.Errorf("missing ipv6_route: %+v, %v; want no route and no error", routes, err)
+	}
+	// This machine's own table reads, and yields IPv6 CIDRs off the loopback device.
+	routes, err = readRoutes6("/proc/net/ipv6_route")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range routes {
+		if ip, _, err := net.ParseCIDR(r.Dst); err != nil || ip.To4() != nil || r.Dev == "lo" {
+			t.Errorf("route %+v from /proc/net/ipv6_route", r)
+		}
+	}
+	t.Logf("IPv6 routes here: %+v", routes)
+}
+
 func TestMatchICMPFragNeeded(t *testing.T) {
 	dst := net.ParseIP("10.244.2.5").To4()
 	req := echoRequest(7, 9, 100)

@@ -147,9 +147,10 @@ type Link struct {
 	Up    bool     `json:"up"`
 }
 
-// Route is an IPv4 route of the main table.
+// Route is a route of the main table, IPv4 or IPv6 (Info lists the IPv4 ones first). IPv6
+// routes leave out the loopback device's, multicast and link-local (fe80::/10) ones.
 type Route struct {
-	Dst     string `json:"dst"` // CIDR
+	Dst     string `json:"dst"` // CIDR, e.g. 10.244.1.0/24 or fd00:10:244:1::/64
 	Gateway string `json:"gateway,omitempty"`
 	Dev     string `json:"dev"`
 }
