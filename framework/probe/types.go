@@ -54,14 +54,17 @@ const (
 // Request asks an agent to send one probe.
 type Request struct {
 	Protocol Protocol `json:"protocol"`
-	// Target is host:port for tcp, udp, bulk and http, an IP for icmp, the server host:port for dns.
+	// Target is host:port for tcp, udp, bulk and http, an IPv4 or IPv6 address for icmp (an
+	// ICMPv6 echo for IPv6), the server host:port for dns.
 	Target string `json:"target"`
 	// TimeoutMS bounds the whole probe.
 	TimeoutMS int `json:"timeoutMS"`
-	// Size: for icmp the IP packet size in bytes (so Size = MTU tests a full-size frame); for bulk
-	// the number of bytes to send.
+	// Size: for icmp the IP packet size in bytes, header included (20 bytes for IPv4, 40 for
+	// IPv6, so Size = MTU tests a full-size frame in either family); for bulk the number of bytes
+	// to send.
 	Size int `json:"size,omitempty"`
-	// DontFragment sets DF on icmp probes.
+	// DontFragment sets DF on icmp probes; for IPv6, which routers never fragment, it keeps the
+	// sender's stack from fragmenting (IPV6_PMTUDISC_DO): it refuses what exceeds the path MTU.
 	DontFragment bool `json:"dontFragment,omitempty"`
 	// Name and DNSOverTCP for dns probes.
 	Name       string `json:"name,omitempty"`
@@ -88,7 +91,7 @@ const (
 	Timeout          Outcome = "timeout"           // nothing came back in time
 	Refused          Outcome = "refused"           // connection refused or port unreachable
 	Reset            Outcome = "reset"             // the connection was reset (e.g. its listener went away mid-handshake)
-	FragNeeded       Outcome = "frag-needed"       // ICMP fragmentation needed came back
+	FragNeeded       Outcome = "frag-needed"       // ICMP fragmentation needed or ICMPv6 packet too big came back
 	MessageTooLong   Outcome = "message-too-long"  // the local stack refused to send (EMSGSIZE)
 	WrongAnswer      Outcome = "wrong-answer"      // an answer that does not match what was sent
 	Unreachable      Outcome = "unreachable"       // no route or host unreachable
