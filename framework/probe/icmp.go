@@ -17,7 +17,8 @@ const (
 	icmpHeaderLen = 8  // ICMP and ICMPv6 alike
 )
 
-// ICMP and ICMPv6 message types the probe sends or reads.
+// ICMP and ICMPv6 message types (and a code) the probe sends or reads, and the IPv6 next-header
+// values it walks through in a quoted packet.
 const (
 	icmpEchoReply      = 0
 	icmpEchoRequest    = 8
