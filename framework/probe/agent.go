@@ -211,7 +211,7 @@ func writeJSON(w http.ResponseWriter, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// Info reports the agent's links and routes, its resolver configuration and whether its kernel
+// Info reports the agent's links and routes (IPv4, then IPv6), its resolver configuration and whether its kernel
 // has SCTP.
 func (a *Agent) Info() (Info, error) {
 	links, err := Links()
@@ -222,6 +222,11 @@ func (a *Agent) Info() (Info, error) {
 	if err != nil {
 		return Info{}, err
 	}
+	routes6, err := readRoutes6("/proc/net/ipv6_route")
+	if err != nil {
+		return Info{}, err
+	}
+	routes = append(routes, routes6...)
 	return Info{Node: a.ID.Node, Pod: a.ID.Pod, PodIP: a.ID.PodIP, HostNetwork: a.ID.HostNetwork, Links: links, Routes: routes,
 		ResolvConf: readResolvConf("/etc/resolv.conf"), SCTP: sctpSupport()}, nil
 }

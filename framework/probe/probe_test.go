@@ -41,6 +41,65 @@ eth0	0002F40A	030012AC	0003	0	0	0	00FFFFFF	0	0	0
 	}
 }
 
+func TestParseRoutes6(t *testing.T) {
+	// A kind node of a dual-stack cluster: a route to a peer's pod CIDR via the peer, the
+	// node network's connected /64, the default route, and what the file also lists but is no
+	// route of the main table: loopback, link-local, local addresses and anycast (local
+	// table), multicast, the unreachable default on lo.
+	text := `fd000010024400010000000000000000 40 00000000000000000000000000000000 00 fdef6d814ec900000000000000000003 00000400 00000001 00000000 00000003     eth0
+fdef6d814ec900000000000000000000 40 00000000000000000000000000000000 00 00000000000000000000000000000000 00000100 00000001 00000000 00000001     eth0
+fe800000000000000000000000000000 40 00000000000000000000000000000000 00 00000000000000000000000000000000 00000100 00000001 00000000 00000001     eth0
+00000000000000000000000000000000 00 00000000000000000000000000000000 00 fdef6d814ec900000000000000000001 00000400 00000003 00000000 00000003     eth0
+00000000000000000000000000000001 80 00000000000000000000000000000000 00 00000000000000000000000000000000 00000000 00000002 00000000 80200001       lo
+fdef6d814ec900000000000000000002 80 00000000000000000000000000000000 00 00000000000000000000000000000000 00000000 00000007 00000000 80200001     eth0
+fdef6d814ec900000000000000000000 80 00000000000000000000000000000000 00 00000000000000000000000000000000 00000000 00000003 00000000 00300001     eth0
+fe8000000000000000fc00fffe000001 80 00000000000000000000000000000000 00 00000000000000000000000000000000 00000000 00000002 00000000 80200001     eth0
+ff000000000000000000000000000000 08 00000000000000000000000000000000 00 00000000000000000000000000000000 00000100 00000001 00000000 00000001     eth0
+00000000000000000000000000000000 00 00000000000000000000000000000000 00 00000000000000000000000000000000 ffffffff 00000001 00000000 00200200       lo
+`
+	routes, err := parseRoutes6(bufio.NewScanner(strings.NewReader(text)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Route{
+		{Dst: "fd00:10:244:1::/64", Gateway: "fdef:6d81:4ec9::3", Dev: "eth0"},
+		{Dst: "fdef:6d81:4ec9::/64", Dev: "eth0"},
+		{Dst: "::/0", Gateway: "fdef:6d81:4ec9::1", Dev: "eth0"},
+	}
+	if len(routes) != len(want) {
+		t.Fatalf("got %d routes, want %d: %+v", len(routes), len(want), routes)
+	}
+	for i := range want {
+		if routes[i] != want[i] {
+			t.Errorf("route %d = %+v, want %+v", i, routes[i], want[i])
+		}
+	}
+	for _, bad := range []string{
+		"fd00zz10024400010000000000000000 40 00000000000000000000000000000000 00 00000000000000000000000000000000 00000100 00000001 00000000 00000001 eth0",
+		"fd00 40 00000000000000000000000000000000 00 00000000000000000000000000000000 00000100 00000001 00000000 00000001 eth0",
+		"fd000010024400010000000000000000 81 00000000000000000000000000000000 00 00000000000000000000000000000000 00000100 00000001 00000000 00000001 eth0",
+	} {
+		if _, err := parseRoutes6(bufio.NewScanner(strings.NewReader(bad + "\n"))); err == nil {
+			t.Errorf("malformed line %q must be an error", bad)
+		}
+	}
+	// IPv6 disabled: no file, no IPv6 route, no error.
+	if routes, err := readRoutes6(filepath.Join(t.TempDir(), "ipv6_route")); err != nil || len(routes) != 0 {
+		t.Errorf("missing ipv6_route: %+v, %v; want no route and no error", routes, err)
+	}
+	// This machine's own table reads, and yields IPv6 CIDRs off the loopback device.
+	routes, err = readRoutes6("/proc/net/ipv6_route")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range routes {
+		if ip, _, err := net.ParseCIDR(r.Dst); err != nil || ip.To4() != nil || r.Dev == "lo" {
+			t.Errorf("route %+v from /proc/net/ipv6_route", r)
+		}
+	}
+	t.Logf("IPv6 routes here: %+v", routes)
+}
+
 func TestMatchICMPFragNeeded(t *testing.T) {
 	dst := net.ParseIP("10.244.2.5").To4()
 	req := echoRequest(7, 9, 100)
@@ -69,6 +128,99 @@ func TestMatchICMPFragNeeded(t *testing.T) {
 	res, done = matchICMP(reply, nil, dst, 7, 9, 1000)
 	if !done || res.Outcome != WrongAnswer {
 		t.Errorf("short reply: got %+v, want wrong-answer", res)
+	}
+}
+
+// quoted6 is the start of an IPv6 packet from src to dst as an ICMPv6 error quotes it: the
+// 40-byte header with next header next, then rest.
+func quoted6(src, dst net.IP, next byte, rest []byte) []byte {
+	h := make([]byte, ip6HeaderLen)
+	h[0] = 0x60
+	binary.BigEndian.PutUint16(h[4:], uint16(len(rest)))
+	h[6], h[7] = next, 64
+	copy(h[8:24], src)
+	copy(h[24:40], dst)
+	return append(h, rest...)
+}
+
+func TestMatchICMPv6(t *testing.T) {
+	self := net.ParseIP("fd00:10:244:1::5")
+	dst := net.ParseIP("fd00:10:244:2::7")
+	router := net.ParseIP("fdef:6d81:4ec9::3")
+	const id, seq, size = 7, 9, 1500
+	req := echoRequest6(id, seq, size-ip6HeaderLen-icmpHeaderLen)
+	// An error message of type typ and code, bytes 4..8 rest4, quoting our request (as much as
+	// fits in the minimum MTU, as RFC 4443 has it).
+	errorMsg := func(typ, code byte, rest4 uint32, quote []byte) []byte {
+		b := []byte{typ, code, 0, 0, 0, 0, 0, 0}
+		binary.BigEndian.PutUint32(b[4:], rest4)
+		return append(b, quote[:min(len(quote), 1280-ip6HeaderLen-icmpHeaderLen)]...)
+	}
+	ours := quoted6(self, dst, ipProtoICMPv6, req)
+	reply := echoMessage(icmp6EchoReply, id, seq, size-ip6HeaderLen-icmpHeaderLen)
+	// Locally fragmented (IPV6_PMTUDISC_DONT): the first fragment quotes a fragment header,
+	// offset 0 and more fragments, before the ICMPv6 header.
+	fragHdr := []byte{ipProtoICMPv6, 0, 0, 1, 0, 0, 0, 42}
+	firstFrag := quoted6(self, dst, ip6ExtFragment, append(fragHdr, req[:1000]...))
+	laterFrag := quoted6(self, dst, ip6ExtFragment, append([]byte{ipProtoICMPv6, 0, 0x05, 0xa9, 0, 0, 0, 42}, req[:100]...))
+	cases := []struct {
+		name      string
+		pkt       []byte
+		src       net.IP
+		done      bool
+		want      Outcome
+		detailHas string
+	}{
+		{name: "echo reply", pkt: reply, src: dst, done: true, want: OK},
+		{name: "echo reply of another size", pkt: reply[:100], src: dst, done: true, want: WrongAnswer, detailHas: "reply has 140"},
+		{name: "echo reply from another host", pkt: reply, src: router},
+		{name: "echo reply with a foreign id", pkt: echoMessage(icmp6EchoReply, id+1, seq, 10), src: dst},
+		{name: "echo reply with a foreign sequence", pkt: echoMessage(icmp6EchoReply, id, seq+1, 10), src: dst},
+		{name: "our own request (loopback)", pkt: req, src: dst},
+		{name: "packet too big", pkt: errorMsg(icmp6PacketTooBig, 0, 1450, ours), src: router, done: true, want: FragNeeded, detailHas: "next-hop MTU 1450"},
+		{name: "packet too big for another probe", pkt: errorMsg(icmp6PacketTooBig, 0, 1450, quoted6(self, dst, ipProtoICMPv6, echoRequest6(id+1, seq, 100))), src: router},
+		{name: "packet too big for another destination", pkt: errorMsg(icmp6PacketTooBig, 0, 1450, quoted6(self, router, ipProtoICMPv6, req)), src: router},
+		{name: "no route", pkt: errorMsg(icmp6Unreachable, 0, 0, ours), src: router, done: true, want: Unreachable, detailHas: "type 1 code 0 from fdef:6d81:4ec9::3"},
+		{name: "address unreachable", pkt: errorMsg(icmp6Unreachable, 3, 0, ours), src: self, done: true, want: Unreachable, detailHas: "type 1 code 3"},
+		{name: "port unreachable", pkt: errorMsg(icmp6Unreachable, icmp6PortUnreach, 0, ours), src: dst, done: true, want: Refused},
+		{name: "hop limit exceeded", pkt: errorMsg(icmp6TimeExceeded, 0, 0, ours), src: router, done: true, want: Unreachable, detailHas: "type 3 code 0"},
+		{name: "unreachable quoting a first fragment", pkt: errorMsg(icmp6Unreachable, 3, 0, firstFrag), src: router, done: true, want: Unreachable},
+		{name: "unreachable quoting a later fragment", pkt: errorMsg(icmp6Unreachable, 3, 0, laterFrag), src: router},
+		{name: "unreachable quoting a UDP datagram", pkt: errorMsg(icmp6Unreachable, 3, 0, quoted6(self, dst, syscall.IPPROTO_UDP, req)), src: router},
+		{name: "unreachable quoting an IPv4 packet", pkt: errorMsg(icmp6Unreachable, 3, 0, append([]byte{0x45}, ours[1:]...)), src: router},
+		{name: "neighbour solicitation", pkt: append([]byte{135, 0, 0, 0, 0, 0, 0, 0}, dst...), src: dst},
+		{name: "short packet", pkt: reply[:7], src: dst},
+		{name: "empty packet", pkt: nil, src: dst},
+		{name: "truncated quote", pkt: errorMsg(icmp6PacketTooBig, 0, 1450, ours[:ip6HeaderLen+4]), src: router},
+		{name: "quote without its IPv6 header", pkt: errorMsg(icmp6PacketTooBig, 0, 1450, ours[:30]), src: router},
+	}
+	for _, c := range cases {
+		res, done := matchICMPv6(c.pkt, c.src, dst, id, seq, size)
+		if done != c.done || res.Outcome != c.want || !strings.Contains(res.Detail, c.detailHas) {
+			t.Errorf("%s: got %+v done=%v, want %q done=%v with %q in the detail", c.name, res, done, c.want, c.done, c.detailHas)
+		}
+	}
+}
+
+func TestICMP6Filter(t *testing.T) {
+	f := icmp6Filter(icmp6EchoReply, icmp6Unreachable, icmp6PacketTooBig, icmp6TimeExceeded)
+	blocked := func(typ int) bool { return f.Data[typ>>5]&(1<<(typ&31)) != 0 } // Linux's icmpv6_filter
+	for typ := 0; typ < 256; typ++ {
+		pass := typ == 1 || typ == 2 || typ == 3 || typ == 129
+		if blocked(typ) == pass {
+			t.Errorf("type %d: blocked %v", typ, blocked(typ))
+		}
+	}
+}
+
+func TestEchoRequest6(t *testing.T) {
+	b := echoRequest6(0x1234, 0x5678, 56)
+	if len(b) != 64 || b[0] != 128 || b[1] != 0 || b[2] != 0 || b[3] != 0 || binary.BigEndian.Uint16(b[4:]) != 0x1234 || binary.BigEndian.Uint16(b[6:]) != 0x5678 {
+		t.Errorf("echo request %x", b[:8])
+	}
+	// The IPv4 request is what it was: type 8 with its checksum.
+	if b := echoRequest(1, 2, 3); b[0] != 8 || checksum(b) != 0 {
+		t.Errorf("IPv4 echo request %x", b)
 	}
 }
 
@@ -141,6 +293,15 @@ func TestAgentLoopback(t *testing.T) {
 		if got.Outcome != OK {
 			t.Errorf("icmp to loopback: %s (%s)", got.Outcome, got.Detail)
 		}
+		// ICMPv6: the kernel answers only an echo whose checksum it computed right.
+		if ipv6Loopback() {
+			for _, size := range []int{0, 48, 1400, 9000} {
+				got := a.Probe(ctx, Request{Protocol: ICMP, Target: "::1", Size: size, DontFragment: true, TimeoutMS: 2000})
+				if got.Outcome != OK {
+					t.Errorf("icmpv6 of %d bytes to loopback: %s (%s)", size, got.Outcome, got.Detail)
+				}
+			}
+		}
 	}
 	info, err := a.Info()
 	if err != nil {
@@ -208,6 +369,32 @@ func TestPathMTU(t *testing.T) {
 	if _, err := PathMTU("not-an-ip"); err == nil {
 		t.Error("a bad address must be an error")
 	}
+	// IPV6_MTU toward ::1: the link's MTU, capped where an IPv6 packet ends (65535 bytes of
+	// payload after the 40-byte header).
+	mtu, err = PathMTU("::1")
+	if err != nil {
+		if !ipv6Loopback() {
+			t.Skipf("no IPv6 loopback here: %v", err)
+		}
+		t.Fatal(err)
+	}
+	if mtu <= 0 || (lo > 0 && mtu != min(lo, 65535+40)) {
+		t.Errorf("path MTU toward ::1 = %d, loopback MTU %d", mtu, lo)
+	}
+}
+
+// ipv6Loopback says whether this namespace has ::1 (IPv6 not disabled).
+func ipv6Loopback() bool {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return false
+	}
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && n.IP.Equal(net.IPv6loopback) {
+			return true
+		}
+	}
+	return false
 }
 
 func TestReadResolvConf(t *testing.T) {

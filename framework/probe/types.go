@@ -54,14 +54,17 @@ const (
 // Request asks an agent to send one probe.
 type Request struct {
 	Protocol Protocol `json:"protocol"`
-	// Target is host:port for tcp, udp, bulk and http, an IP for icmp, the server host:port for dns.
+	// Target is host:port for tcp, udp, bulk and http, an IPv4 or IPv6 address for icmp (an
+	// ICMPv6 echo for IPv6), the server host:port for dns.
 	Target string `json:"target"`
 	// TimeoutMS bounds the whole probe.
 	TimeoutMS int `json:"timeoutMS"`
-	// Size: for icmp the IP packet size in bytes (so Size = MTU tests a full-size frame); for bulk
-	// the number of bytes to send.
+	// Size: for icmp the IP packet size in bytes, header included (20 bytes for IPv4, 40 for
+	// IPv6, so Size = MTU tests a full-size frame in either family); for bulk the number of bytes
+	// to send.
 	Size int `json:"size,omitempty"`
-	// DontFragment sets DF on icmp probes.
+	// DontFragment sets DF on icmp probes; for IPv6, which routers never fragment, it keeps the
+	// sender's stack from fragmenting (IPV6_PMTUDISC_DO): it refuses what exceeds the path MTU.
 	DontFragment bool `json:"dontFragment,omitempty"`
 	// Name and DNSOverTCP for dns probes.
 	Name       string `json:"name,omitempty"`
@@ -88,7 +91,7 @@ const (
 	Timeout          Outcome = "timeout"           // nothing came back in time
 	Refused          Outcome = "refused"           // connection refused or port unreachable
 	Reset            Outcome = "reset"             // the connection was reset (e.g. its listener went away mid-handshake)
-	FragNeeded       Outcome = "frag-needed"       // ICMP fragmentation needed came back
+	FragNeeded       Outcome = "frag-needed"       // ICMP fragmentation needed or ICMPv6 packet too big came back
 	MessageTooLong   Outcome = "message-too-long"  // the local stack refused to send (EMSGSIZE)
 	WrongAnswer      Outcome = "wrong-answer"      // an answer that does not match what was sent
 	Unreachable      Outcome = "unreachable"       // no route or host unreachable
@@ -147,9 +150,10 @@ type Link struct {
 	Up    bool     `json:"up"`
 }
 
-// Route is an IPv4 route of the main table.
+// Route is a route of the main table, IPv4 or IPv6 (Info lists the IPv4 ones first). IPv6
+// routes leave out the loopback device's, multicast and link-local (fe80::/10) ones.
 type Route struct {
-	Dst     string `json:"dst"` // CIDR
+	Dst     string `json:"dst"` // CIDR, e.g. 10.244.1.0/24 or fd00:10:244:1::/64
 	Gateway string `json:"gateway,omitempty"`
 	Dev     string `json:"dev"`
 }
@@ -162,8 +166,8 @@ type Info struct {
 	HostNetwork bool    `json:"hostNetwork"`
 	Links       []Link  `json:"links"`
 	Routes      []Route `json:"routes"`
-	// PathMTU is the MTU the kernel uses toward PathMTUTo (asked for with ?mtuTo=IP): the
-	// lowest of the outgoing link's MTU, the route's mtu and any path MTU it learned. Providers
+	// PathMTU is the MTU the kernel uses toward PathMTUTo (asked for with ?mtuTo=IP, IPv4 or
+	// IPv6): the lowest of the outgoing link's MTU, the route's mtu and any path MTU it learned. Providers
 	// (Healthy.MTUOnRoutes) keep pods' eth0 at 1500 and put the tunnel's limit on the route.
 	PathMTUTo    string `json:"pathMTUTo,omitempty"`
 	PathMTU      int    `json:"pathMTU,omitempty"`
