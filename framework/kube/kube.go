@@ -391,7 +391,8 @@ func (c *Client) DeleteNamespace(ctx context.Context, name string) error {
 	})
 }
 
-// KubeProxyClusterCIDR reads clusterCIDR from kubeadm's kube-proxy ConfigMap.
+// KubeProxyClusterCIDR reads clusterCIDR from kubeadm's kube-proxy ConfigMap: one CIDR, or a
+// comma-separated one per family on a dual-stack cluster.
 func (c *Client) KubeProxyClusterCIDR(ctx context.Context) (string, error) {
 	cctx, cancel := c.call(ctx)
 	defer cancel()
@@ -402,7 +403,7 @@ func (c *Client) KubeProxyClusterCIDR(ctx context.Context) (string, error) {
 	for _, line := range strings.Split(cm.Data["config.conf"], "\n") {
 		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "clusterCIDR:"); ok {
 			if v = strings.Trim(strings.TrimSpace(v), `"'`); v != "" {
-				return strings.Split(v, ",")[0], nil
+				return v, nil
 			}
 		}
 	}
