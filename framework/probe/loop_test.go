@@ -34,7 +34,8 @@ func TestParseRecordsSkipsOtherLines(t *testing.T) {
 	}
 }
 
-// A Service that stops answering shows up as failed records, one per interval.
+// A Service that stops answering shows up as failed records, one per interval. The test waits
+// for records rather than for fixed times (a loaded CI machine runs fewer attempts per second).
 func TestLoopRecordsEveryAttempt(t *testing.T) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -42,39 +43,57 @@ func TestLoopRecordsEveryAttempt(t *testing.T) {
 	}
 	go serveStream(l, echoConn)
 	ctx, cancel := context.WithCancel(context.Background())
-	var out bytes.Buffer
+	out := &lockedWriter{w: &bytes.Buffer{}}
 	done := make(chan struct{})
 	go func() {
-		Loop(ctx, LoopConfig{Service: l.Addr().String(), Interval: 20 * time.Millisecond, Timeout: 200 * time.Millisecond}, &lockedWriter{w: &out})
+		Loop(ctx, LoopConfig{Service: l.Addr().String(), Interval: 20 * time.Millisecond, Timeout: 200 * time.Millisecond}, out)
 		close(done)
 	}()
-	time.Sleep(300 * time.Millisecond)
+	defer func() { cancel(); <-done }()
+	const want = 5
+	waitFor := func(what string, enough func(ok, failed int) bool) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			ok, failed := countRecords(t, out)
+			if enough(ok, failed) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("after 10 s: %d ok and %d failed records, want %s", ok, failed, what)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	waitFor("5 ok", func(ok, _ int) bool { return ok >= want })
 	l.Close()
-	time.Sleep(300 * time.Millisecond)
-	cancel()
-	<-done
-	recs, err := ParseRecords(&out)
+	waitFor("5 failed after the listener closed", func(_, failed int) bool { return failed >= want })
+}
+
+// countRecords counts the ok and failed Service records written so far, checking each.
+func countRecords(t *testing.T, out *lockedWriter) (ok, failed int) {
+	t.Helper()
+	out.mu.Lock()
+	recs, err := ParseRecords(bytes.NewReader(out.w.Bytes()))
+	out.mu.Unlock()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var ok, failed int
 	for _, r := range recs {
 		if r.Path != LoopService {
 			t.Errorf("record on path %q", r.Path)
 		}
 		if r.OK {
 			ok++
-		} else {
-			failed++
-			// A dial that was queued when the listener closed is reset rather than refused.
-			if !strings.HasPrefix(r.Err, "refused") && !strings.HasPrefix(r.Err, "reset") {
-				t.Errorf("failure %q, want refused or reset", r.Err)
-			}
+			continue
+		}
+		failed++
+		// A dial that was queued when the listener closed is reset rather than refused.
+		if !strings.HasPrefix(r.Err, "refused") && !strings.HasPrefix(r.Err, "reset") {
+			t.Errorf("failure %q, want refused or reset", r.Err)
 		}
 	}
-	if ok < 5 || failed < 5 {
-		t.Errorf("%d ok and %d failed records, want at least 5 of each at 20 ms over 300 ms each", ok, failed)
-	}
+	return ok, failed
 }
 
 type lockedWriter struct {
