@@ -110,15 +110,12 @@ type nameIP struct{ name, ip string }
 func dnsExpectations(ctx context.Context) (string, []nameIP) {
 	cctx, cancel := context.WithTimeout(ctx, env.Client.Timeouts.APICall)
 	defer cancel()
-	dns, err := env.Client.CoreV1().Services(CoreDNSNamespace).Get(cctx, kubeDNSService, metav1.GetOptions{})
-	if err != nil {
-		ginkgo.Fail("cluster DNS Service: " + err.Error())
-	}
+	dnsIP := clusterDNSIP(ctx)
 	api, err := env.Client.CoreV1().Services("default").Get(cctx, "kubernetes", metav1.GetOptions{})
 	if err != nil {
 		ginkgo.Fail("kubernetes Service: " + err.Error())
 	}
-	return dns.Spec.ClusterIP, []nameIP{
+	return dnsIP, []nameIP{
 		{"kubernetes.default.svc." + clusterDomain, api.Spec.ClusterIP},
 		{agents.ServiceName + "." + env.Fleet.Namespace + ".svc." + clusterDomain, env.Fleet.ClusterIP},
 	}

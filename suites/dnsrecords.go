@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/onsi/ginkgo/v2"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/netconform/netconform/framework/agents"
 	"github.com/netconform/netconform/framework/ipfamily"
@@ -213,8 +214,13 @@ func headlessPods() []agents.Agent {
 
 // clusterDNSIP is the cluster DNS Service's address, or the spec fails.
 func clusterDNSIP(ctx context.Context) string {
-	ip, _ := dnsExpectations(ctx)
-	return ip
+	cctx, cancel := context.WithTimeout(ctx, env.Client.Timeouts.APICall)
+	defer cancel()
+	dns, err := env.Client.CoreV1().Services(CoreDNSNamespace).Get(cctx, kubeDNSService, metav1.GetOptions{})
+	if err != nil {
+		ginkgo.Fail("cluster DNS Service: " + err.Error())
+	}
+	return dns.Spec.ClusterIP
 }
 
 // resolvConf reads the search path and ndots of a resolv.conf.

@@ -191,25 +191,24 @@ func applyFixtures(ctx context.Context, c *kube.Client, ns, image, node string, 
 	return problems
 }
 
-// existing creates an object, or returns the one of that name already there (nil when it was
-// just created), each call under the API bound.
-func existing[T any](ctx context.Context, c *kube.Client, what string, create func(context.Context) error, get func(context.Context) (T, error)) (*T, error) {
+// existing creates an object, or returns the one of that name already there (found false when
+// it was just created), each call under the API bound.
+func existing[T any](ctx context.Context, c *kube.Client, what string, create func(context.Context) error, get func(context.Context) (T, error)) (cur T, found bool, err error) {
 	cctx, cancel := context.WithTimeout(ctx, c.Timeouts.APICall)
-	err := create(cctx)
+	err = create(cctx)
 	cancel()
 	if err == nil {
-		return nil, nil
+		return cur, false, nil
 	}
 	if !apierrors.IsAlreadyExists(err) {
-		return nil, fmt.Errorf("create %s: %w", what, err)
+		return cur, false, fmt.Errorf("create %s: %w", what, err)
 	}
 	cctx, cancel = context.WithTimeout(ctx, c.Timeouts.APICall)
 	defer cancel()
-	cur, err := get(cctx)
-	if err != nil {
-		return nil, fmt.Errorf("get %s: %w", what, err)
+	if cur, err = get(cctx); err != nil {
+		return cur, false, fmt.Errorf("get %s: %w", what, err)
 	}
-	return &cur, nil
+	return cur, true, nil
 }
 
 // createOrUpdateService creates svc or brings an existing one with another spec up to date:
@@ -219,13 +218,12 @@ func createOrUpdateService(ctx context.Context, c *kube.Client, svc *corev1.Serv
 	hash := specHash(svc.Spec)
 	annotate(&svc.ObjectMeta, hash)
 	api := c.CoreV1().Services(svc.Namespace)
-	curp, err := existing(ctx, c, "service "+svc.Namespace+"/"+svc.Name,
+	cur, found, err := existing(ctx, c, "service "+svc.Namespace+"/"+svc.Name,
 		func(ctx context.Context) error { _, err := api.Create(ctx, svc, metav1.CreateOptions{}); return err },
 		func(ctx context.Context) (*corev1.Service, error) { return api.Get(ctx, svc.Name, metav1.GetOptions{}) })
-	if err != nil || curp == nil {
+	if err != nil || !found {
 		return err
 	}
-	cur := *curp
 	if cur.Annotations[specAnnotation] == hash {
 		return nil
 	}
@@ -319,13 +317,12 @@ func ensurePod(ctx context.Context, c *kube.Client, pod *corev1.Pod, bound time.
 	annotate(&pod.ObjectMeta, hash)
 	api := c.CoreV1().Pods(pod.Namespace)
 	what := "pod " + pod.Namespace + "/" + pod.Name
-	curp, err := existing(ctx, c, what,
+	cur, found, err := existing(ctx, c, what,
 		func(ctx context.Context) error { _, err := api.Create(ctx, pod, metav1.CreateOptions{}); return err },
 		func(ctx context.Context) (*corev1.Pod, error) { return api.Get(ctx, pod.Name, metav1.GetOptions{}) })
-	if err != nil || curp == nil {
+	if err != nil || !found {
 		return err
 	}
-	cur := *curp
 	ended := cur.Status.Phase == corev1.PodFailed || cur.Status.Phase == corev1.PodSucceeded
 	if cur.DeletionTimestamp == nil && !ended && cur.Annotations[specAnnotation] == hash {
 		return nil
@@ -375,15 +372,14 @@ func createOrUpdateDeployment(ctx context.Context, c *kube.Client, d *appsv1.Dep
 	annotate(&d.ObjectMeta, hash)
 	api := c.AppsV1().Deployments(d.Namespace)
 	what := "deployment " + d.Namespace + "/" + d.Name
-	curp, err := existing(ctx, c, what,
+	cur, found, err := existing(ctx, c, what,
 		func(ctx context.Context) error { _, err := api.Create(ctx, d, metav1.CreateOptions{}); return err },
 		func(ctx context.Context) (*appsv1.Deployment, error) {
 			return api.Get(ctx, d.Name, metav1.GetOptions{})
 		})
-	if err != nil || curp == nil {
+	if err != nil || !found {
 		return err
 	}
-	cur := *curp
 	if cur.Annotations[specAnnotation] == hash {
 		return nil
 	}
