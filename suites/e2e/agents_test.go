@@ -18,17 +18,8 @@ import (
 // pull (both: exit 2 within a minute, saying why and naming what to fix; a namespace the user
 // made stays, without the agents); and that --kind-cluster loads the probe image into the nodes.
 func TestProbeAgents(t *testing.T) {
-	runID := fmt.Sprintf("ncag-%d", time.Now().Unix()%100000)
+	runID := keptClusterName(t, "ncag")
 	art := t.TempDir()
-	t.Cleanup(func() {
-		out, code := netconform(t, 5*time.Minute, "delete", "--name", runID)
-		if code != 0 {
-			t.Errorf("delete: %s", out)
-		}
-		if left := leftovers(t, runID); len(left) > 0 {
-			t.Errorf("left behind after delete: %v", left)
-		}
-	})
 	// The cheapest run that makes the cluster: one check.
 	out, code := netconform(t, 15*time.Minute, "run", "--provider", "kubenet", "--nodes", "2", "--run-id", runID, "--keep",
 		"--node-image", nodeImage, "--probe-image", probeImage, "--artifacts", art, "--label-filter", "route-quota")

@@ -136,20 +136,8 @@ func ipt(node, table, chain, rule string) fault {
 // them at a time when one fault is on all their paths, and asserts that exactly those fail.
 func depthFaults(t *testing.T, k *liveCluster) {
 	const ns = "netconform"
-	// The agents and fixtures stay between these checks (--keep-agents), so their addresses can be
-	// read and aimed at; --kind-cluster starts the agent outside the cluster.
-	keep := []string{"--keep-agents", "--kind-cluster", k.runID}
-	// The kept agents hold their host ports (29080-29085) on every node: later tests deploy
-	// agents of their own, which could not be scheduled beside them.
-	t.Cleanup(func() { kubectl(t, k.cp, "delete", "namespace", ns, "--ignore-not-found", "--timeout=180s") })
-	check := func(t *testing.T, labels string) *results.Result {
-		t.Helper()
-		r, code := k.check(t, labels, keep...)
-		if code != 1 {
-			t.Fatalf("check %q exited %d, want 1 (checks failed): %s", labels, code, failedChecks(r))
-		}
-		return r
-	}
+	keep := k.keepAgents(t)
+	check := func(t *testing.T, labels string) *results.Result { t.Helper(); return k.failing(t, labels, keep) }
 	passes := func(t *testing.T, labels string) {
 		t.Helper()
 		k.expectPassed(t, labels, keep...)

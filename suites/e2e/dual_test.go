@@ -3,7 +3,6 @@
 package e2e
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,17 +16,8 @@ import (
 // applies runs in IPv4 and in IPv6 and passes; then faults confined to IPv6 fail exactly the
 // IPv6 checks on their path, while the same checks in IPv4 pass.
 func TestDualStack(t *testing.T) {
-	runID := fmt.Sprintf("ncdual-%d", time.Now().Unix()%100000)
+	runID := keptClusterName(t, "ncdual")
 	art := t.TempDir()
-	t.Cleanup(func() {
-		out, code := netconform(t, 5*time.Minute, "delete", "--name", runID)
-		if code != 0 {
-			t.Errorf("delete: %s", out)
-		}
-		if left := leftovers(t, runID); len(left) > 0 {
-			t.Errorf("left behind after delete: %v", left)
-		}
-	})
 	out, code := netconform(t, 15*time.Minute, "run", "--provider", "kubenet", "--ip-family", "dual", "--run-id", runID, "--keep",
 		"--node-image", nodeImage, "--probe-image", probeImage, "--artifacts", art)
 	t.Log(out)
@@ -56,17 +46,8 @@ func TestDualStack(t *testing.T) {
 // dualFaults breaks the IPv6 half of a kept dual-stack kubenet cluster and asserts that only
 // IPv6 checks fail, on the observations the fault is on.
 func dualFaults(t *testing.T, k *liveCluster) {
-	const ns = "netconform"
-	keep := []string{"--keep-agents", "--kind-cluster", k.runID}
-	t.Cleanup(func() { kubectl(t, k.cp, "delete", "namespace", ns, "--ignore-not-found", "--timeout=180s") })
-	check := func(t *testing.T, labels string) *results.Result {
-		t.Helper()
-		r, code := k.check(t, labels, keep...)
-		if code != 1 {
-			t.Fatalf("check %q exited %d, want 1 (checks failed): %s", labels, code, failedChecks(r))
-		}
-		return r
-	}
+	keep := k.keepAgents(t)
+	check := func(t *testing.T, labels string) *results.Result { t.Helper(); return k.failing(t, labels, keep) }
 	// Each family's checks must have run: a fault test that saw no IPv4 check proves nothing
 	// about IPv6 being told apart from it.
 	ranBoth := func(t *testing.T, r *results.Result, ids ...string) {

@@ -122,17 +122,8 @@ func leftovers(t *testing.T, runID string) []string {
 
 // TestKubenet runs kubenet end to end, keeps the cluster, and then breaks it in several ways.
 func TestKubenet(t *testing.T) {
-	runID := fmt.Sprintf("nce2e-%d", time.Now().Unix()%100000)
+	runID := keptClusterName(t, "nce2e")
 	art := t.TempDir()
-	t.Cleanup(func() {
-		out, code := netconform(t, 5*time.Minute, "delete", "--name", runID)
-		if code != 0 {
-			t.Errorf("delete: %s", out)
-		}
-		if left := leftovers(t, runID); len(left) > 0 {
-			t.Errorf("left behind after delete: %v", left)
-		}
-	})
 	out, code := netconform(t, 15*time.Minute, "run", "--provider", "kubenet", "--run-id", runID, "--keep",
 		"--node-image", nodeImage, "--probe-image", probeImage, "--artifacts", art)
 	t.Log(out)
@@ -440,6 +431,23 @@ func TestKubenet(t *testing.T) {
 	})
 }
 
+// keptClusterName names the kind cluster a test keeps (run --keep) and deletes it when the test
+// ends, asserting that nothing of it is left.
+func keptClusterName(t *testing.T, prefix string) string {
+	t.Helper()
+	runID := fmt.Sprintf("%s-%d", prefix, time.Now().Unix()%100000)
+	t.Cleanup(func() {
+		out, code := netconform(t, 5*time.Minute, "delete", "--name", runID)
+		if code != 0 {
+			t.Errorf("delete: %s", out)
+		}
+		if left := leftovers(t, runID); len(left) > 0 {
+			t.Errorf("left behind after delete: %v", left)
+		}
+	})
+	return runID
+}
+
 // liveCluster is TestKubenet's kept cluster, shared by its fault tests (here and in
 // depth_test.go): each breaks it, checks, asserts what failed, and restores it.
 type liveCluster struct {
@@ -458,6 +466,27 @@ func (k *liveCluster) check(t *testing.T, labels string, extra ...string) (*resu
 	out, code := netconform(t, 5*time.Minute, args...)
 	t.Log(out)
 	return loadResult(t, dir), code
+}
+
+// keepAgents are the check flags of a fault test: the agents and fixtures stay between its
+// checks (--keep-agents), so their addresses can be read and aimed at, and --kind-cluster starts
+// the agent outside the cluster. The kept agents hold their host ports (29080-29085) on every
+// node, and later tests deploy agents of their own, which could not be scheduled beside them:
+// their namespace goes when the test ends.
+func (k *liveCluster) keepAgents(t *testing.T) []string {
+	t.Helper()
+	t.Cleanup(func() { kubectl(t, k.cp, "delete", "namespace", "netconform", "--ignore-not-found", "--timeout=180s") })
+	return []string{"--keep-agents", "--kind-cluster", k.runID}
+}
+
+// failing runs a check with the kept agents that must exit 1 (checks failed).
+func (k *liveCluster) failing(t *testing.T, labels string, keep []string) *results.Result {
+	t.Helper()
+	r, code := k.check(t, labels, keep...)
+	if code != 1 {
+		t.Fatalf("check %q exited %d, want 1 (checks failed): %s", labels, code, failedChecks(r))
+	}
+	return r
 }
 
 // expectPairs asserts that a check failed and that its failing observations are exactly
