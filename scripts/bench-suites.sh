@@ -3,7 +3,7 @@
 # warms the cluster (its own time is not the figure), then ROUNDS `netconform check` runs of every
 # suite against it, agents kept, each printing its suites phase, probe-agents phase and counts.
 # The target (issue 13) is at most 120 s for all suites on a warm 3-node cluster.
-#   scripts/bench-suites.sh [ROUNDS]     PROVIDER, K8S_VERSION, NODES as for make e2e
+#   scripts/bench-suites.sh [ROUNDS]     PROVIDER, K8S_VERSION, NODES, IP_FAMILY as for make e2e
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
@@ -17,10 +17,12 @@ id=bench-$(date +%s | tail -c 6)
 art=_artifacts/$id
 mkdir -p "$art"
 trap 'bin/netconform delete --name "$id" >/dev/null 2>&1 || true' EXIT
+family_args=()
+[ -n "${IP_FAMILY:-}" ] && family_args=(--ip-family "$IP_FAMILY")
 provider_images=()
 for ref in $(scripts/provider-images.sh "$PROVIDER"); do provider_images+=(--provider-image "$ref"); done
-echo "[bench] cluster $id: $PROVIDER on ${NODES:-3} nodes (warm-up run, not measured)" >&2
-bin/netconform run --provider "$PROVIDER" --run-id "$id" --keep --nodes "${NODES:-3}" --node-image "$node_image" \
+echo "[bench] cluster $id: $PROVIDER on ${NODES:-3} nodes${IP_FAMILY:+, $IP_FAMILY} (warm-up run, not measured)" >&2
+bin/netconform run --provider "$PROVIDER" "${family_args[@]}" --run-id "$id" --keep --nodes "${NODES:-3}" --node-image "$node_image" \
   --probe-image "$probe_image" "${provider_images[@]}" --artifacts "$art/run" >"$art/run.log" 2>&1 || {
   echo "[bench] warm-up run failed (exit $?); see $art/run.log" >&2; tail -20 "$art/run.log" >&2; exit 1; }
 # phase NAME FILE: the phase's time from the result's summary.
