@@ -48,56 +48,30 @@ var _ = ginkgo.Describe("connectivity", ginkgo.Label("connectivity"), func() {
 		}), within(3*time.Minute))
 
 		ginkgo.It(f.name("host network to pod over TCP"), f.label(), ginkgo.Label("host-to-pod", "tcp"), f.spec(func(ctx ginkgo.SpecContext) {
-			var pairs []labeledPair
-			for _, src := range env.Fleet.Nodes() {
-				from := agentOrMissing(agents.Host, src)
-				for _, dst := range env.Fleet.Nodes() {
-					to := agentOrMissing(agents.PodA, dst)
-					pairs = append(pairs, labeledPair{Pair: agents.Pair{From: from, To: dst,
-						Req: probe.Request{Protocol: probe.TCP, Target: hostPort(to.IP, probe.TCPEchoPort)}}, toAgent: &to})
-				}
-			}
-			expectAll(ctx, pairs)
+			expectAll(ctx, rolePairs(agents.Host, agents.PodA, "", func(dst agents.Agent) probe.Request {
+				return probe.Request{Protocol: probe.TCP, Target: hostPort(dst.IP, probe.TCPEchoPort)}
+			}))
 		}), within(3*time.Minute))
 
 		ginkgo.It(f.name("host network to pod over UDP"), f.label(), ginkgo.Label("host-to-pod", "udp"), f.spec(func(ctx ginkgo.SpecContext) {
-			var rows []row
-			for _, src := range env.Fleet.Nodes() {
-				from := agentOrMissing(agents.Host, src)
-				for _, dst := range env.Fleet.Nodes() {
-					to := agentOrMissing(agents.PodA, dst)
-					rows = append(rows, toAgentRow(from, dst, to, probe.Request{Protocol: probe.UDP, Target: hostPort(to.IP, probe.UDPEchoPort)}, reach()))
-				}
-			}
-			expectTable(ctx, rows, noNodes)
+			expectAll(ctx, rolePairs(agents.Host, agents.PodA, "", func(dst agents.Agent) probe.Request {
+				return probe.Request{Protocol: probe.UDP, Target: hostPort(dst.IP, probe.UDPEchoPort)}
+			}))
 		}), within(3*time.Minute))
 
 		ginkgo.It(f.name("pod to host network on every node over TCP"), f.label(), ginkgo.Label("pod-to-host", "tcp"), f.spec(func(ctx ginkgo.SpecContext) {
-			var rows []row
-			for _, src := range env.Fleet.Nodes() {
-				from := agentOrMissing(agents.PodA, src)
-				for _, dst := range env.Fleet.Nodes() {
-					to := agentOrMissing(agents.Host, dst)
-					rows = append(rows, toAgentRow(from, dst+" host", to, probe.Request{Protocol: probe.TCP, Target: hostPort(to.IP, probe.TCPEchoPort)}, reach()))
-				}
-			}
-			expectTable(ctx, rows, noNodes)
+			expectAll(ctx, rolePairs(agents.PodA, agents.Host, " host", func(dst agents.Agent) probe.Request {
+				return probe.Request{Protocol: probe.TCP, Target: hostPort(dst.IP, probe.TCPEchoPort)}
+			}))
 		}), within(3*time.Minute))
 
 		ginkgo.It(f.name("pod to NodePort on every node"), f.label(), ginkgo.Label("nodeport", "tcp"), f.spec(func(ctx ginkgo.SpecContext) {
 			if env.Fleet.NodePort == 0 {
 				ginkgo.Fail("the probe Service has no NodePort")
 			}
-			var pairs []labeledPair
-			for _, src := range env.Fleet.Nodes() {
-				from := agentOrMissing(agents.PodA, src)
-				for _, dst := range env.Fleet.Nodes() {
-					host := agentOrMissing(agents.Host, dst)
-					pairs = append(pairs, labeledPair{Pair: agents.Pair{From: from, To: dst + " NodePort",
-						Req: probe.Request{Protocol: probe.TCP, Target: hostPort(host.IP, int(env.Fleet.NodePort))}}, toAgent: &host})
-				}
-			}
-			expectAll(ctx, pairs)
+			expectAll(ctx, rolePairs(agents.PodA, agents.Host, " NodePort", func(host agents.Agent) probe.Request {
+				return probe.Request{Protocol: probe.TCP, Target: hostPort(host.IP, int(env.Fleet.NodePort))}
+			}))
 		}), within(3*time.Minute))
 	})
 })
@@ -120,12 +94,18 @@ func agentOrMissing(role, node string) agents.Agent {
 // podPairs is every ordered pair of nodes, from the first pod agent on the source node to the
 // second on the destination (so same-node pairs cross the node's bridge, not loopback).
 func podPairs(proto probe.Protocol, req func(dst agents.Agent) probe.Request) []labeledPair {
+	return rolePairs(agents.PodA, agents.PodB, "", req)
+}
+
+// rolePairs is every ordered pair of nodes, from the agent of srcRole on the source node to the
+// agent of dstRole on the destination (named by its node and suffix), which must be Ready.
+func rolePairs(srcRole, dstRole, suffix string, req func(dst agents.Agent) probe.Request) []labeledPair {
 	var pairs []labeledPair
 	for _, src := range env.Fleet.Nodes() {
-		from := agentOrMissing(agents.PodA, src)
+		from := agentOrMissing(srcRole, src)
 		for _, dst := range env.Fleet.Nodes() {
-			to := agentOrMissing(agents.PodB, dst)
-			pairs = append(pairs, labeledPair{Pair: agents.Pair{From: from, To: dst, Req: req(to)}, toAgent: &to})
+			to := agentOrMissing(dstRole, dst)
+			pairs = append(pairs, labeledPair{Pair: agents.Pair{From: from, To: dst + suffix, Req: req(to)}, toAgent: &to})
 		}
 	}
 	return pairs

@@ -90,13 +90,9 @@ func replaceUnderFlows(ctx context.Context) *flowRun {
 			nodeClient = *in.External
 		}
 		svc := svc.In(fam)
-		nodeAddr := ""
-		if h, ok := in.Agent(agents.Host, other); ok && h.Ready {
-			nodeAddr = h.IP
-		}
 		pairs = append(pairs,
 			agents.Pair{From: client, To: "service " + svc.ClusterIP, Req: flow(hostPort(svc.ClusterIP, port(svc, agents.PortWhoUDP, false)))},
-			agents.Pair{From: nodeClient, To: other + " NodePort", Req: flow(hostPort(nodeAddr, port(svc, agents.PortWhoUDP, true)))})
+			agents.Pair{From: nodeClient, To: other + " NodePort", Req: flow(hostPort(nodeIPIn(in, other), port(svc, agents.PortWhoUDP, true)))})
 	}
 	run := &flowRun{old: old, flows: map[ipfamily.Family][2]agents.Outcome{}}
 	start := time.Now()
@@ -131,7 +127,7 @@ func judgeFlow(run *flowRun, o agents.Outcome) {
 	obs := results.Observation{From: o.From.Node, To: o.To, Protocol: string(o.Req.Protocol),
 		Expected: fmt.Sprintf("every datagram from %.1f s on answered by %s", (run.readyAt + flowSettle).Seconds(), newName), Attempts: o.Result.Attempts}
 	if missingAddress(o.Req) {
-		obs.Observed, obs.Detail = "no address", fmt.Sprintf("the destination %s has no address of this IP family (target %q)", o.To, o.Req.Target)
+		noAddress(&obs, o.Pair)
 		verdict([]results.Observation{obs}, noNodes)
 		return
 	}

@@ -30,15 +30,9 @@ var _ = ginkgo.Describe("services", ginkgo.Label("services"), func() {
 			if env.Fleet.UDPPort == 0 {
 				ginkgo.Fail("the probe Service has no UDP NodePort")
 			}
-			var rows []row
-			for _, src := range env.Fleet.Nodes() {
-				from := agentOrMissing(agents.PodA, src)
-				for _, dst := range env.Fleet.Nodes() {
-					host := agentOrMissing(agents.Host, dst)
-					rows = append(rows, toAgentRow(from, dst+" NodePort", host, probe.Request{Protocol: probe.UDP, Target: hostPort(host.IP, int(env.Fleet.UDPPort))}, reach()))
-				}
-			}
-			expectTable(ctx, rows, noNodes)
+			expectAll(ctx, rolePairs(agents.PodA, agents.Host, " NodePort", func(host agents.Agent) probe.Request {
+				return probe.Request{Protocol: probe.UDP, Target: hostPort(host.IP, int(env.Fleet.UDPPort))}
+			}))
 		}), within(2*time.Minute))
 
 		ginkgo.It(f.name("a pod reaches itself through its Service (hairpin)"), f.label(), ginkgo.Label("hairpin", "tcp"), f.spec(func(ctx ginkgo.SpecContext) {

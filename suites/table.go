@@ -153,8 +153,7 @@ func runTable(ctx context.Context, rows []row) []results.Observation {
 		if missingAddress(r.Req) {
 			// ":port" would probe the client itself: a row without an address of the family
 			// fails naming it instead.
-			obs[i].Observed = "no address"
-			obs[i].Detail = fmt.Sprintf("the destination %s has no address of this IP family (target %q)", r.To, r.Req.Target)
+			noAddress(&obs[i], r.Pair)
 			continue
 		}
 		toRun = append(toRun, r.Pair)
@@ -183,6 +182,12 @@ func missingAddress(req probe.Request) bool {
 	}
 	host, _, err := net.SplitHostPort(req.Target)
 	return err == nil && host == ""
+}
+
+// noAddress records that a pair's destination has no address of the check's IP family.
+func noAddress(ob *results.Observation, p agents.Pair) {
+	ob.Observed = "no address"
+	ob.Detail = fmt.Sprintf("the destination %s has no address of this IP family (target %q)", p.To, p.Req.Target)
 }
 
 // expectTable runs a table and decides the check (skipped with whyEmpty when it has no row).
@@ -221,8 +226,11 @@ func outside() agents.Agent {
 }
 
 // nodeIP is a node's address as its host agent has it ("" when the node has no Ready host agent).
-func nodeIP(node string) string {
-	if a, ok := env.Fleet.Agent(agents.Host, node); ok && a.Ready {
+func nodeIP(node string) string { return nodeIPIn(env.Fleet, node) }
+
+// nodeIPIn is nodeIP as fleet f (a family's view) has it.
+func nodeIPIn(f *agents.Fleet, node string) string {
+	if a, ok := f.Agent(agents.Host, node); ok && a.Ready {
 		return a.IP
 	}
 	return ""

@@ -25,10 +25,7 @@ func (f *Fleet) In(fam ipfamily.Family) *Fleet {
 		}
 		v.Agents[role] = m
 	}
-	v.ClusterIP = ipfamily.Pick(f.ClusterIPs, fam)
-	if v.ClusterIP == "" {
-		v.ClusterIP = ipfamily.Pick([]string{f.ClusterIP}, fam)
-	}
+	v.ClusterIP = ServiceAddr{ClusterIP: f.ClusterIP, ClusterIPs: f.ClusterIPs}.In(fam).ClusterIP
 	fx := f.Fixtures
 	for _, s := range []*ServiceAddr{&fx.Probe, &fx.Affinity, &fx.Local, &fx.Empty, &fx.Headless, &fx.Flow} {
 		*s = s.In(fam)
