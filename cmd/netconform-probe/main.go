@@ -8,6 +8,8 @@ import (
 	"log"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -19,6 +21,15 @@ func main() {
 	defer stop()
 	logger := log.New(os.Stderr, "netconform-probe: ", log.LstdFlags)
 	a := &probe.Agent{ID: probe.IdentityFromEnv(), Logger: logger}
+	// ECHO_PORTS (comma-separated) adds TCP and UDP echo listeners: the NetworkPolicy fixture's
+	// pods set it in their manifest.
+	for _, f := range strings.FieldsFunc(os.Getenv("ECHO_PORTS"), func(r rune) bool { return r == ',' }) {
+		port, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || port < 1 || port > 65535 {
+			logger.Fatalf("ECHO_PORTS: %q is not a port", f)
+		}
+		a.EchoPorts = append(a.EchoPorts, port)
+	}
 	logger.Printf("serving on node %q pod %q (host network %v)", a.ID.Node, a.ID.Pod, a.ID.HostNetwork)
 	// "loop" also probes peers, a Service and DNS continuously (netconform switch).
 	if len(os.Args) > 1 && os.Args[1] == "loop" {

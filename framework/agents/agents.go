@@ -810,25 +810,37 @@ func (f *Fleet) Probe(ctx context.Context, from Agent, req probe.Request) probe.
 	if err != nil {
 		return probe.Result{Outcome: probe.Error, Detail: err.Error()}
 	}
-	// Only the question is retried, when talking to the API server fails in transport: the
-	// agent's answer is the verdict and is never asked for again.
-	var lastErr error
+	var res probe.Result
+	attempts, err := askRetrying(ctx, func() error {
+		var err error
+		res, err = f.askOnce(ctx, host, body, req.Budget())
+		return err
+	})
+	if err != nil {
+		return probe.Result{Outcome: probe.AgentUnreachable, Detail: fmt.Sprintf("ask host agent on %s via API server: %v", from.Node, err)}
+	}
+	res.Attempts = attempts
+	return res
+}
+
+// askRetrying calls ask until it succeeds, at most maxAPIAttempts times, retrying only
+// transport errors talking to the API server: the agent's answer is the verdict and is never
+// asked for again. It returns the attempts made and the last error.
+func askRetrying(ctx context.Context, ask func() error) (int, error) {
+	var err error
 	for attempt := 1; attempt <= maxAPIAttempts; attempt++ {
-		res, err := f.askOnce(ctx, host, body, req.Budget())
-		if err == nil {
-			res.Attempts = attempt
-			return res
+		if err = ask(); err == nil {
+			return attempt, nil
 		}
-		lastErr = err
 		if !kube.IsTransient(err) || ctx.Err() != nil {
-			break
+			return attempt, err
 		}
 		select {
 		case <-ctx.Done():
 		case <-time.After(time.Duration(attempt) * 500 * time.Millisecond):
 		}
 	}
-	return probe.Result{Outcome: probe.AgentUnreachable, Detail: fmt.Sprintf("ask host agent on %s via API server: %v", from.Node, lastErr)}
+	return maxAPIAttempts, err
 }
 
 // maxAPIAttempts bounds retries of transport errors talking to the API server.
@@ -844,12 +856,7 @@ func (f *Fleet) timeouts() kube.Timeouts {
 
 // askOnce posts one probe request to a host agent through the API server's pod proxy.
 func (f *Fleet) askOnce(ctx context.Context, host Agent, body []byte, probeBudget time.Duration) (probe.Result, error) {
-	// The API call gets the probe's time plus room for the proxy hops.
-	cctx, cancel := context.WithTimeout(ctx, probeBudget+f.c.Timeouts.APICall)
-	defer cancel()
-	raw, err := f.c.CoreV1().RESTClient().Post().Namespace(f.Namespace).Resource("pods").
-		Name(fmt.Sprintf("%s:%d", host.Pod, probe.ControlPort)).SubResource("proxy").Suffix("probe").
-		Body(bytes.NewReader(body)).SetHeader("Content-Type", "application/json").Do(cctx).Raw()
+	raw, err := f.post(ctx, host, "probe", body, probeBudget)
 	if err != nil {
 		return probe.Result{}, err
 	}
@@ -858,6 +865,79 @@ func (f *Fleet) askOnce(ctx context.Context, host Agent, body []byte, probeBudge
 		return probe.Result{Outcome: probe.AgentUnreachable, Detail: fmt.Sprintf("host agent on %s answered %q: %v", host.Node, truncate(raw), err)}, nil
 	}
 	return res, nil
+}
+
+// post sends body to a host agent's control path through the API server's pod proxy. The API
+// call gets the probes' time plus room for the proxy hops.
+func (f *Fleet) post(ctx context.Context, host Agent, path string, body []byte, probeBudget time.Duration) ([]byte, error) {
+	cctx, cancel := context.WithTimeout(ctx, probeBudget+f.c.Timeouts.APICall)
+	defer cancel()
+	return f.c.CoreV1().RESTClient().Post().Namespace(f.Namespace).Resource("pods").
+		Name(fmt.Sprintf("%s:%d", host.Pod, probe.ControlPort)).SubResource("proxy").Suffix(path).
+		Body(bytes.NewReader(body)).SetHeader("Content-Type", "application/json").Do(cctx).Raw()
+}
+
+// ProbeBatch asks from to send every request at once (probe.Batch) and returns one result per
+// request, in order: one question through the API server instead of one per probe. It is asked
+// like Probe (a pod agent through its node's host agent), and the question alone is retried
+// when talking to the API server fails in transport. An agent with a Control address is asked
+// one probe at a time.
+func (f *Fleet) ProbeBatch(ctx context.Context, from Agent, reqs []probe.Request) []probe.Result {
+	out := make([]probe.Result, len(reqs))
+	failAll := func(o probe.Outcome, detail string) []probe.Result {
+		for i := range out {
+			out[i] = probe.Result{Outcome: o, Detail: detail}
+		}
+		return out
+	}
+	if !from.Ready {
+		return failAll(probe.AgentUnreachable, from.Unavailable())
+	}
+	if from.Control != "" {
+		pairs := make([]Pair, len(reqs))
+		for i, r := range reqs {
+			pairs[i] = Pair{From: from, Req: r}
+		}
+		for i, o := range f.RunAll(ctx, pairs, len(pairs)) {
+			out[i] = o.Result
+		}
+		return out
+	}
+	host := f.AgentOrMissing(Host, from.Node)
+	if !host.Ready {
+		return failAll(probe.AgentUnreachable, "asked through the node's host agent: "+host.Unavailable())
+	}
+	b := probe.Batch{Requests: make([]probe.Request, len(reqs))}
+	for i, r := range reqs {
+		if r.TimeoutMS == 0 {
+			r.TimeoutMS = int(f.timeouts().Probe / time.Millisecond)
+		}
+		b.Requests[i] = r
+	}
+	if !from.HostNetwork {
+		b.Via = from.Addr()
+	}
+	body, err := json.Marshal(b)
+	if err != nil {
+		return failAll(probe.Error, err.Error())
+	}
+	var raw []byte
+	attempts, err := askRetrying(ctx, func() error {
+		var err error
+		raw, err = f.post(ctx, host, "probes", body, b.Budget())
+		return err
+	})
+	if err != nil {
+		return failAll(probe.AgentUnreachable, fmt.Sprintf("ask host agent on %s via API server: %v", from.Node, err))
+	}
+	var res []probe.Result
+	if err := json.Unmarshal(raw, &res); err != nil || len(res) != len(reqs) {
+		return failAll(probe.AgentUnreachable, fmt.Sprintf("host agent on %s answered %q to a batch of %d (%v)", host.Node, truncate(raw), len(reqs), err))
+	}
+	for i := range res {
+		res[i].Attempts = attempts
+	}
+	return res
 }
 
 // Info asks an agent for its links and routes (through the node's host agent, like Probe).

@@ -28,6 +28,9 @@ type Identity struct {
 type Agent struct {
 	ID     Identity
 	Logger *log.Logger
+	// EchoPorts are further ports with a TCP and a UDP echo listener each, besides the fixed
+	// ones: the NetworkPolicy fixture's pods serve 80 and 81, the ports policies name.
+	EchoPorts []int
 }
 
 // relayClient opens a new connection for every relayed request: a POST on a kept-alive
@@ -145,12 +148,26 @@ func (a *Agent) Serve(ctx context.Context) error {
 		closeAll()
 		return err
 	}
+	errc := make(chan error, 6+2*len(a.EchoPorts))
+	for _, port := range a.EchoPorts {
+		l, err := listen(fmt.Sprintf("tcp echo %d", port), port)
+		if err != nil {
+			closeAll()
+			return err
+		}
+		pc, err := listenPacket(fmt.Sprintf("udp echo %d", port), port)
+		if err != nil {
+			closeAll()
+			return err
+		}
+		go func() { errc <- serveStream(l, echoConn) }()
+		go func() { errc <- serveUDPEcho(pc) }()
+	}
 	srv := &http.Server{
 		Addr:              fmt.Sprintf(":%d", ControlPort),
 		Handler:           a.Handler(),
 		ReadHeaderTimeout: 5 * time.Second,
 	}
-	errc := make(chan error, 6)
 	go func() { errc <- serveStream(tcp, echoConn) }()
 	go func() { errc <- serveStream(bulk, sinkConn) }()
 	go func() { errc <- serveWhoTCP(whoTCP, a.name()) }()
@@ -202,6 +219,18 @@ func (a *Agent) Handler() http.Handler {
 			return
 		}
 		writeJSON(w, a.Probe(r.Context(), req))
+	})
+	mux.HandleFunc("POST /probes", func(w http.ResponseWriter, r *http.Request) {
+		var b Batch
+		if err := json.NewDecoder(io.LimitReader(r.Body, maxBatchBody)).Decode(&b); err != nil {
+			http.Error(w, "bad probe batch: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		if len(b.Requests) > MaxBatch {
+			http.Error(w, fmt.Sprintf("bad probe batch: %d requests, at most %d", len(b.Requests), MaxBatch), http.StatusBadRequest)
+			return
+		}
+		writeJSON(w, a.ProbeBatch(r.Context(), b))
 	})
 	return mux
 }
