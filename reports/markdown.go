@@ -74,6 +74,9 @@ func Markdown(w io.Writer, r *results.Result) error {
 	if r.Evidence != "" {
 		fmt.Fprintf(&b, "Evidence bundle: [%s](%s) (node state, provider and CoreDNS logs, events, raw observations; index.md inside)\n\n", r.Evidence, r.Evidence)
 	}
+	if s, ok := PolicySummary(r); ok {
+		writePolicy(&b, s)
+	}
 	if len(r.Checks) > 0 {
 		checks := append([]results.Check(nil), r.Checks...)
 		results.SortChecks(checks)

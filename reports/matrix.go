@@ -50,6 +50,8 @@ type Run struct {
 	Skipped int      `json:"skipped"`
 	// Source is the result file the column came from.
 	Source string `json:"source,omitempty"`
+	// NetworkPolicy sums up the run's NetworkPolicy scenarios; nil when it had none.
+	NetworkPolicy *PolicyStats `json:"networkPolicy,omitempty"`
 }
 
 // Row is one check across the runs.
@@ -92,11 +94,15 @@ func BuildMatrix(srcs []Source, now time.Time) *Matrix {
 		}
 		p, f, sk := r.Counts()
 		v := r.Judge()
-		m.Runs = append(m.Runs, Run{
+		run := Run{
 			Label: label, Provider: r.Provider, ProviderOptions: r.ProviderOptions, SwitchFrom: r.SwitchFrom, RunID: r.RunID, Platform: r.Platform,
 			KubernetesVersion: r.KubernetesVersion, NodeImage: r.NodeImage, Kernel: r.Kernel, Nodes: r.Nodes, Started: r.Started,
 			Verdict: string(v.Outcome), Reasons: v.Reasons, Error: r.Error, Passed: p, Failed: f, Skipped: sk, Source: s.Path,
-		})
+		}
+		if ps, ok := PolicySummary(r); ok {
+			run.NetworkPolicy = &ps
+		}
+		m.Runs = append(m.Runs, run)
 		for _, c := range r.Checks {
 			row, ok := rows[c.ID]
 			if !ok {
@@ -155,7 +161,8 @@ func (m *Matrix) WriteJSON(w io.Writer) error {
 
 // WriteMarkdown writes matrix.md: the runs (provider, platform, Kubernetes version, kernel,
 // verdict), then one row per check with a column per run. Skips and could-not-run cells carry
-// numbered notes with their reasons, so that no skip reads as a pass.
+// numbered notes with their reasons, so that no skip reads as a pass. Runs with NetworkPolicy
+// scenarios then get a row each in a NetworkPolicy section.
 func (m *Matrix) WriteMarkdown(w io.Writer) error {
 	var b strings.Builder
 	b.WriteString("# netconform compatibility matrix\n\n")
@@ -190,6 +197,7 @@ func (m *Matrix) WriteMarkdown(w io.Writer) error {
 	} else {
 		m.writeRows(&b, note)
 	}
+	m.writePolicy(&b)
 	if len(noteText) > 0 {
 		b.WriteString("\n## Notes\n\n")
 		for i, t := range noteText {
@@ -253,4 +261,47 @@ func nodesText(n int) string {
 		return "-"
 	}
 	return fmt.Sprint(n)
+}
+
+// writePolicy writes the NetworkPolicy section: a row per run with NetworkPolicy scenarios, none
+// when no run had them.
+func (m *Matrix) writePolicy(b *strings.Builder) {
+	var runs []Run
+	for _, r := range m.Runs {
+		if r.NetworkPolicy != nil {
+			runs = append(runs, r)
+		}
+	}
+	if len(runs) == 0 {
+		return
+	}
+	tags := PolicyTags()
+	b.WriteString("\n## NetworkPolicy\n\n| run | scenarios |")
+	for _, t := range tags {
+		fmt.Fprintf(b, " %s |", t)
+	}
+	b.WriteString(" in effect p50 / p95 / p99 |\n|---|---|")
+	for range tags {
+		b.WriteString("---|")
+	}
+	b.WriteString("---|\n")
+	for _, r := range runs {
+		s := r.NetworkPolicy
+		fmt.Fprintf(b, "| %s | %d/%d |", cell(r.Label), s.Passed, s.Total())
+		for _, t := range s.Tags {
+			fmt.Fprintf(b, " %s |", tagCell(t))
+		}
+		fmt.Fprintf(b, " %s |\n", percentilesCell(s.InEffectSeconds))
+	}
+	b.WriteString("\nscenarios and tags: passed/total of the scenarios that ran (skipped ones count in neither); " +
+		"-: the run had no scenario with the tag. in effect: seconds from creating or updating a scenario's policies " +
+		"to their effect on every affected cell, nearest-rank percentiles over the scenarios that measured it; -: none did.\n")
+}
+
+// percentilesCell is "1.2 / 3.4 / 3.9 s", or "-" with no sample.
+func percentilesCell(p Percentiles) string {
+	if p.Samples == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%s / %s / %s s", trimFloat(p.P50), trimFloat(p.P95), trimFloat(p.P99))
 }
