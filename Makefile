@@ -72,12 +72,19 @@ matrix:
 
 # The cluster end-to-end tests: a full run of the default provider, broken-cluster tests,
 # interrupts, a switch with faults (default provider to the switch target, both asked of the binary).
+# The NetworkPolicy fault test runs on a provider that enforces policy; POLICY_AGENT is the
+# process it stops on every node.
+POLICY_PROVIDER ?= kube-router
+POLICY_AGENT ?= kube-router
+
 e2e-test: host-setup build
 	@mkdir -p _artifacts
 	node=$$(scripts/node-image.sh $(K8S_VERSION)) && probe=$$(scripts/probe-image.sh) && \
 	to=$$(bin/netconform providers --switch-target) && to_images=$$(scripts/provider-images.sh $$to) && \
-	export NETCONFORM_NODE_IMAGE=$$node NETCONFORM_PROBE_IMAGE=$$probe NETCONFORM_SWITCH_TO=$$to NETCONFORM_SWITCH_IMAGES="$$to_images" && \
-	go test -tags e2e -count=1 -timeout 60m -v ./suites/e2e/ 2>&1 | tee _artifacts/e2e-test.log; exit $${PIPESTATUS[0]}
+	policy_images=$$(scripts/provider-images.sh $(POLICY_PROVIDER)) && \
+	export NETCONFORM_NODE_IMAGE=$$node NETCONFORM_PROBE_IMAGE=$$probe NETCONFORM_SWITCH_TO=$$to NETCONFORM_SWITCH_IMAGES="$$to_images" \
+		NETCONFORM_POLICY_PROVIDER=$(POLICY_PROVIDER) NETCONFORM_POLICY_AGENT=$(POLICY_AGENT) NETCONFORM_POLICY_IMAGES="$$policy_images" && \
+	go test -tags e2e -count=1 -timeout 80m -v ./suites/e2e/ 2>&1 | tee _artifacts/e2e-test.log; exit $${PIPESTATUS[0]}
 
 # Short fuzzing of the kops spec reader (no panic on any input).
 FUZZTIME ?= 20s

@@ -50,11 +50,15 @@ const (
 	managedBy = "app.kubernetes.io/managed-by"
 )
 
-// Remove takes the agents away again. A namespace netconform created goes with everything in it
+// Remove takes the agents away again, and the NetworkPolicy fixture's namespaces. A namespace netconform created goes with everything in it
 // (waiting, within the bound, until it is gone); a namespace that was there before (--namespace
 // with the user's own) stays, and only what Deploy created is deleted from it: the agents'
 // DaemonSets, the flow Deployment, the solo pod and the Services.
 func Remove(ctx context.Context, c *kube.Client, ns string) error {
+	// The NetworkPolicy fixture's namespaces go first: a suite that was cut short leaves them.
+	if err := RemovePolicyFixture(ctx, c, ns); err != nil {
+		return fmt.Errorf("remove probe agents: %w", err)
+	}
 	cctx, cancel := context.WithTimeout(ctx, c.Timeouts.APICall)
 	obj, err := c.CoreV1().Namespaces().Get(cctx, ns, metav1.GetOptions{})
 	cancel()

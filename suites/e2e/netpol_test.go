@@ -1,0 +1,115 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/netconform/netconform/framework/results"
+)
+
+// idFromProd is the scenario after which TestPolicyAgentStopped stops the policy agent.
+const idFromProd = "networkpolicy/ingress-from-namespaces-with-a-label"
+
+// TestPolicyAgentStopped runs the NetworkPolicy suite on a provider that enforces it (make
+// e2e-test builds its images: NETCONFORM_POLICY_PROVIDER, NETCONFORM_POLICY_IMAGES): every
+// scenario must pass as the model says, with its latency. Then it checks the kept cluster again
+// and stops the provider's policy agent on every node (SIGSTOP) once one scenario has ended:
+// the scenarios before it pass, and every later one that the model says blocks something
+// fails, naming cells allowed that should be blocked.
+func TestPolicyAgentStopped(t *testing.T) {
+	provider, images := os.Getenv("NETCONFORM_POLICY_PROVIDER"), strings.Fields(os.Getenv("NETCONFORM_POLICY_IMAGES"))
+	agent := os.Getenv("NETCONFORM_POLICY_AGENT")
+	if provider == "" || len(images) == 0 || agent == "" {
+		t.Fatal("NETCONFORM_POLICY_PROVIDER, NETCONFORM_POLICY_IMAGES and NETCONFORM_POLICY_AGENT must be set (make e2e-test sets them)")
+	}
+	runID := keptClusterName(t, "ncnp")
+	art := t.TempDir()
+	args := []string{"run", "--provider", provider, "--run-id", runID, "--keep", "--label-filter", "policy",
+		"--node-image", nodeImage, "--probe-image", probeImage, "--artifacts", art}
+	for _, ref := range images {
+		args = append(args, "--provider-image", ref)
+	}
+	out, code := netconform(t, 20*time.Minute, args...)
+	t.Log(out)
+	if code != 0 {
+		t.Fatalf("run exited %d: %s", code, failedChecks(loadResult(t, art)))
+	}
+	r := loadResult(t, art)
+	scenarios, measured := 0, 0
+	for _, c := range r.Checks {
+		if !slices.Contains(c.Labels, "netpol") || c.Status == results.Skipped {
+			continue
+		}
+		scenarios++
+		for _, m := range c.Measurements {
+			if m.Name == "policy in effect within" {
+				measured++
+			}
+		}
+	}
+	if scenarios < 30 || measured < 25 {
+		t.Errorf("%s: %d scenarios ran, %d with a latency; want at least 30 and 25", provider, scenarios, measured)
+	}
+
+	// The fault: the policy agent stopped on every node once idFromProd has ended.
+	nodes := strings.Fields(docker(t, "ps", "--filter", "name="+runID, "--format", "{{.Names}}"))
+	cont := func() {
+		for _, n := range nodes {
+			_ = exec.Command("docker", "exec", n, "pkill", "-CONT", "-x", agent).Run()
+		}
+	}
+	t.Cleanup(cont)
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	defer cancel()
+	b := startNetconform(t, ctx, "check", "--kubeconfig", filepath.Join(art, "kubeconfig"), "--probe-image", probeImage, "--provider", provider,
+		"--artifacts", dir, "--label-filter", "policy", "--timeout-scale", "0.2")
+	stopped := b.onResult(t, dir, time.Second, 20*time.Minute, "check "+idFromProd, func(r *results.Result) bool {
+		_, ok := checkByID(r, idFromProd)
+		return ok
+	}, func() {
+		for _, n := range nodes {
+			onNode(t, n, "pkill", "-STOP", "-x", agent)
+		}
+		t.Logf("%s stopped on %v", agent, nodes)
+	})
+	t.Log(b.out.String())
+	cont()
+	if !stopped {
+		t.Fatalf("the check ended before %s did", idFromProd)
+	}
+	r = loadResult(t, dir)
+	after := false
+	for _, c := range r.Checks {
+		if !slices.Contains(c.Labels, "netpol") || c.Status == results.Skipped {
+			continue
+		}
+		switch {
+		case !after && c.Status != results.Passed:
+			t.Errorf("before the agent stopped: %s %s: %s", c.ID, c.Status, c.Reason)
+		case after && measurement(c, "cells expected blocked") > 0 && (c.Status != results.Failed || !strings.Contains(c.Reason, "cells differ from the model")):
+			t.Errorf("after the agent stopped: %s %s, want failed naming cells: %s", c.ID, c.Status, c.Reason)
+		}
+		after = after || c.ID == idFromProd
+	}
+	if !after {
+		t.Errorf("%s not in the result", idFromProd)
+	}
+}
+
+func measurement(c results.Check, name string) float64 {
+	for _, m := range c.Measurements {
+		if m.Name == name {
+			return m.Value
+		}
+	}
+	return -1
+}

@@ -1,0 +1,494 @@
+package suites
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/onsi/ginkgo/v2"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/netconform/netconform/framework/agents"
+	"github.com/netconform/netconform/framework/netpol"
+	"github.com/netconform/netconform/framework/probe"
+	"github.com/netconform/netconform/framework/results"
+)
+
+// The NetworkPolicy truth tables. Every scenario puts its policies in place and probes every
+// cell (source, destination, port, protocol) of the fixture at once, round after round, until
+// the table is what the model says twice in a row, or the bound ends. Then it deletes them and
+// waits, the same way, for every cell to be back.
+const (
+	// cellTimeout bounds one cell's probe: a blocked cell costs it every round.
+	cellTimeout = time.Second
+	// policyMetricInEffect and policyMetricRemoved are the latencies the reports read.
+	policyMetricInEffect = "policy in effect within"
+	policyMetricRemoved  = "policy removed within"
+	// settleNoChange is how long a step that changes no cell waits before it is judged, so
+	// that a provider which wrongly blocks something has had the time to.
+	settleNoChange = 2 * time.Second
+	// dnsName is what the DNS cells resolve.
+	dnsName = "kubernetes.default.svc." + clusterDomain
+)
+
+var _ = ginkgo.Describe("networkpolicy", ginkgo.Label("policy"), ginkgo.Ordered, ginkgo.ContinueOnFailure, func() {
+	run := &policyRun{}
+	ginkgo.BeforeAll(func(ctx ginkgo.SpecContext) { run.setup(ctx) }, within(5*time.Minute))
+	ginkgo.AfterAll(func(ctx ginkgo.SpecContext) {
+		if run.fx == nil {
+			return
+		}
+		if err := agents.RemovePolicyFixture(ctx, env.Client, env.Fleet.Namespace); err != nil {
+			ginkgo.GinkgoWriter.Printf("remove the NetworkPolicy fixture: %v\n", err)
+		}
+	}, within(3*time.Minute))
+
+	ginkgo.It("every cell of the fixture works before any policy", ginkgo.Label("networkpolicy"), func(ctx ginkgo.SpecContext) {
+		run.ready()
+		cells := run.cells(policyScenario{hosts: true, service: true, dns: true})
+		// Connectivity itself is not retried: it must work before any policy.
+		want := run.expect(cells, nil)
+		observed := run.round(ctx, cells)
+		observe(tableObservations("before any policy", cells, want, observed))
+		if wrong, unobserved := netpol.Mismatches(tableCells(cells, want, observed)); wrong+unobserved > 0 {
+			run.baselineBad = fmt.Sprintf("%d cells blocked and %d not observed before any policy", wrong, unobserved)
+			ginkgo.Fail(fmt.Sprintf("before any policy, %d of %d cells were blocked and %d could not be observed:\n%s",
+				wrong, len(cells), unobserved, netpol.RenderTable(tableCells(cells, want, observed))))
+		}
+	}, within(2*time.Minute))
+
+	for _, sc := range policyScenarios {
+		ginkgo.It(sc.name, ginkgo.Label(append([]string{"netpol"}, sc.tags...)...), func(ctx ginkgo.SpecContext) {
+			run.ready()
+			if run.baselineBad != "" {
+				ginkgo.Skip("precondition: " + run.baselineBad + " (see 'every cell of the fixture works before any policy'): a blocked cell would prove nothing")
+			}
+			run.scenario(ctx, sc)
+		}, within(4*time.Minute))
+	}
+
+	ginkgo.It("NetworkPolicy over SCTP", ginkgo.Label("netpol", "ports", "sctp"), func(ctx ginkgo.SpecContext) {
+		run.ready()
+		sctpSkip(ctx)
+	}, within(time.Minute))
+})
+
+// policyRun is the suite's state across its ordered specs.
+type policyRun struct {
+	skip        string // why no scenario runs here (the provider does not enforce NetworkPolicy)
+	err         error  // why the fixture is not there
+	baselineBad string // why the cells did not all work before any policy
+	fx          *agents.PolicyFixture
+	plan        *policyPlan
+	namespaces  map[string]map[string]string // for the model: the fixture's and CoreDNS's
+	hosts       []agents.Agent
+	dnsServer   string
+	coreDNS     netpol.Endpoint
+}
+
+// setup decides whether the scenarios run and deploys the fixture. It never fails: every
+// spec reports what setup found (ready).
+func (r *policyRun) setup(ctx context.Context) {
+	if env.Healthy.PolicyOff != "" {
+		r.skip = "not-applicable: " + env.Healthy.PolicyOff
+		return
+	}
+	if r.skip = policyNotExpected(env.Provider); r.skip != "" {
+		return
+	}
+	var nodes []string
+	for _, n := range env.Fleet.Nodes() {
+		h := agentOrMissing(agents.Host, n)
+		if h.Ready && h.IP != "" {
+			nodes = append(nodes, n)
+			r.hosts = append(r.hosts, h)
+		}
+	}
+	if len(nodes) == 0 {
+		r.err = errors.New("no node runs a Ready host agent to ask the fixture's pods through")
+		return
+	}
+	r.fx, r.err = agents.DeployPolicyFixture(ctx, env.Client, env.Fleet.Namespace, r.hosts[0].Image, nodes)
+	if r.err != nil {
+		return
+	}
+	r.plan = &policyPlan{fx: r.fx, any: "0.0.0.0/0"}
+	for _, h := range r.hosts {
+		r.plan.nodeIPs = append(r.plan.nodeIPs, h.IP)
+	}
+	if len(r.fx.Pods) > 0 && strings.Contains(r.fx.Pods[0].IP, ":") {
+		r.plan.any = "::/0"
+	}
+	r.namespaces = map[string]map[string]string{}
+	for _, ns := range r.fx.Namespaces {
+		r.namespaces[ns.Name] = ns.Labels
+	}
+	r.err = r.readCoreDNS(ctx)
+}
+
+// readCoreDNS reads what the DNS cells need: the cluster DNS Service's address, and one CoreDNS
+// pod and its namespace as the model sees them (policies select them by label).
+func (r *policyRun) readCoreDNS(ctx context.Context) error {
+	cctx, cancel := context.WithTimeout(ctx, env.Client.Timeouts.APICall)
+	defer cancel()
+	svc, err := env.Client.CoreV1().Services(CoreDNSNamespace).Get(cctx, kubeDNSService, metav1.GetOptions{})
+	if err != nil {
+		return fmt.Errorf("cluster DNS Service: %w", err)
+	}
+	r.dnsServer = net.JoinHostPort(svc.Spec.ClusterIP, "53")
+	ns, err := env.Client.CoreV1().Namespaces().Get(cctx, CoreDNSNamespace, metav1.GetOptions{})
+	if err != nil {
+		return fmt.Errorf("namespace %s: %w", CoreDNSNamespace, err)
+	}
+	r.namespaces[ns.Name] = ns.Labels
+	pods, err := env.Client.CoreV1().Pods(CoreDNSNamespace).List(cctx, metav1.ListOptions{LabelSelector: CoreDNSSelector})
+	if err != nil || len(pods.Items) == 0 {
+		return fmt.Errorf("CoreDNS pods (%s in %s): %d found, %v", CoreDNSSelector, CoreDNSNamespace, len(pods.Items), err)
+	}
+	p := pods.Items[0]
+	r.coreDNS = netpol.Endpoint{Pod: &netpol.Pod{Namespace: p.Namespace, Name: p.Name, Labels: p.Labels, IP: p.Status.PodIP, Node: p.Spec.NodeName,
+		Ports: p.Spec.Containers[0].Ports}}
+	return nil
+}
+
+// ready skips or fails the running spec as setup found.
+func (r *policyRun) ready() {
+	switch {
+	case r.skip != "":
+		ginkgo.Skip(r.skip)
+	case r.err != nil:
+		ginkgo.Fail("NetworkPolicy fixture: " + r.err.Error())
+	case r.fx == nil:
+		ginkgo.Fail("NetworkPolicy fixture: not deployed (its setup did not run to the end)")
+	}
+}
+
+// policyCell is one cell of a truth table: who sends, to what, and the model's view of both.
+type policyCell struct {
+	from     agents.Agent
+	src, dst netpol.Endpoint
+	to       string // the destination's name in the table
+	port     int32
+	proto    corev1.Protocol
+	req      probe.Request
+}
+
+func podEndpoint(p agents.PolicyPod) netpol.Endpoint {
+	return netpol.Endpoint{Pod: &netpol.Pod{Namespace: p.Namespace, Name: p.Name, Labels: p.Labels, IP: p.IP, Node: p.Node, Ports: p.Ports}}
+}
+
+// cells are a scenario's cells: every fixture pod to every other over both ports and both
+// protocols (a pod to itself never leaves its loopback, so no policy can act on it), and what
+// the scenario adds.
+func (r *policyRun) cells(sc policyScenario) []policyCell {
+	ms := int(cellTimeout / time.Millisecond)
+	var out []policyCell
+	toPods := func(from agents.Agent, src netpol.Endpoint, skip string) {
+		for _, d := range r.fx.Pods {
+			if d.Role == skip {
+				continue
+			}
+			for _, port := range []int32{agents.PolicyPortA, agents.PolicyPortB} {
+				for _, proto := range []corev1.Protocol{tcp, udp} {
+					out = append(out, policyCell{from: from, src: src, dst: podEndpoint(d), to: d.Suffix + "/" + d.Name, port: port, proto: proto,
+						req: probe.Request{Protocol: probe.Protocol(strings.ToLower(string(proto))), Target: hostPort(d.IP, int(port)), TimeoutMS: ms}})
+				}
+			}
+		}
+	}
+	var backend netpol.Endpoint
+	for _, p := range r.fx.Pods {
+		if p.Suffix == "y" && p.Name == "b" {
+			backend = podEndpoint(p)
+		}
+	}
+	for _, s := range r.fx.Pods {
+		src := podEndpoint(s)
+		toPods(s.Agent, src, s.Role)
+		if sc.service {
+			for _, proto := range []corev1.Protocol{tcp, udp} {
+				out = append(out, policyCell{from: s.Agent, src: src, dst: backend, to: "svc", port: agents.PolicyPortA, proto: proto,
+					req: probe.Request{Protocol: probe.Protocol(strings.ToLower(string(proto))), Target: hostPort(r.fx.ServiceIP, agents.PolicyPortA), TimeoutMS: ms}})
+			}
+		}
+		if sc.dns {
+			out = append(out, policyCell{from: s.Agent, src: src, dst: r.coreDNS, to: "dns", port: 53, proto: udp,
+				req: probe.Request{Protocol: probe.DNS, Target: r.dnsServer, Name: dnsName, QType: probe.QueryA, TimeoutMS: ms}})
+		}
+	}
+	if sc.hosts {
+		for _, h := range r.hosts {
+			toPods(h, netpol.Endpoint{Host: &netpol.Host{Node: h.Node, IP: h.IP}}, "")
+		}
+	}
+	return out
+}
+
+// cellName is a source's name in the table: x/a for a fixture pod, host/<node> for a node.
+func cellName(e netpol.Endpoint) string {
+	if e.Host != nil {
+		return "host/" + e.Host.Node
+	}
+	return e.Pod.Namespace[strings.LastIndex(e.Pod.Namespace, "-")+1:] + "/" + e.Pod.Name
+}
+
+// expect is what the model says of every cell with these policies in place.
+func (r *policyRun) expect(cells []policyCell, policies []networkingv1.NetworkPolicy) []bool {
+	m := netpol.Cluster{Namespaces: r.namespaces, Policies: policies}
+	out := make([]bool, len(cells))
+	for i, c := range cells {
+		out[i] = m.Evaluate(netpol.Traffic{From: c.src, To: c.dst, Port: c.port, Protocol: c.proto}).Allowed
+	}
+	return out
+}
+
+// round probes every cell once, each source's cells in one batch, every source at once. A
+// cell is allowed (ok), blocked (no answer or a rejection), or not observed (nil: the agent
+// could not be asked, or answered something else).
+func (r *policyRun) round(ctx context.Context, cells []policyCell) []cellResult {
+	bySource := map[string][]int{}
+	var order []string
+	for i, c := range cells {
+		k := c.from.Node + "/" + c.from.Role
+		if _, ok := bySource[k]; !ok {
+			order = append(order, k)
+		}
+		bySource[k] = append(bySource[k], i)
+	}
+	out := make([]cellResult, len(cells))
+	var wg sync.WaitGroup
+	for _, k := range order {
+		idx := bySource[k]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			reqs := make([]probe.Request, len(idx))
+			for j, i := range idx {
+				reqs[j] = cells[i].req
+			}
+			for j, res := range env.Fleet.ProbeBatch(ctx, cells[idx[0]].from, reqs) {
+				out[idx[j]] = cellResult{res: res}
+			}
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+// cellResult is one cell's probe.
+type cellResult struct{ res probe.Result }
+
+// allowed says what the cell showed: true (answered), false (blocked), nil (not observed).
+func (c cellResult) allowed() *bool {
+	ok, no := true, false
+	switch {
+	case c.res.Outcome == probe.OK:
+		return &ok
+	case blocked(c.res.Outcome):
+		return &no
+	}
+	return nil
+}
+
+func tableCells(cells []policyCell, want []bool, got []cellResult) []netpol.Cell {
+	out := make([]netpol.Cell, len(cells))
+	for i, c := range cells {
+		out[i] = netpol.Cell{From: cellName(c.src), To: c.to, Port: c.port, Protocol: c.proto, Expected: want[i], Observed: got[i].allowed()}
+	}
+	return out
+}
+
+// tableObservations records a table compactly: one observation per source and port, its
+// destinations in order as "A" (allowed) or "-" (blocked), expected against observed ("?": not
+// observed).
+func tableObservations(what string, cells []policyCell, want []bool, got []cellResult) []results.Observation {
+	type key struct{ from, port string }
+	rows := map[key]*results.Observation{}
+	var order []key
+	mark := func(b *bool) string {
+		switch {
+		case b == nil:
+			return "?"
+		case *b:
+			return "A"
+		}
+		return "-"
+	}
+	for i, c := range cells {
+		k := key{cellName(c.src), fmt.Sprintf("%d/%s", c.port, c.proto)}
+		o := rows[k]
+		if o == nil {
+			o = &results.Observation{From: c.from.Node + " " + k.from, To: what, Protocol: k.port, OK: true}
+			rows[k] = o
+			order = append(order, k)
+		}
+		w := want[i]
+		g := got[i].allowed()
+		o.Expected += mark(&w)
+		o.Observed += mark(g)
+		o.Detail += c.to + " "
+		if g == nil || *g != w {
+			o.OK = false
+			if g == nil {
+				o.Detail += "(" + string(got[i].res.Outcome) + ": " + got[i].res.Detail + ") "
+			}
+		}
+	}
+	out := make([]results.Observation, 0, len(order))
+	for _, k := range order {
+		o := rows[k]
+		o.Detail = "destinations in order: " + strings.TrimSpace(o.Detail)
+		out = append(out, *o)
+	}
+	return out
+}
+
+// converge probes round after round until two rounds in a row match want, or bound ends. It
+// returns the last round, and when the first of the two matching rounds started, since start.
+func (r *policyRun) converge(ctx context.Context, cells []policyCell, want []bool, start time.Time, bound time.Duration) ([]cellResult, time.Duration, bool) {
+	var matchedAt time.Duration = -1
+	var got []cellResult
+	for {
+		roundStart := time.Since(start)
+		got = r.round(ctx, cells)
+		wrong, unobserved := netpol.Mismatches(tableCells(cells, want, got))
+		switch {
+		case wrong+unobserved > 0:
+			matchedAt = -1
+		case matchedAt >= 0:
+			return got, matchedAt, true
+		default:
+			matchedAt = roundStart
+		}
+		if time.Since(start) >= bound || ctx.Err() != nil {
+			return got, matchedAt, false
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// scenario runs one scenario: each step's policies, then none.
+func (r *policyRun) scenario(ctx context.Context, sc policyScenario) {
+	cells := r.cells(sc)
+	steps := sc.steps(r.plan)
+	for _, st := range steps {
+		for _, p := range st.policies {
+			if err := netpol.Validate(p); err != nil {
+				ginkgo.Fail(fmt.Sprintf("scenario %q: policy %s/%s is not valid: %v", sc.name, p.Namespace, p.Name, err))
+			}
+		}
+	}
+	placed := map[string]networkingv1.NetworkPolicy{}
+	ginkgo.DeferCleanup(func(ctx context.Context) {
+		if err := r.apply(ctx, placed, nil); err != nil {
+			ginkgo.GinkgoWriter.Printf("delete the scenario's policies: %v\n", err)
+		}
+	}, within(env.Client.Timeouts.APICall*2))
+	bound := env.Client.Timeouts.PolicyTakesEffect
+	prev := r.expect(cells, nil)
+	var failures []string
+	blockedCells, wrongCells := 0, 0
+	for _, st := range append(steps, policyStep{what: "policies deleted"}) {
+		if len(failures) > 0 && st.what != "policies deleted" {
+			break // the steps after a failed one would be judged against a state never reached
+		}
+		want := r.expect(cells, st.policies)
+		changed := 0
+		for i := range want {
+			if want[i] != prev[i] {
+				changed++
+			}
+			if !want[i] {
+				blockedCells++
+			}
+		}
+		start := time.Now()
+		if err := r.apply(ctx, placed, st.policies); err != nil {
+			ginkgo.Fail(fmt.Sprintf("%s: %v", st.what, err))
+		}
+		if changed == 0 {
+			time.Sleep(settleNoChange)
+		}
+		got, took, ok := r.converge(ctx, cells, want, start, bound)
+		observe(tableObservations(st.what, cells, want, got))
+		table := tableCells(cells, want, got)
+		if !ok {
+			wrong, unobserved := netpol.Mismatches(table)
+			wrongCells += wrong
+			failures = append(failures, fmt.Sprintf("%s: after %s, %d of %d cells differ from the model and %d were not observed:\n%s",
+				st.what, bound, wrong, len(cells), unobserved, netpol.RenderTable(table)))
+			continue
+		}
+		if changed > 0 {
+			name := policyMetricInEffect
+			if st.what == "policies deleted" {
+				name = policyMetricRemoved
+			}
+			measure(name, took.Seconds(), "s")
+		}
+		prev = want
+	}
+	measure("cells expected blocked", float64(blockedCells), "")
+	measure("cells not as the model says", float64(wrongCells), "")
+	if len(failures) > 0 {
+		ginkgo.Fail(strings.Join(failures, "\n"))
+	}
+}
+
+// apply creates, updates and deletes policies until exactly want is in place; placed is what
+// is, and is kept up to date.
+func (r *policyRun) apply(ctx context.Context, placed map[string]networkingv1.NetworkPolicy, want []networkingv1.NetworkPolicy) error {
+	wanted := map[string]bool{}
+	for _, p := range want {
+		key := p.Namespace + "/" + p.Name
+		wanted[key] = true
+		api := env.Client.NetworkingV1().NetworkPolicies(p.Namespace)
+		cctx, cancel := context.WithTimeout(ctx, env.Client.Timeouts.APICall)
+		var err error
+		if cur, ok := placed[key]; ok {
+			p.ResourceVersion = cur.ResourceVersion
+			var upd *networkingv1.NetworkPolicy
+			if upd, err = api.Update(cctx, &p, metav1.UpdateOptions{}); err == nil {
+				placed[key] = *upd
+			}
+		} else {
+			var made *networkingv1.NetworkPolicy
+			if made, err = api.Create(cctx, &p, metav1.CreateOptions{}); err == nil {
+				placed[key] = *made
+			}
+		}
+		cancel()
+		if err != nil {
+			return fmt.Errorf("put NetworkPolicy %s in place: %w", key, err)
+		}
+	}
+	var keys []string
+	for k := range placed {
+		if !wanted[k] {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	for _, key := range keys {
+		p := placed[key]
+		cctx, cancel := context.WithTimeout(ctx, env.Client.Timeouts.APICall)
+		err := env.Client.NetworkingV1().NetworkPolicies(p.Namespace).Delete(cctx, p.Name, metav1.DeleteOptions{})
+		cancel()
+		if err != nil && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("delete NetworkPolicy %s: %w", key, err)
+		}
+		delete(placed, key)
+	}
+	return nil
+}
