@@ -311,9 +311,18 @@ func TestNamedPort(t *testing.T) {
 		{"default/frontend", "default/web", "80/TCP", false},
 		{"default/frontend", "default/web", "8080/UDP", false},
 		{"default/frontend", "default/web", "53/UDP", true},
-		{"default/frontend", "default/web", "53/TCP", false}, // dns is a UDP port
+		{"default/frontend", "default/web", "53/TCP", false}, // the entry's dns is UDP
 		{"default/frontend", "default/web2", "9090/TCP", true},
 		{"default/frontend", "default/web2", "8080/TCP", false}, // web2's http is 9090
+	})
+	// The entry's protocol (TCP by default) must be the container port's too.
+	tcpDNS := policy("default", "tcp-dns", networkingv1.NetworkPolicySpec{
+		PodSelector: *sel("app", "web"),
+		Ingress:     []networkingv1.NetworkPolicyIngressRule{{Ports: []networkingv1.NetworkPolicyPort{{Port: &dns}}}},
+	})
+	expect(t, []networkingv1.NetworkPolicy{tcpDNS}, []flow{
+		{"default/frontend", "default/web", "53/TCP", false},
+		{"default/frontend", "default/web", "53/UDP", false},
 	})
 	out := policy("default", "named-out", networkingv1.NetworkPolicySpec{
 		PodSelector: *sel("role", "db"),
@@ -463,12 +472,48 @@ func TestUnion(t *testing.T) {
 			t.Errorf("%s: %+v, want by %v", k, v.Ingress, want)
 		}
 	}
+	// A port entry without a protocol is TCP only.
+	for _, port := range []string{"80/UDP", "80/SCTP"} {
+		if v := c.Evaluate(traffic(t, "default/backend", "default/db", port)); v.Allowed {
+			t.Errorf("%s: %+v", port, v)
+		}
+	}
 	// An empty protocol is TCP.
 	tr := traffic(t, "default/backend", "default/db", "80/TCP")
 	tr.Protocol = ""
 	if v := c.Evaluate(tr); !v.Allowed {
 		t.Errorf("empty protocol: %+v", v)
 	}
+}
+
+// TestExpressions: matchExpressions, ANDed with matchLabels, in the policy's podSelector and in
+// a peer's selectors; NotIn and DoesNotExist hold for a pod without the key.
+func TestExpressions(t *testing.T) {
+	req := func(key string, op metav1.LabelSelectorOperator, values ...string) metav1.LabelSelectorRequirement {
+		return metav1.LabelSelectorRequirement{Key: key, Operator: op, Values: values}
+	}
+	np := policy("default", "expressions", networkingv1.NetworkPolicySpec{
+		PodSelector: metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{
+			req("role", metav1.LabelSelectorOpIn, "db", "backend")}},
+		Ingress: []networkingv1.NetworkPolicyIngressRule{{From: []networkingv1.NetworkPolicyPeer{
+			{PodSelector: &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{
+				req("role", metav1.LabelSelectorOpNotIn, "frontend", "db")}}},
+			{NamespaceSelector: &metav1.LabelSelector{
+				MatchLabels:      map[string]string{"user": "alice"},
+				MatchExpressions: []metav1.LabelSelectorRequirement{req("project", metav1.LabelSelectorOpDoesNotExist)}},
+				PodSelector: &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{req("role", metav1.LabelSelectorOpExists)}}},
+		}}},
+	})
+	expect(t, []networkingv1.NetworkPolicy{np}, []flow{
+		{"default/frontend", "default/db", "80/TCP", false},     // NotIn frontend
+		{"default/web", "default/db", "80/TCP", true},           // no role: NotIn holds
+		{"default/db", "default/backend", "80/TCP", false},      // NotIn db
+		{"default/backend", "default/db", "80/TCP", true},       // backend is neither
+		{"alice/client", "default/db", "80/TCP", true},          // alice, no project label, has a role
+		{"bob/client", "default/db", "80/TCP", false},           // not alice
+		{"myproject/any", "default/db", "80/TCP", false},        // has a project label and no role
+		{"default/backend", "default/frontend", "80/TCP", true}, // frontend is not selected (In)
+	})
 }
 
 func equal(a, b Direction) bool {
