@@ -89,7 +89,7 @@ func expand(u universe, policies []networkingv1.NetworkPolicy) naive {
 	for _, p := range policies {
 		name := p.Namespace + "/" + p.Name
 		in := len(p.Spec.PolicyTypes) == 0 || slices.Contains(p.Spec.PolicyTypes, networkingv1.PolicyTypeIngress)
-		eg := slices.Contains(p.Spec.PolicyTypes, networkingv1.PolicyTypeEgress) || (p.Spec.PolicyTypes == nil && len(p.Spec.Egress) > 0)
+		eg := slices.Contains(p.Spec.PolicyTypes, networkingv1.PolicyTypeEgress) || (len(p.Spec.PolicyTypes) == 0 && len(p.Spec.Egress) > 0)
 		var selected []int
 		for i, e := range u.endpoints {
 			if e.Pod != nil && e.Pod.Namespace == p.Namespace && labelsMatch(&p.Spec.PodSelector, e.Pod.Labels) {
@@ -306,8 +306,8 @@ var (
 	values     = []string{"x", "y", "a", "b"}
 	portNames  = []string{"http", "dns", "metrics"}
 	nodes      = []string{"n1", "n2", "ext"}
-	policyType = [][]networkingv1.PolicyType{nil, ingressOnly, egressOnly, both,
-		{networkingv1.PolicyTypeEgress, networkingv1.PolicyTypeIngress}}
+	policyType = [][]networkingv1.PolicyType{nil, {}, ingressOnly, egressOnly, both,
+		{networkingv1.PolicyTypeEgress, networkingv1.PolicyTypeIngress}} // {} is unset too
 )
 
 func pick[T any](r *rand.Rand, s []T) T { return s[r.IntN(len(s))] }

@@ -99,7 +99,7 @@ type Verdict struct {
 	Ingress, Egress Direction
 }
 
-// direction names a side of the traffic; its value is the word the API uses.
+// direction names a side of the traffic; its value is the word verdicts print.
 type direction string
 
 const (
