@@ -131,7 +131,33 @@ func (r *policyRun) setup(ctx context.Context) {
 	for _, ns := range r.fx.Namespaces {
 		r.namespaces[ns.Name] = ns.Labels
 	}
-	r.err = r.readCoreDNS(ctx)
+	if r.err = r.readCoreDNS(ctx); r.err != nil {
+		return
+	}
+	r.waitService(ctx)
+}
+
+// waitService waits, within the Service bound, until every fixture pod reaches the fixture's
+// Service: kube-proxy programs a new Service a moment after its endpoint is Ready, and the
+// first table must not catch it half-done. A Service that never answers fails the first table.
+func (r *policyRun) waitService(ctx context.Context) {
+	var cells []policyCell
+	for _, c := range r.cells(policyScenario{service: true}) {
+		if c.to == "svc" {
+			cells = append(cells, c)
+		}
+	}
+	deadline := time.Now().Add(env.Client.Timeouts.ServiceProgrammed)
+	for ctx.Err() == nil && time.Now().Before(deadline) {
+		ok := true
+		for _, res := range r.round(ctx, cells) {
+			ok = ok && res.res.Outcome == probe.OK
+		}
+		if ok {
+			return
+		}
+		time.Sleep(env.Client.Timeouts.PollInterval)
+	}
 }
 
 // readCoreDNS reads what the DNS cells need: the cluster DNS Service's address, and one CoreDNS
@@ -337,9 +363,11 @@ func tableObservations(what string, cells []policyCell, want []bool, got []cellR
 		o.Detail += c.to + " "
 		if g == nil || *g != w {
 			o.OK = false
-			if g == nil {
-				o.Detail += "(" + string(got[i].res.Outcome) + ": " + got[i].res.Detail + ") "
+			o.Detail += "(" + string(got[i].res.Outcome)
+			if d := got[i].res.Detail; d != "" {
+				o.Detail += ": " + d
 			}
+			o.Detail += ") "
 		}
 	}
 	out := make([]results.Observation, 0, len(order))
