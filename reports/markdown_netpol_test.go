@@ -17,7 +17,7 @@ func TestMarkdownNetworkPolicySection(t *testing.T) {
 		"## NetworkPolicy\n\nscenarios: 4 of 6 passed (1 skipped)\n\n| tag | passed | rate |\n|---|---|---|\n",
 		"| ingress | 2/3 | 67% |\n| egress | 1/1 | 100% |\n",
 		"| ports | 0/1 | 0% |\n| update | 0/1 | 0% |\n| service | 0/0 | - |\n| host | 0/0 | - |\n",
-		"in effect: p50 2 s, p95 9 s, p99 9 s (4 scenarios); removed: p50 0.5 s, p95 1 s, p99 1 s (2 scenarios)\n",
+		"in effect: p50 2 s, p95 9 s, p99 9 s (4 samples); removed: p50 0.5 s, p95 1 s, p99 1 s (2 samples)\n",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("summary lacks %q:\n%s", want, md)
@@ -35,7 +35,7 @@ func TestMarkdownNetworkPolicySection(t *testing.T) {
 func TestMarkdownNetworkPolicyNotMeasured(t *testing.T) {
 	var b strings.Builder
 	_ = Markdown(&b, &results.Result{Complete: true, Checks: []results.Check{scenario("one", results.Passed, tags("egress"), inEffectMeasurement, 0.25)}})
-	if want := "in effect: p50 0.25 s, p95 0.25 s, p99 0.25 s (1 scenario); removed: not measured\n"; !strings.Contains(b.String(), want) {
+	if want := "in effect: p50 0.25 s, p95 0.25 s, p99 0.25 s (1 sample); removed: not measured\n"; !strings.Contains(b.String(), want) {
 		t.Errorf("summary lacks %q:\n%s", want, b.String())
 	}
 }

@@ -295,7 +295,7 @@ func (m *Matrix) writePolicy(b *strings.Builder) {
 	}
 	b.WriteString("\nscenarios and tags: passed/total of the scenarios that ran (skipped ones count in neither); " +
 		"-: the run had no scenario with the tag. in effect: seconds from creating or updating a scenario's policies " +
-		"to their effect on every affected cell, nearest-rank percentiles over the scenarios that measured it; -: none did.\n")
+		"to their effect on every affected cell, nearest-rank percentiles over every step that changed cells (a scenario of two steps measures twice); -: none did.\n")
 }
 
 // percentilesCell is "1.2 / 3.4 / 3.9 s", or "-" with no sample.

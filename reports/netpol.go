@@ -150,14 +150,15 @@ func writePolicy(b *strings.Builder, s PolicyStats) {
 	fmt.Fprintf(b, "\nin effect: %s; removed: %s\n\n", latencyText(s.InEffectSeconds), latencyText(s.RemovedSeconds))
 }
 
-// latencyText is "p50 1.2 s, p95 3.4 s, p99 3.9 s (34 scenarios)", or "not measured".
+// latencyText is "p50 1.2 s, p95 3.4 s, p99 3.9 s (34 samples)", or "not measured". Samples, not
+// scenarios: a scenario of several steps measures each step that changes cells.
 func latencyText(p Percentiles) string {
 	if p.Samples == 0 {
 		return "not measured"
 	}
-	noun := "scenarios"
+	noun := "samples"
 	if p.Samples == 1 {
-		noun = "scenario"
+		noun = "sample"
 	}
 	return fmt.Sprintf("p50 %s s, p95 %s s, p99 %s s (%d %s)", trimFloat(p.P50), trimFloat(p.P95), trimFloat(p.P99), p.Samples, noun)
 }
