@@ -72,7 +72,7 @@ var _ = ginkgo.Describe("networkpolicy", ginkgo.Label("policy"), ginkgo.Ordered,
 				ginkgo.Skip("precondition: " + run.baselineBad + " (see 'every cell of the fixture works before any policy'): a blocked cell would prove nothing")
 			}
 			run.scenario(ctx, sc)
-		}, within(4*time.Minute))
+		}, policySpecTimeout())
 	}
 
 	ginkgo.It("NetworkPolicy over SCTP", ginkgo.Label("netpol", "ports", "sctp"), func(ctx ginkgo.SpecContext) {
@@ -80,6 +80,16 @@ var _ = ginkgo.Describe("networkpolicy", ginkgo.Label("policy"), ginkgo.Ordered,
 		sctpSkip(ctx)
 	}, within(time.Minute))
 })
+
+// policySpecTimeout bounds one scenario: up to three steps of the policy bound (--policy-wait)
+// each, plus room for the API calls and the probing.
+func policySpecTimeout() ginkgo.NodeTimeout {
+	wait := 45 * time.Second
+	if env != nil && env.Client != nil {
+		wait = env.Client.Timeouts.PolicyTakesEffect
+	}
+	return ginkgo.NodeTimeout(3*wait + time.Duration(within(time.Minute)))
+}
 
 // policyRun is the suite's state across its ordered specs.
 type policyRun struct {

@@ -213,6 +213,7 @@ func TestBadInputIsRefusedBeforeAnythingStarts(t *testing.T) {
 		// Bounds scaled to nothing, or beyond reason.
 		{"timeout scale 0", append(kind, "--timeout-scale", "0"), "--timeout-scale: timeout scale 0: want a factor above 0 and at most 100"},
 		{"timeout scale on check", append(check, "--timeout-scale", "-1"), "--timeout-scale: timeout scale -1: want a factor above 0"},
+		{"policy wait below a second", append(check, "--policy-wait", "100ms"), "--policy-wait: 100ms: want at least 1s"},
 		// Node counts the platform would round up.
 		{"no nodes", append(kind, "--nodes", "0"), "=--nodes 0: want at least 1: a cluster needs its control plane"},
 		{"negative nodes", append(kind, "NODES=-2"), "=--nodes -2: want at least 1: a cluster needs its control plane"},

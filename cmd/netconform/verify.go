@@ -39,7 +39,9 @@ type verifyOptions struct {
 	// timeoutScale multiplies every bound (--timeout-scale); bounds is the result, set by
 	// checkTimeouts before anything starts.
 	timeoutScale float64
-	bounds       kube.Timeouts
+	// policyWait (--policy-wait) replaces the bound of one NetworkPolicy step, scaled or not.
+	policyWait time.Duration
+	bounds     kube.Timeouts
 	// externalTarget (--external-target HOST:PORT, run and check) is a probe agent outside the
 	// cluster the user runs, by its control address.
 	externalTarget string
@@ -60,14 +62,22 @@ func (o *verifyOptions) addFlags(cmd *cobra.Command) {
 	f.IntVar(&o.mtu, "mtu", 0, "MTU configured for the provider (default: derived from the underlay minus the encapsulation overhead)")
 	f.IntVar(&o.routeQuota, "route-quota", suites.DefaultRouteQuota, "routes-per-route-table quota the cluster's routes are counted against")
 	f.Float64Var(&o.timeoutScale, "timeout-scale", 1, "multiply the bound of every wait by this factor (e.g. 2 on a slow machine)")
+	f.DurationVar(&o.policyWait, "policy-wait", 0, "how long a NetworkPolicy scenario's step may take to be in effect on every cell (default 45s, times --timeout-scale)")
 	f.BoolVar(&o.collect, "collect", false, "collect the evidence bundle even when every check passes (it is always collected on failure)")
 }
 
-// checkTimeouts scales every bound by --timeout-scale, refusing a factor that makes no sense.
+// checkTimeouts scales every bound by --timeout-scale, refusing a factor that makes no sense,
+// and sets the NetworkPolicy bound to --policy-wait when given.
 func (o *verifyOptions) checkTimeouts() error {
 	t, err := kube.DefaultTimeouts().Scale(o.timeoutScale)
 	if err != nil {
 		return fmt.Errorf("--timeout-scale: %w", err)
+	}
+	switch {
+	case o.policyWait < 0 || (o.policyWait > 0 && o.policyWait < time.Second):
+		return fmt.Errorf("--policy-wait: %s: want at least 1s (a table takes about a second to probe)", o.policyWait)
+	case o.policyWait > 0:
+		t.PolicyTakesEffect = o.policyWait
 	}
 	o.bounds = t
 	return nil

@@ -15,6 +15,14 @@ import (
 	"github.com/netconform/netconform/framework/results"
 )
 
+// knownDivergences are the scenarios a provider fails because it disagrees with the API (see
+// docs/networkpolicy.md, "What the providers showed").
+var knownDivergences = map[string][]string{
+	// kube-router v2.1.0 admits TCP 80 to pods that have no port named "web" (and to x/b, whose
+	// "web" is 81) when another selected pod names 80 "web".
+	"kube-router": {"networkpolicy/a-named-port-resolves-on-each-destination-pod"},
+}
+
 // idFromProd is the scenario after which TestPolicyAgentStopped stops the policy agent.
 const idFromProd = "networkpolicy/ingress-from-namespaces-with-a-label"
 
@@ -39,10 +47,18 @@ func TestPolicyAgentStopped(t *testing.T) {
 	}
 	out, code := netconform(t, 20*time.Minute, args...)
 	t.Log(out)
-	if code != 0 {
-		t.Fatalf("run exited %d: %s", code, failedChecks(loadResult(t, art)))
-	}
 	r := loadResult(t, art)
+	// Where the provider disagrees with the model (docs/networkpolicy.md says why the provider
+	// is wrong there), its scenarios must fail, and only those.
+	known := knownDivergences[provider]
+	for _, c := range r.Checks {
+		if (c.Status == results.Failed) != slices.Contains(known, c.ID) {
+			t.Errorf("%s: %s %q; the run should fail exactly %v", c.ID, c.Status, c.Reason, known)
+		}
+	}
+	if want := map[bool]int{true: 0, false: 1}[len(known) == 0]; code != want {
+		t.Fatalf("run exited %d, want %d: %s", code, want, failedChecks(r))
+	}
 	scenarios, measured := 0, 0
 	for _, c := range r.Checks {
 		if !slices.Contains(c.Labels, "netpol") || c.Status == results.Skipped {
@@ -71,7 +87,7 @@ func TestPolicyAgentStopped(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 	b := startNetconform(t, ctx, "check", "--kubeconfig", filepath.Join(art, "kubeconfig"), "--probe-image", probeImage, "--provider", provider,
-		"--artifacts", dir, "--label-filter", "policy", "--timeout-scale", "0.2")
+		"--artifacts", dir, "--label-filter", "policy", "--policy-wait", "10s")
 	stopped := b.onResult(t, dir, time.Second, 20*time.Minute, "check "+idFromProd, func(r *results.Result) bool {
 		_, ok := checkByID(r, idFromProd)
 		return ok
