@@ -62,7 +62,7 @@ type Percentiles struct {
 }
 
 // PolicySummary sums up the run's NetworkPolicy scenarios (checks labelled "netpol"); false when
-// the run has none, skipped ones included.
+// none of them ran.
 func PolicySummary(r *results.Result) (PolicyStats, bool) {
 	tags := PolicyTags()
 	s := PolicyStats{Tags: make([]TagCount, len(tags))}
@@ -94,14 +94,12 @@ func PolicySummary(r *results.Result) (PolicyStats, bool) {
 				}
 			}
 		}
-		if v, ok := seconds(c, inEffectMeasurement); ok {
-			inEffect = append(inEffect, v)
-		}
-		if v, ok := seconds(c, removedMeasurement); ok {
-			removed = append(removed, v)
-		}
+		inEffect = append(inEffect, seconds(c, inEffectMeasurement)...)
+		removed = append(removed, seconds(c, removedMeasurement)...)
 	}
-	if !found {
+	// A run whose scenarios were all skipped (a provider that does not enforce NetworkPolicy)
+	// has nothing to sum up; its checks table says why each was skipped.
+	if !found || s.Total() == 0 {
 		return PolicyStats{}, false
 	}
 	s.InEffectSeconds = percentiles(inEffect)
@@ -109,15 +107,16 @@ func PolicySummary(r *results.Result) (PolicyStats, bool) {
 	return s, true
 }
 
-// seconds is the check's first measurement called name in seconds; one in another unit is not
-// the figure the suite reports.
-func seconds(c results.Check, name string) (float64, bool) {
+// seconds are the check's measurements called name, in seconds: one per step of the scenario
+// that measured it. One in another unit is not the figure the suite reports.
+func seconds(c results.Check, name string) []float64 {
+	var out []float64
 	for _, m := range c.Measurements {
 		if m.Name == name && m.Unit == secondsUnit {
-			return m.Value, true
+			out = append(out, m.Value)
 		}
 	}
-	return 0, false
+	return out
 }
 
 func percentiles(sample []float64) Percentiles {
