@@ -114,21 +114,29 @@ func TestPolicyAgentStopped(t *testing.T) {
 		t.Fatalf("the check ended before %s did", idFromProd)
 	}
 	r = loadResult(t, dir)
-	after := false
+	// since counts the scenarios after idFromProd: the first of them is not judged, since the
+	// agent may have programmed its policy in the second it took to see idFromProd end and stop
+	// the agent on every node.
+	since, judged := 0, 0
 	for _, c := range r.Checks {
 		if !slices.Contains(c.Labels, "netpol") || c.Status == results.Skipped {
 			continue
 		}
 		switch {
-		case !after && c.Status != results.Passed:
+		case since == 0 && c.Status != results.Passed:
 			t.Errorf("before the agent stopped: %s %s: %s", c.ID, c.Status, c.Reason)
-		case after && measurement(c, "cells expected blocked") > 0 && (c.Status != results.Failed || !strings.Contains(c.Reason, "cells differ from the model")):
-			t.Errorf("after the agent stopped: %s %s, want failed naming cells: %s", c.ID, c.Status, c.Reason)
+		case since >= 2 && measurement(c, "cells expected blocked") > 0:
+			judged++
+			if c.Status != results.Failed || !strings.Contains(c.Reason, "cells differ from the model") {
+				t.Errorf("after the agent stopped: %s %s, want failed naming cells: %s", c.ID, c.Status, c.Reason)
+			}
 		}
-		after = after || c.ID == idFromProd
+		if since > 0 || c.ID == idFromProd {
+			since++
+		}
 	}
-	if !after {
-		t.Errorf("%s not in the result", idFromProd)
+	if judged < 5 {
+		t.Errorf("%d scenarios judged after the agent stopped (%s in the result: %v), want at least 5", judged, idFromProd, since > 0)
 	}
 }
 
