@@ -161,7 +161,7 @@ func (r *policyRun) waitService(ctx context.Context) {
 	for ctx.Err() == nil && time.Now().Before(deadline) {
 		ok := true
 		for _, res := range r.round(ctx, cells) {
-			ok = ok && res.res.Outcome == probe.OK
+			ok = ok && res.Outcome == probe.OK
 		}
 		if ok {
 			return
@@ -225,7 +225,6 @@ func podEndpoint(p agents.PolicyPod) netpol.Endpoint {
 // protocols (a pod to itself never leaves its loopback, so no policy can act on it), and what
 // the scenario adds.
 func (r *policyRun) cells(sc policyScenario) []policyCell {
-	ms := int(cellTimeout / time.Millisecond)
 	var out []policyCell
 	toPods := func(from agents.Agent, src netpol.Endpoint, skip string) {
 		for _, d := range r.fx.Pods {
@@ -235,7 +234,7 @@ func (r *policyRun) cells(sc policyScenario) []policyCell {
 			for _, port := range []int32{agents.PolicyPortA, agents.PolicyPortB} {
 				for _, proto := range []corev1.Protocol{tcp, udp} {
 					out = append(out, policyCell{from: from, src: src, dst: podEndpoint(d), to: d.Suffix + "/" + d.Name, port: port, proto: proto,
-						req: probe.Request{Protocol: probe.Protocol(strings.ToLower(string(proto))), Target: hostPort(d.IP, int(port)), TimeoutMS: ms}})
+						req: echoRequest(proto, hostPort(d.IP, int(port)))})
 				}
 			}
 		}
@@ -254,12 +253,12 @@ func (r *policyRun) cells(sc policyScenario) []policyCell {
 		if sc.service && src.Name() != backend.Name() {
 			for _, proto := range []corev1.Protocol{tcp, udp} {
 				out = append(out, policyCell{from: s.Agent, src: src, dst: backend, to: "svc", port: agents.PolicyPortA, proto: proto,
-					req: probe.Request{Protocol: probe.Protocol(strings.ToLower(string(proto))), Target: hostPort(r.fx.ServiceIP, agents.PolicyPortA), TimeoutMS: ms}})
+					req: echoRequest(proto, hostPort(r.fx.ServiceIP, agents.PolicyPortA))})
 			}
 		}
 		if sc.dns {
 			out = append(out, policyCell{from: s.Agent, src: src, dst: r.coreDNS, to: "dns", port: 53, proto: udp,
-				req: probe.Request{Protocol: probe.DNS, Target: r.dnsServer, Name: dnsName, QType: probe.QueryA, TimeoutMS: ms}})
+				req: probe.Request{Protocol: probe.DNS, Target: r.dnsServer, Name: dnsName, QType: probe.QueryA, TimeoutMS: cellTimeoutMS}})
 		}
 	}
 	if sc.hosts {
@@ -268,6 +267,14 @@ func (r *policyRun) cells(sc policyScenario) []policyCell {
 		}
 	}
 	return out
+}
+
+// cellTimeoutMS is cellTimeout as a probe request gives it.
+const cellTimeoutMS = int(cellTimeout / time.Millisecond)
+
+// echoRequest is a cell's probe over TCP or UDP to an echo port at target.
+func echoRequest(proto corev1.Protocol, target string) probe.Request {
+	return probe.Request{Protocol: probe.Protocol(strings.ToLower(string(proto))), Target: target, TimeoutMS: cellTimeoutMS}
 }
 
 // cellName is a source's name in the table: x/a for a fixture pod, host/<node> for a node.
@@ -291,7 +298,7 @@ func (r *policyRun) expect(cells []policyCell, policies []networkingv1.NetworkPo
 // round probes every cell once, each source's cells in one batch, every source at once. A
 // cell is allowed (ok), blocked (no answer or a rejection), or not observed (nil: the agent
 // could not be asked, or answered something else).
-func (r *policyRun) round(ctx context.Context, cells []policyCell) []cellResult {
+func (r *policyRun) round(ctx context.Context, cells []policyCell) []probe.Result {
 	bySource := map[string][]int{}
 	var order []string
 	for i, c := range cells {
@@ -301,7 +308,7 @@ func (r *policyRun) round(ctx context.Context, cells []policyCell) []cellResult 
 		}
 		bySource[k] = append(bySource[k], i)
 	}
-	out := make([]cellResult, len(cells))
+	out := make([]probe.Result, len(cells))
 	var wg sync.WaitGroup
 	for _, k := range order {
 		idx := bySource[k]
@@ -313,7 +320,7 @@ func (r *policyRun) round(ctx context.Context, cells []policyCell) []cellResult 
 				reqs[j] = cells[i].req
 			}
 			for j, res := range env.Fleet.ProbeBatch(ctx, cells[idx[0]].from, reqs) {
-				out[idx[j]] = cellResult{res: res}
+				out[idx[j]] = res
 			}
 		}()
 	}
@@ -321,25 +328,22 @@ func (r *policyRun) round(ctx context.Context, cells []policyCell) []cellResult 
 	return out
 }
 
-// cellResult is one cell's probe.
-type cellResult struct{ res probe.Result }
-
 // allowed says what the cell showed: true (answered), false (blocked), nil (not observed).
-func (c cellResult) allowed() *bool {
+func allowed(res probe.Result) *bool {
 	ok, no := true, false
 	switch {
-	case c.res.Outcome == probe.OK:
+	case res.Outcome == probe.OK:
 		return &ok
-	case blocked(c.res.Outcome):
+	case blocked(res.Outcome):
 		return &no
 	}
 	return nil
 }
 
-func tableCells(cells []policyCell, want []bool, got []cellResult) []netpol.Cell {
+func tableCells(cells []policyCell, want []bool, got []probe.Result) []netpol.Cell {
 	out := make([]netpol.Cell, len(cells))
 	for i, c := range cells {
-		out[i] = netpol.Cell{From: cellName(c.src), To: c.to, Port: c.port, Protocol: c.proto, Expected: want[i], Observed: got[i].allowed()}
+		out[i] = netpol.Cell{From: cellName(c.src), To: c.to, Port: c.port, Protocol: c.proto, Expected: want[i], Observed: allowed(got[i])}
 	}
 	return out
 }
@@ -347,7 +351,7 @@ func tableCells(cells []policyCell, want []bool, got []cellResult) []netpol.Cell
 // tableObservations records a table compactly: one observation per source and port, its
 // destinations in order as "A" (allowed) or "-" (blocked), expected against observed ("?": not
 // observed).
-func tableObservations(what string, cells []policyCell, want []bool, got []cellResult) []results.Observation {
+func tableObservations(what string, cells []policyCell, want []bool, got []probe.Result) []results.Observation {
 	type key struct{ from, port string }
 	rows := map[key]*results.Observation{}
 	var order []key
@@ -369,14 +373,14 @@ func tableObservations(what string, cells []policyCell, want []bool, got []cellR
 			order = append(order, k)
 		}
 		w := want[i]
-		g := got[i].allowed()
+		g := allowed(got[i])
 		o.Expected += mark(&w)
 		o.Observed += mark(g)
 		o.Detail += c.to + " "
 		if g == nil || *g != w {
 			o.OK = false
-			o.Detail += "(" + string(got[i].res.Outcome)
-			if d := got[i].res.Detail; d != "" {
+			o.Detail += "(" + string(got[i].Outcome)
+			if d := got[i].Detail; d != "" {
 				o.Detail += ": " + d
 			}
 			o.Detail += ") "
@@ -393,9 +397,9 @@ func tableObservations(what string, cells []policyCell, want []bool, got []cellR
 
 // converge probes round after round until two rounds in a row match want, or bound ends. It
 // returns the last round, and when the first of the two matching rounds started, since start.
-func (r *policyRun) converge(ctx context.Context, cells []policyCell, want []bool, start time.Time, bound time.Duration) ([]cellResult, time.Duration, bool) {
+func (r *policyRun) converge(ctx context.Context, cells []policyCell, want []bool, start time.Time, bound time.Duration) ([]probe.Result, time.Duration, bool) {
 	var matchedAt time.Duration = -1
-	var got []cellResult
+	var got []probe.Result
 	for {
 		roundStart := time.Since(start)
 		got = r.round(ctx, cells)

@@ -435,19 +435,8 @@ func (f *Fleet) waitNotRefused(ctx context.Context, host Agent, req probe.Reques
 // and the fixtures. It returns why fixtures could not be created, by object name (see
 // applyFixtures); an error only for what the agents cannot run without.
 func apply(ctx context.Context, c *kube.Client, ns, image string) (map[string]string, error) {
-	cctx, cancel := context.WithTimeout(ctx, c.Timeouts.APICall)
-	defer cancel()
-	// The agents need what Pod Security's "privileged" level allows (host network, NET_RAW), and
-	// a cluster may default every namespace to a stricter level: the namespace netconform
-	// creates says so. A namespace that already exists keeps its labels: its owner decides, and
-	// a refusal is reported with the admission's own message.
-	labels := map[string]string{managedBy: "netconform"}
-	for _, mode := range []string{"enforce", "audit", "warn"} {
-		labels["pod-security.kubernetes.io/"+mode] = "privileged"
-	}
-	nsObj := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: labels}}
-	if _, err := c.CoreV1().Namespaces().Create(cctx, nsObj, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
-		return nil, fmt.Errorf("create namespace %s: %w", ns, err)
+	if err := ensureNamespace(ctx, c, ns, nil); err != nil {
+		return nil, err
 	}
 	for _, ds := range []*appsv1.DaemonSet{daemonSet(ns, PodA, image, false), daemonSet(ns, PodB, image, false), daemonSet(ns, Host, image, true)} {
 		if err := createOrReplaceDaemonSet(ctx, c, ds); err != nil {
@@ -471,6 +460,28 @@ func apply(ctx context.Context, c *kube.Client, ns, image string) (map[string]st
 		problems[SoloPod] = "choose its node: " + err.Error()
 	}
 	return problems, nil
+}
+
+// ensureNamespace creates a namespace netconform owns, with extra labels. The agents need what
+// Pod Security's "privileged" level allows (host network, NET_RAW), and a cluster may default
+// every namespace to a stricter level: the namespace netconform creates says so. A namespace
+// that already exists keeps its labels: its owner decides, and a refusal is reported with the
+// admission's own message.
+func ensureNamespace(ctx context.Context, c *kube.Client, ns string, extra map[string]string) error {
+	cctx, cancel := context.WithTimeout(ctx, c.Timeouts.APICall)
+	defer cancel()
+	labels := map[string]string{managedBy: "netconform"}
+	for _, mode := range []string{"enforce", "audit", "warn"} {
+		labels["pod-security.kubernetes.io/"+mode] = "privileged"
+	}
+	for k, v := range extra {
+		labels[k] = v
+	}
+	nsObj := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: labels}}
+	if _, err := c.CoreV1().Namespaces().Create(cctx, nsObj, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("create namespace %s: %w", ns, err)
+	}
+	return nil
 }
 
 func createOrReplaceDaemonSet(ctx context.Context, c *kube.Client, ds *appsv1.DaemonSet) error {

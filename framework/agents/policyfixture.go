@@ -8,7 +8,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
@@ -124,16 +123,9 @@ func DeployPolicyFixture(ctx context.Context, c *kube.Client, agentsNS, image st
 	for i, sfx := range PolicyNamespaceSuffixes {
 		ns := PolicyNamespaceName(agentsNS, sfx)
 		labels := policyNamespaceLabels(sfx)
-		labels[managedBy] = "netconform"
 		labels[PolicyFixtureLabel] = agentsNS
-		for _, mode := range []string{"enforce", "audit", "warn"} {
-			labels["pod-security.kubernetes.io/"+mode] = "privileged"
-		}
-		cctx, cancel := context.WithTimeout(ctx, c.Timeouts.APICall)
-		_, err := c.CoreV1().Namespaces().Create(cctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: labels}}, metav1.CreateOptions{})
-		cancel()
-		if err != nil && !apierrors.IsAlreadyExists(err) {
-			return nil, fmt.Errorf("policy fixture: create namespace %s: %w", ns, err)
+		if err := ensureNamespace(ctx, c, ns, labels); err != nil {
+			return nil, fmt.Errorf("policy fixture: %w", err)
 		}
 		for j, name := range PolicyPodNames {
 			spec := agentPodSpec(image, false, policyPodPorts(name))
