@@ -57,6 +57,7 @@ var _ = ginkgo.Describe("networkpolicy", ginkgo.Label("policy"), ginkgo.Ordered,
 		// Connectivity itself is not retried: it must work before any policy.
 		want := run.expect(cells, nil)
 		observed := run.round(ctx, cells)
+		observe(run.seenAsObs)
 		observe(tableObservations("before any policy", cells, want, observed))
 		if wrong, unobserved := netpol.Mismatches(tableCells(cells, want, observed)); wrong+unobserved > 0 {
 			run.baselineBad = fmt.Sprintf("%d cells blocked and %d not observed before any policy", wrong, unobserved)
@@ -100,8 +101,12 @@ type policyRun struct {
 	plan        *policyPlan
 	namespaces  map[string]map[string]string // for the model: the fixture's and CoreDNS's
 	hosts       []agents.Agent
-	dnsServer   string
-	coreDNS     netpol.Endpoint
+	// seenAs is the address each fixture pod saw each node's host agent come from, by node and
+	// pod address (see measureHostSources); a node's own address where it could not be seen.
+	seenAs    map[string]map[string]string
+	seenAsObs []results.Observation
+	dnsServer string
+	coreDNS   netpol.Endpoint
 }
 
 // setup decides whether the scenarios run and deploys the fixture. It never fails: every
@@ -131,8 +136,9 @@ func (r *policyRun) setup(ctx context.Context) {
 		return
 	}
 	r.plan = &policyPlan{fx: r.fx, any: "0.0.0.0/0"}
+	r.measureHostSources(ctx)
 	for _, h := range r.hosts {
-		r.plan.nodeIPs = append(r.plan.nodeIPs, h.IP)
+		r.plan.nodeSources = append(r.plan.nodeSources, r.sourcesOf(h))
 	}
 	if len(r.fx.Pods) > 0 && strings.Contains(r.fx.Pods[0].IP, ":") {
 		r.plan.any = "::/0"
@@ -145,6 +151,79 @@ func (r *policyRun) setup(ctx context.Context) {
 		return
 	}
 	r.waitService(ctx)
+}
+
+// measureHostSources asks every fixture pod which address each node's host agent comes from.
+// The API leaves a node's source address to the provider: calico's VXLAN sends a node's
+// traffic to remote pods from its tunnel address, not its InternalIP. An ipBlock sees the
+// address the pod sees, so that measured address, not the node's, is what the model gets.
+// Nothing is blocked yet; a pod that does not answer leaves the node's own address (the
+// baseline table then fails on that cell anyway).
+func (r *policyRun) measureHostSources(ctx context.Context) {
+	r.seenAs = map[string]map[string]string{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, h := range r.hosts {
+		r.seenAs[h.Node] = map[string]string{}
+		reqs := make([]probe.Request, len(r.fx.Pods))
+		for i, d := range r.fx.Pods {
+			reqs[i] = probe.Request{Protocol: probe.WhoTCP, Target: hostPort(d.IP, probe.WhoPort), TimeoutMS: cellTimeoutMS}
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res := env.Fleet.ProbeBatch(ctx, h, reqs)
+			mu.Lock()
+			defer mu.Unlock()
+			for i, d := range r.fx.Pods {
+				seen, detail := whoPeerIP(res[i])
+				if seen != "" {
+					r.seenAs[h.Node][d.IP] = seen
+				}
+				r.seenAsObs = append(r.seenAsObs, results.Observation{From: "host/" + h.Node, To: d.Suffix + "/" + d.Name, Protocol: "who-tcp",
+					Observed: seen, OK: seen != "", Detail: detail})
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// whoPeerIP is the address a WhoPort saw the probe come from, or why there is none.
+func whoPeerIP(res probe.Result) (string, string) {
+	if res.Outcome != probe.OK || len(res.Who) == 0 {
+		return "", fmt.Sprintf("%s %s: the node's own address is used", res.Outcome, res.Detail)
+	}
+	host, _, err := net.SplitHostPort(res.Who[0].Peer)
+	if err != nil {
+		return "", fmt.Sprintf("peer %q: %v", res.Who[0].Peer, err)
+	}
+	return host, ""
+}
+
+// hostSource is the address pod d sees host agent h come from.
+func (r *policyRun) hostSource(h agents.Agent, d agents.PolicyPod) netpol.Endpoint {
+	ip := h.IP
+	if seen := r.seenAs[h.Node][d.IP]; seen != "" {
+		ip = seen
+	}
+	return netpol.Endpoint{Host: &netpol.Host{Node: h.Node, IP: ip}}
+}
+
+// sourcesOf is every address the fixture's pods saw h come from, sorted, or its own address.
+func (r *policyRun) sourcesOf(h agents.Agent) []string {
+	set := map[string]bool{}
+	for _, ip := range r.seenAs[h.Node] {
+		set[ip] = true
+	}
+	if len(set) == 0 {
+		return []string{h.IP}
+	}
+	out := make([]string, 0, len(set))
+	for ip := range set {
+		out = append(out, ip)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // waitService waits, within the Service bound, until every fixture pod reaches the fixture's
@@ -226,14 +305,14 @@ func podEndpoint(p agents.PolicyPod) netpol.Endpoint {
 // the scenario adds.
 func (r *policyRun) cells(sc policyScenario) []policyCell {
 	var out []policyCell
-	toPods := func(from agents.Agent, src netpol.Endpoint, skip string) {
+	toPods := func(from agents.Agent, srcFor func(agents.PolicyPod) netpol.Endpoint, skip string) {
 		for _, d := range r.fx.Pods {
 			if d.Role == skip {
 				continue
 			}
 			for _, port := range []int32{agents.PolicyPortA, agents.PolicyPortB} {
 				for _, proto := range []corev1.Protocol{tcp, udp} {
-					out = append(out, policyCell{from: from, src: src, dst: podEndpoint(d), to: d.Suffix + "/" + d.Name, port: port, proto: proto,
+					out = append(out, policyCell{from: from, src: srcFor(d), dst: podEndpoint(d), to: d.Suffix + "/" + d.Name, port: port, proto: proto,
 						req: echoRequest(proto, hostPort(d.IP, int(port)))})
 				}
 			}
@@ -247,7 +326,7 @@ func (r *policyRun) cells(sc policyScenario) []policyCell {
 	}
 	for _, s := range r.fx.Pods {
 		src := podEndpoint(s)
-		toPods(s.Agent, src, s.Role)
+		toPods(s.Agent, func(agents.PolicyPod) netpol.Endpoint { return src }, s.Role)
 		// The backend itself is left out: kube-proxy masquerades a pod that reaches itself
 		// through a Service (hairpin), so its policy sees the node, which is always admitted.
 		if sc.service && src.Name() != backend.Name() {
@@ -263,7 +342,7 @@ func (r *policyRun) cells(sc policyScenario) []policyCell {
 	}
 	if sc.hosts {
 		for _, h := range r.hosts {
-			toPods(h, netpol.Endpoint{Host: &netpol.Host{Node: h.Node, IP: h.IP}}, "")
+			toPods(h, func(d agents.PolicyPod) netpol.Endpoint { return r.hostSource(h, d) }, "")
 		}
 	}
 	return out

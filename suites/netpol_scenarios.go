@@ -34,9 +34,11 @@ type policyStep struct {
 
 // policyPlan builds a scenario's policies against the fixture as deployed.
 type policyPlan struct {
-	fx      *agents.PolicyFixture
-	nodeIPs []string // the host agents' addresses, in node order
-	any     string   // every address of the fixture's family: 0.0.0.0/0 or ::/0
+	fx *agents.PolicyFixture
+	// nodeSources are, per host agent in node order, the addresses the fixture's pods saw it
+	// come from (its InternalIP, or e.g. a tunnel address toward remote pods).
+	nodeSources [][]string
+	any         string // every address of the fixture's family: 0.0.0.0/0 or ::/0
 }
 
 func (p *policyPlan) ns(sfx string) string { return p.fx.Namespaces[sfx].Name }
@@ -195,8 +197,12 @@ var policyScenarios = []policyScenario{
 			[]networkingv1.NetworkPolicyEgressRule{egressTo(cidrPeer(p.any, p.cidr("z", "a"), p.cidr("z", "b"), p.cidr("z", "c")))}))
 	}},
 	{name: "ingress from a node's address", tags: []string{"ingress", "ipblock", "host"}, hosts: true, steps: func(p *policyPlan) []policyStep {
-		return oneStep("x admits the first node's address", p.policy("x", "from-node", sel(), ingressOnly,
-			[]networkingv1.NetworkPolicyIngressRule{ingressFrom(cidrPeer(hostCIDR(p.nodeIPs[0])))}, nil))
+		var peers []networkingv1.NetworkPolicyPeer
+		for _, ip := range p.nodeSources[0] {
+			peers = append(peers, cidrPeer(hostCIDR(ip)))
+		}
+		return oneStep("x admits the addresses the first node is seen from", p.policy("x", "from-node", sel(), ingressOnly,
+			[]networkingv1.NetworkPolicyIngressRule{ingressFrom(peers...)}, nil))
 	}},
 	{name: "ingress on one port from anyone", tags: []string{"ingress", "ports"}, steps: func(p *policyPlan) []policyStep {
 		return oneStep("x admits TCP 80", p.policy("x", "tcp-80", sel(), ingressOnly,

@@ -26,7 +26,7 @@ func TestPolicyScenariosValid(t *testing.T) {
 				Namespace: name, Suffix: sfx, Name: pod})
 		}
 	}
-	plan := &policyPlan{fx: fx, nodeIPs: []string{"172.18.0.2", "172.18.0.3", "172.18.0.4"}, any: "0.0.0.0/0"}
+	plan := &policyPlan{fx: fx, nodeSources: [][]string{{"10.244.33.0", "172.18.0.2"}, {"172.18.0.3"}, {"172.18.0.4"}}, any: "0.0.0.0/0"}
 	changing := 0
 	for _, sc := range policyScenarios {
 		steps := sc.steps(plan)
@@ -60,5 +60,32 @@ func TestPolicyScenariosValid(t *testing.T) {
 	}
 	if changing < 30 {
 		t.Errorf("%d scenarios block some pod-to-pod cell in a step, want at least 30", changing)
+	}
+}
+
+// TestHostCellsUseTheSeenAddress: a node's cells carry the address each destination saw it
+// come from, and the node's own address only where nothing was seen.
+func TestHostCellsUseTheSeenAddress(t *testing.T) {
+	fx := &agents.PolicyFixture{Pods: []agents.PolicyPod{
+		{Agent: agents.Agent{Node: "n0", IP: "10.244.0.2", Role: "x-a"}, Namespace: "ns-x", Suffix: "x", Name: "a"},
+		{Agent: agents.Agent{Node: "n1", IP: "10.244.1.2", Role: "x-b"}, Namespace: "ns-x", Suffix: "x", Name: "b"},
+	}}
+	h := agents.Agent{Node: "n0", IP: "172.18.0.2"}
+	r := &policyRun{fx: fx, hosts: []agents.Agent{h}, seenAs: map[string]map[string]string{"n0": {"10.244.1.2": "10.244.33.0"}}}
+	got := map[string]string{}
+	for _, c := range r.cells(policyScenario{hosts: true}) {
+		if c.src.Host != nil {
+			got[c.to] = c.src.Host.IP
+		}
+	}
+	want := map[string]string{"x/a": "172.18.0.2", "x/b": "10.244.33.0"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("host cells' source addresses: got %v, want %v", got, want)
+	}
+	if s := r.sourcesOf(h); fmt.Sprint(s) != "[10.244.33.0]" {
+		t.Errorf("sourcesOf: got %v", s)
+	}
+	if s := r.sourcesOf(agents.Agent{Node: "n9", IP: "172.18.0.9"}); fmt.Sprint(s) != "[172.18.0.9]" {
+		t.Errorf("sourcesOf an unmeasured node: got %v", s)
 	}
 }
