@@ -386,8 +386,20 @@ func setCorefile(t *testing.T, cp, corefile string) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("replace the Corefile: %v: %s", err, out)
 	}
+	// The pods running now have the old Corefile. A finished rollout does not mean they are
+	// gone: a terminating CoreDNS keeps answering through its lameduck period, and a check run
+	// right after the rollout met one (the restored Corefile, a wrong record from one node). So
+	// wait until each of them is deleted.
+	old := strings.Fields(kubectl(t, cp, "-n", "kube-system", "get", "pod", "-l", "k8s-app=kube-dns", "-o", "jsonpath={.items[*].metadata.name}"))
 	kubectl(t, cp, "-n", "kube-system", "rollout", "restart", "deployment/coredns")
 	kubectl(t, cp, "-n", "kube-system", "rollout", "status", "deployment/coredns", "--timeout=120s")
+	if len(old) > 0 {
+		args := []string{"-n", "kube-system", "wait", "--for=delete", "--timeout=90s"}
+		for _, p := range old {
+			args = append(args, "pod/"+p)
+		}
+		kubectl(t, cp, args...)
+	}
 }
 
 // TestDepthFaultsOnKeptCluster runs the depth fault tests against a cluster kept by
