@@ -300,6 +300,8 @@ func send(ctx context.Context, req Request) Result {
 		res = probeWhoTCP(ctx, req)
 	case WhoUDP:
 		res = probeWhoUDP(ctx, req)
+	case Netperf:
+		res = probeNetperf(ctx, req)
 	default:
 		return Result{Outcome: Error, Detail: fmt.Sprintf("unknown protocol %q", req.Protocol)}
 	}
