@@ -14,7 +14,7 @@ DEBIAN_SUITE=bookworm
 PERF_PACKAGES=netperf,iperf3,iproute2
 CACHE=${NETCONFORM_CACHE:-/var/cache/netconform}
 
-hash=$( { cat go.sum framework/probe/*.go cmd/netconform-probe/*.go scripts/perf-image.sh; echo "$DEBIAN_SUITE $PERF_PACKAGES"; go version; } | sha256sum | cut -c1-12)
+hash=$( { cat go.sum framework/probe/*.go framework/perf/*.go cmd/netconform-probe/*.go scripts/perf-image.sh; echo "$DEBIAN_SUITE $PERF_PACKAGES"; go version; } | sha256sum | cut -c1-12)
 image=netconform/perf:$hash
 case "${1:-}" in
   "") ;;

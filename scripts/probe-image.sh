@@ -6,7 +6,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
-hash=$( { cat go.sum framework/probe/*.go cmd/netconform-probe/*.go; go version; } | sha256sum | cut -c1-12)
+hash=$( { cat go.sum framework/probe/*.go framework/perf/*.go cmd/netconform-probe/*.go; go version; } | sha256sum | cut -c1-12)
 image=netconform/probe:$hash
 case "${1:-}" in
   "") ;;

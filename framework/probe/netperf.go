@@ -21,6 +21,19 @@ const maxNetperfSeconds = 50
 // netperfBinary is the tool a netperf probe runs, found on PATH.
 const netperfBinary = "netperf"
 
+// runNetserver runs netserver in the foreground until ctx ends; its exit before that is an error.
+func runNetserver(ctx context.Context) error {
+	bin, err := exec.LookPath("netserver")
+	if err != nil {
+		return errors.New("netserver asked for, but not in this agent's image (the perf image has it: scripts/perf-image.sh)")
+	}
+	out, err := exec.CommandContext(ctx, bin, "-D", "-p", strconv.Itoa(NetserverPort)).CombinedOutput()
+	if ctx.Err() != nil {
+		return nil
+	}
+	return fmt.Errorf("netserver exited: %v; output: %s", err, tail(out))
+}
+
 // probeNetperf runs one netperf test and parses its figures. Only the tests perf knows run, with
 // the arguments perf.Args builds: a request cannot make the agent run anything else.
 func probeNetperf(ctx context.Context, req Request) Result {

@@ -66,3 +66,27 @@ func TestNetperfProbeFailures(t *testing.T) {
 		t.Errorf("no netperf: %+v", res)
 	}
 }
+
+func TestRunNetserver(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("PATH", dir)
+	if err := runNetserver(context.Background()); err == nil || !strings.Contains(err.Error(), "perf image") {
+		t.Errorf("no netserver: %v", err)
+	}
+	write := func(body string) {
+		if err := os.WriteFile(filepath.Join(dir, "netserver"), []byte("#!/bin/sh\n"+body+"\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("echo bind failed; exit 1")
+	if err := runNetserver(context.Background()); err == nil || !strings.Contains(err.Error(), "bind failed") {
+		t.Errorf("netserver that exits: %v", err)
+	}
+	write("exec /bin/sleep 30")
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	if err := runNetserver(ctx); err != nil || time.Since(start) > 5*time.Second {
+		t.Errorf("netserver until the agent ends: %v after %s", err, time.Since(start))
+	}
+}
