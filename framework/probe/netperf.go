@@ -25,7 +25,7 @@ const netperfBinary = "netperf"
 func runNetserver(ctx context.Context) error {
 	bin, err := exec.LookPath("netserver")
 	if err != nil {
-		return errors.New("netserver asked for, but not in this agent's image (the perf image has it: scripts/perf-image.sh)")
+		return errors.New("netserver asked for, but not in this agent's image (the perf image has it: scripts/probe-image.sh --perf)")
 	}
 	out, err := exec.CommandContext(ctx, bin, "-D", "-p", strconv.Itoa(NetserverPort)).CombinedOutput()
 	if ctx.Err() != nil {
@@ -58,7 +58,7 @@ func probeNetperf(ctx context.Context, req Request) Result {
 	}
 	bin, err := exec.LookPath(netperfBinary)
 	if err != nil {
-		return Result{Outcome: Error, Detail: "no netperf in this agent's image (the perf image has it: scripts/perf-image.sh)"}
+		return Result{Outcome: Error, Detail: "no netperf in this agent's image (the perf image has it: scripts/probe-image.sh --perf)"}
 	}
 	out, err := exec.CommandContext(ctx, bin, perf.Args(t, host, p, req.Seconds)...).CombinedOutput()
 	switch {

@@ -38,7 +38,7 @@ const (
 	WhoTCP Protocol = "who-tcp"
 	WhoUDP Protocol = "who-udp"
 	// Netperf runs one netperf test (Test) for Seconds against the netserver at Target
-	// (host:port); the agent must run the perf image (scripts/perf-image.sh). Result.Perf holds
+	// (host:port); the agent must run the perf image (scripts/probe-image.sh --perf). Result.Perf holds
 	// the figures, Detail netperf's output when it failed.
 	Netperf Protocol = "netperf"
 )
