@@ -30,6 +30,8 @@ func main() {
 		}
 		a.EchoPorts = append(a.EchoPorts, port)
 	}
+	// NETSERVER=1 runs netperf's server beside the agent: the perf suite's agents set it.
+	a.Netserver = os.Getenv("NETSERVER") == "1"
 	logger.Printf("serving on node %q pod %q (host network %v)", a.ID.Node, a.ID.Pod, a.ID.HostNetwork)
 	// "loop" also probes peers, a Service and DNS continuously (netconform switch).
 	if len(os.Args) > 1 && os.Args[1] == "loop" {

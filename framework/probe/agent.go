@@ -31,6 +31,9 @@ type Agent struct {
 	// EchoPorts are further ports with a TCP and a UDP echo listener each, besides the fixed
 	// ones: the NetworkPolicy fixture's pods serve 80 and 81, the ports policies name.
 	EchoPorts []int
+	// Netserver runs netperf's server on NetserverPort beside the agent (perf image only), for
+	// netperf probes from other agents.
+	Netserver bool
 }
 
 // relayClient opens a new connection for every relayed request: a POST on a kept-alive
@@ -148,7 +151,7 @@ func (a *Agent) Serve(ctx context.Context) error {
 		closeAll()
 		return err
 	}
-	errc := make(chan error, 6+2*len(a.EchoPorts))
+	errc := make(chan error, 7+2*len(a.EchoPorts))
 	for _, port := range a.EchoPorts {
 		l, err := listen(fmt.Sprintf("tcp echo %d", port), port)
 		if err != nil {
@@ -174,6 +177,11 @@ func (a *Agent) Serve(ctx context.Context) error {
 	go func() { errc <- serveUDPEcho(udp) }()
 	go func() { errc <- serveWhoUDP(whoUDP, a.name()) }()
 	go func() { errc <- srv.ListenAndServe() }()
+	if a.Netserver {
+		// Foreground (-D) so that it ends with the agent, and an exit of its own ends the agent:
+		// a perf agent without its server would refuse every test and look like a network fault.
+		go func() { errc <- runNetserver(ctx) }()
+	}
 	select {
 	case <-ctx.Done():
 	case err = <-errc:
@@ -300,6 +308,8 @@ func send(ctx context.Context, req Request) Result {
 		res = probeWhoTCP(ctx, req)
 	case WhoUDP:
 		res = probeWhoUDP(ctx, req)
+	case Netperf:
+		res = probeNetperf(ctx, req)
 	default:
 		return Result{Outcome: Error, Detail: fmt.Sprintf("unknown protocol %q", req.Protocol)}
 	}

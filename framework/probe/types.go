@@ -5,6 +5,8 @@
 // a question never depends on the pod network between nodes that is under test.
 package probe
 
+import "github.com/netconform/netconform/framework/perf"
+
 // Ports the agent listens on. The same numbers serve pod and host agents: host agents run with
 // hostNetwork, so the numbers must not collide with anything a node runs.
 const (
@@ -35,6 +37,10 @@ const (
 	// same 5-tuple throughout) IntervalMS apart, each answered by a WhoPort.
 	WhoTCP Protocol = "who-tcp"
 	WhoUDP Protocol = "who-udp"
+	// Netperf runs one netperf test (Test) for Seconds against the netserver at Target
+	// (host:port); the agent must run the perf image (scripts/probe-image.sh --perf). Result.Perf holds
+	// the figures, Detail netperf's output when it failed.
+	Netperf Protocol = "netperf"
 )
 
 // DNS query types a dns probe may ask for (Request.QType). "" is A and AAAA through
@@ -76,6 +82,9 @@ type Request struct {
 	// Count x (TimeoutMS + IntervalMS), capped by the agent.
 	Count      int `json:"count,omitempty"`
 	IntervalMS int `json:"intervalMS,omitempty"`
+	// Test and Seconds for netperf probes (perf.Test names); TimeoutMS must exceed Seconds.
+	Test    string `json:"test,omitempty"`
+	Seconds int    `json:"seconds,omitempty"`
 	// Via, when set, is another agent (host:port of its control port) that should send the probe
 	// instead: a host agent relays to the pod agent of its own node.
 	Via string `json:"via,omitempty"`
@@ -121,6 +130,8 @@ type Result struct {
 	// Records answered by an SRV (target:port) or PTR (name) dns probe; names come without
 	// the trailing root dot.
 	Records []string `json:"records,omitempty"`
+	// Perf is what a netperf probe measured.
+	Perf *perf.Sample `json:"perf,omitempty"`
 	// RTTsMS are the round trips of each query of a dns probe (one without Count), answered
 	// or not (a lost one counts its timeout); Lost of them got no answer or not the right one
 	// (an error, NXDOMAIN). Outcome is OK when none was lost.
