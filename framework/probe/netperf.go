@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -38,11 +39,7 @@ func runNetserver(ctx context.Context) error {
 // the arguments perf.Args builds: a request cannot make the agent run anything else.
 func probeNetperf(ctx context.Context, req Request) Result {
 	t := perf.Test(req.Test)
-	known := false
-	for _, k := range perf.Tests {
-		known = known || k == t
-	}
-	if !known {
+	if !slices.Contains(perf.Tests, t) {
 		return Result{Outcome: Error, Detail: fmt.Sprintf("netperf test %q: not one of %v", req.Test, perf.Tests)}
 	}
 	if req.Seconds < 1 || req.Seconds > maxNetperfSeconds {
