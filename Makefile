@@ -7,23 +7,25 @@ PROVIDER ?=
 K8S_VERSION ?= v1.34.4
 NODES ?= 3
 KEEP ?=
+# PERF=1: make e2e also runs the perf suite (netperf; builds the perf image, a Debian root).
+PERF ?=
 # IP_FAMILY (ipv4, ipv6, dual): the kind cluster's IP family for make e2e; empty is netconform's
 # default (ipv4). A provider that does not do the family on kind is refused before any image is built.
 IP_FAMILY ?=
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 GO_PACKAGES := ./...
-export PROVIDER K8S_VERSION NODES KEEP IP_FAMILY
+export PROVIDER K8S_VERSION NODES KEEP IP_FAMILY PERF
 
 .PHONY: all build test unit e2e e2e-test lint node-image probe-image host-setup fuzz clean aws-test aws-plan simulate-routes
 
 all: build
 
-# The binary's default --probe-image is the probe image these sources produce
-# (scripts/probe-image.sh --tag only computes the tag; `make probe-image` builds the image).
+# The binary's default --probe-image and --perf-image are the images these sources produce
+# (scripts/probe-image.sh [--perf] --tag only computes the tag; `make probe-image` builds one).
 build:
 	@mkdir -p bin
-	probe=$$(scripts/probe-image.sh --tag) && \
-	CGO_ENABLED=0 go build -trimpath -ldflags "-X main.version=$(VERSION) -X main.defaultProbeImage=$$probe" -o bin/netconform ./cmd/netconform
+	probe=$$(scripts/probe-image.sh --tag) && perf=$$(scripts/probe-image.sh --perf --tag) && \
+	CGO_ENABLED=0 go build -trimpath -ldflags "-X main.version=$(VERSION) -X main.defaultProbeImage=$$probe -X main.defaultPerfImage=$$perf" -o bin/netconform ./cmd/netconform
 
 # lint: gofmt, go vet, and the import direction of the layers (internal/layers).
 lint:

@@ -77,6 +77,9 @@ func Markdown(w io.Writer, r *results.Result) error {
 	if s, ok := PolicySummary(r); ok {
 		writePolicy(&b, s)
 	}
+	if s, ok := PerfSummary(r); ok {
+		writePerf(&b, r, s)
+	}
 	if len(r.Checks) > 0 {
 		checks := append([]results.Check(nil), r.Checks...)
 		results.SortChecks(checks)

@@ -52,6 +52,8 @@ type Run struct {
 	Source string `json:"source,omitempty"`
 	// NetworkPolicy sums up the run's NetworkPolicy scenarios; nil when it had none.
 	NetworkPolicy *PolicyStats `json:"networkPolicy,omitempty"`
+	// Perf is the run's perf paths; nil when it measured none.
+	Perf *PerfStats `json:"perf,omitempty"`
 }
 
 // Row is one check across the runs.
@@ -101,6 +103,9 @@ func BuildMatrix(srcs []Source, now time.Time) *Matrix {
 		}
 		if ps, ok := PolicySummary(r); ok {
 			run.NetworkPolicy = &ps
+		}
+		if ps, ok := PerfSummary(r); ok {
+			run.Perf = &ps
 		}
 		m.Runs = append(m.Runs, run)
 		for _, c := range r.Checks {
@@ -198,6 +203,7 @@ func (m *Matrix) WriteMarkdown(w io.Writer) error {
 		m.writeRows(&b, note)
 	}
 	m.writePolicy(&b)
+	m.writePerf(&b)
 	if len(noteText) > 0 {
 		b.WriteString("\n## Notes\n\n")
 		for i, t := range noteText {
@@ -296,6 +302,29 @@ func (m *Matrix) writePolicy(b *strings.Builder) {
 	b.WriteString("\nscenarios and tags: passed/total of the scenarios that ran (skipped ones count in neither); " +
 		"-: the run had no scenario with the tag. in effect: seconds from creating or updating a scenario's policies " +
 		"to their effect on every affected cell, nearest-rank percentiles over every step that changed cells (a scenario of two steps measures twice); -: none did.\n")
+}
+
+// writePerf writes the performance section: a row per run and path, none when no run measured
+// performance.
+func (m *Matrix) writePerf(b *strings.Builder) {
+	header, kind := true, false
+	for _, r := range m.Runs {
+		if r.Perf == nil {
+			continue
+		}
+		kind = kind || r.Platform == "kind"
+		if header {
+			b.WriteString("\n## Performance\n\n")
+		}
+		perfTable(b, r.Label, *r.Perf, header)
+		header = false
+	}
+	if !header {
+		b.WriteString("\n" + perfNote)
+		if kind {
+			b.WriteString("On kind every node is a container on one machine: compare ratios across runs, not figures across machines.\n")
+		}
+	}
 }
 
 // percentilesCell is "1.2 / 3.4 / 3.9 s", or "-" with no sample.

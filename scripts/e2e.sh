@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make e2e: host setup, node and probe images (cached by their inputs), then one netconform run.
 # Settings come from the environment: PROVIDER, K8S_VERSION, NODES, KEEP, IP_FAMILY, ARTIFACTS,
-# RUN_ARGS.
+# RUN_ARGS, PERF (1: the perf suite too, with the perf image).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
@@ -28,6 +28,11 @@ args=(run --provider "$PROVIDER" --nodes "${NODES:-3}" --node-image "$node_image
   "${family_args[@]}" "${phase_args[@]}")
 for ref in $provider_images; do args+=(--provider-image "$ref"); done
 [ -n "$provider_images" ] && args+=(--phase "provider images=$provider_s")
+if [ -n "${PERF:-}" ] && [ "${PERF}" != 0 ]; then
+  t=$(now)
+  perf_image=$(scripts/probe-image.sh --perf)
+  args+=(--perf --perf-image "$perf_image" --phase "perf image=$(since "$t")")
+fi
 [ -n "${KEEP:-}" ] && [ "${KEEP}" != 0 ] && args+=(--keep)
 [ -n "${ARTIFACTS:-}" ] && args+=(--artifacts "$ARTIFACTS")
 # shellcheck disable=SC2206

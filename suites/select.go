@@ -28,8 +28,8 @@ type Selection struct {
 // recording every check (TestSelectThenRun). It must not be called while Run is running: both
 // use ginkgo's process-wide suite.
 func Select(filter string) (Selection, error) {
-	if _, err := types.ParseLabelFilter(filter); err != nil {
-		return Selection{}, fmt.Errorf("label filter '%s' is not valid: %s (ginkgo's syntax: labels joined with &&, ||, ! and parentheses, e.g. 'dns || (mtu && !bulk)')", filter, oneLine(err))
+	if err := ParseFilter(filter); err != nil {
+		return Selection{}, err
 	}
 	if env != nil {
 		return Selection{}, fmt.Errorf("suites: cannot preview while the suites run")
@@ -64,6 +64,14 @@ func Select(filter string) (Selection, error) {
 	slices.Sort(sel.Labels)
 	slices.Sort(sel.Checks)
 	return sel, nil
+}
+
+// ParseFilter refuses a label filter ginkgo cannot parse, naming it and saying why in one line.
+func ParseFilter(filter string) error {
+	if _, err := types.ParseLabelFilter(filter); err != nil {
+		return fmt.Errorf("label filter '%s' is not valid: %s (ginkgo's syntax: labels joined with &&, ||, ! and parentheses, e.g. 'dns || (mtu && !bulk)')", filter, oneLine(err))
+	}
+	return nil
 }
 
 // oneLine keeps the reason from ginkgo's multi-line, colour-coded error text: its message is

@@ -48,6 +48,8 @@ type Env struct {
 	// Family is the cluster's IP family (ipv4, ipv6, dual): the per-family checks run once per
 	// address family it has. Empty is IPv4.
 	Family ipfamily.Family
+	// Perf is how the perf suite measures; zero is DefaultPerf.
+	Perf PerfConfig
 }
 
 // InstallObservations are facts seen around the networking install.

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"log"
 	"os"
+	"os/exec"
 	"os/signal"
 	"strconv"
 	"strings"
@@ -30,8 +31,12 @@ func main() {
 		}
 		a.EchoPorts = append(a.EchoPorts, port)
 	}
-	// NETSERVER=1 runs netperf's server beside the agent: the perf suite's agents set it.
-	a.Netserver = os.Getenv("NETSERVER") == "1"
+	// An agent whose image has netperf's server (the perf image) runs it beside itself, so
+	// that every agent of a fleet deployed from that image can be measured against; the
+	// default image has none. NETSERVER=0 turns it off.
+	if _, err := exec.LookPath("netserver"); err == nil && os.Getenv("NETSERVER") != "0" {
+		a.Netserver = true
+	}
 	logger.Printf("serving on node %q pod %q (host network %v)", a.ID.Node, a.ID.Pod, a.ID.HostNetwork)
 	// "loop" also probes peers, a Service and DNS continuously (netconform switch).
 	if len(os.Args) > 1 && os.Args[1] == "loop" {

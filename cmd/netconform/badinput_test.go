@@ -173,9 +173,14 @@ func TestBadInputIsRefusedBeforeAnythingStarts(t *testing.T) {
 		{"unparsable filter", append(kind, "--label-filter", "(("), "label filter '((' is not valid: Mismatched '('"},
 		{"unparsable filter, preflight", append(kind, "--preflight", "--label-filter", "(("), "label filter '((' is not valid"},
 		{"unparsable filter, check", append(check, "--label-filter", "dns &&"), "label filter 'dns &&' is not valid"},
-		{"empty selection", append(kind, "--label-filter", "nosuch"), "label filter 'nosuch' selects no check; the labels are a-record, aaaa-record, affinity, bulk,"},
+		{"empty selection", append(kind, "--label-filter", "nosuch"), "label filter 'nosuch' selects no check; the labels are a-record, aaaa-record, affinity, baseline, bulk,"},
 		{"empty selection, check", append(check, "--label-filter", "dns && mtu"), "label filter 'dns && mtu' selects no check; the labels are"},
 		{"empty selection, switch", []string{"switch", "--from", "kubenet", "--to", "flannel", "--label-filter", "nosuch"}, "selects no check"},
+		// The perf suite's settings.
+		{"perf samples", append(kind, "--perf", "--perf-samples", "0"), "=--perf-samples 0: want 1 to 30 (2 or more give a confidence interval)"},
+		{"perf duration", append(check, "--perf-duration", "1500ms"), "=--perf-duration 1.5s: want whole seconds from 1s to 50s"},
+		{"perf tolerance", append(kind, "--perf-tolerance", "1.5"), "=--perf-tolerance 1.5: want a fraction above 0 and at most 1"},
+		{"perf without its image", append(kind, "--label-filter", "perf", "--perf-image", ""), "--perf-image is required for the perf checks"},
 		// Provider names, in every command that takes one.
 		{"provider typo, run", append(kind, "--provider", "calcio"), "=unknown provider calcio; did you mean calico?"},
 		{"provider typo, positional", append(kind, "PROVIDER=flanel"), "=unknown provider flanel; did you mean flannel?"},

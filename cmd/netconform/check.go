@@ -91,7 +91,7 @@ func (o *checkOptions) validate() error {
 	case len(o.providerOptions) > 0:
 		return errors.New("--provider-option needs --provider: options belong to a provider")
 	}
-	return checkLabelFilter(o.labelFilter)
+	return o.selectChecks()
 }
 
 func runCheck(ctx context.Context, o *checkOptions, out io.Writer) error {

@@ -98,14 +98,21 @@ func providerSettings(provider string, target providers.Target, kv []string) (ma
 // checkLabelFilter parses filter with ginkgo's parser and refuses one that selects no check:
 // such a run would pass without having measured anything.
 func checkLabelFilter(filter string) error {
+	_, err := selectFilter(filter, filter)
+	return err
+}
+
+// selectFilter is what filter selects; given is the filter as the user wrote it, for the
+// message when it selects nothing (filter may be given with the perf suite left out).
+func selectFilter(filter, given string) (suites.Selection, error) {
 	sel, err := suites.Select(filter)
 	if err != nil {
-		return err
+		return sel, err
 	}
 	if len(sel.Checks) == 0 {
-		return fmt.Errorf("label filter '%s' selects no check; the labels are %s", filter, strings.Join(sel.Labels, ", "))
+		return sel, fmt.Errorf("label filter '%s' selects no check; the labels are %s", given, strings.Join(sel.Labels, ", "))
 	}
-	return nil
+	return sel, nil
 }
 
 // checkKindIPFamily refuses a cluster IP family the provider's kind installer does not configure

@@ -134,7 +134,7 @@ func (o *runOptions) validate() error {
 	if _, err := keyValues("--provider-image", o.providerImages); err != nil {
 		return err
 	}
-	return checkLabelFilter(o.labelFilter)
+	return o.selectChecks()
 }
 
 func runRun(ctx context.Context, o *runOptions, out io.Writer) error {

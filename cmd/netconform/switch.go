@@ -126,7 +126,7 @@ func (o *switchOptions) validate() error {
 	if _, err := keyValues("--provider-image", o.providerImages); err != nil {
 		return err
 	}
-	return checkLabelFilter(o.labelFilter)
+	return o.selectChecks()
 }
 
 func runSwitch(ctx context.Context, o *switchOptions, out io.Writer) error {

@@ -45,6 +45,7 @@ type verifyOptions struct {
 	// externalTarget (--external-target HOST:PORT, run and check) is a probe agent outside the
 	// cluster the user runs, by its control address.
 	externalTarget string
+	perfOptions
 }
 
 func (o *verifyOptions) addFlags(cmd *cobra.Command) {
@@ -64,6 +65,7 @@ func (o *verifyOptions) addFlags(cmd *cobra.Command) {
 	f.Float64Var(&o.timeoutScale, "timeout-scale", 1, "multiply the bound of every wait by this factor (e.g. 2 on a slow machine)")
 	f.DurationVar(&o.policyWait, "policy-wait", 0, "how long a NetworkPolicy scenario's step may take to be in effect on every cell (default 45s, times --timeout-scale)")
 	f.BoolVar(&o.collect, "collect", false, "collect the evidence bundle even when every check passes (it is always collected on failure)")
+	o.addPerfFlags(cmd)
 }
 
 // checkTimeouts scales every bound by --timeout-scale, refusing a factor that makes no sense,
@@ -113,7 +115,7 @@ func (o *verifyOptions) suites(platformName string) *lifecycle.Suites {
 		Provider: o.provider, PlatformName: platformName, ProbeImage: o.probeImage, PullHint: pullHint(o.probeImage),
 		LabelFilter: o.labelFilter, Verbose: o.verbose, ProbeConcurrency: o.concurrency,
 		PodSubnet: o.podSubnet, ConfiguredMTU: o.mtu, RouteQuota: o.routeQuota,
-		ExternalTarget: o.externalTarget,
+		ExternalTarget: o.externalTarget, Perf: o.perfCfg,
 	}
 }
 

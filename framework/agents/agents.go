@@ -91,7 +91,8 @@ func Remove(ctx context.Context, c *kube.Client, ns string) error {
 	del("pod", SoloPod, func(ctx context.Context) error {
 		return c.CoreV1().Pods(ns).Delete(ctx, SoloPod, metav1.DeleteOptions{GracePeriodSeconds: &grace})
 	})
-	for _, name := range append([]string{ServiceName}, fixtureServiceNames...) {
+	// The perf Service's EndpointSlice is owned by it and goes with it.
+	for _, name := range append([]string{ServiceName, PerfService}, fixtureServiceNames...) {
 		del("service", name, func(ctx context.Context) error {
 			return c.CoreV1().Services(ns).Delete(ctx, name, metav1.DeleteOptions{})
 		})

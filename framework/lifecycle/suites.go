@@ -44,6 +44,8 @@ type Suites struct {
 	ExternalTarget      string
 	ExternalNetwork     string
 	ExternalKindCluster string
+	// Perf is how the perf suite measures, when it is selected.
+	Perf suites.PerfConfig
 }
 
 func (s *Suites) Name() string { return "suites" }
@@ -92,7 +94,7 @@ func (s *Suites) Run(ctx context.Context, env *Env) error {
 			Client: env.Client, Fleet: fleet, Provider: s.Provider, Platform: s.PlatformName, Healthy: s.Healthy,
 			Recorder: rec, Install: env.Install, ProbeConcurrency: s.ProbeConcurrency,
 			PodSubnet: podSubnet, ConfiguredMTU: s.ConfiguredMTU, RouteQuota: s.RouteQuota,
-			PodSubnets: env.PodSubnets, Family: clusterFamily(ctx, env),
+			PodSubnets: env.PodSubnets, Family: clusterFamily(ctx, env), Perf: s.Perf,
 		}, suites.Config{LabelFilter: s.LabelFilter, ReportDir: env.Artifacts, Verbose: s.Verbose})
 		if err == nil && !passed {
 			return results.ErrChecksFailed

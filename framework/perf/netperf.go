@@ -41,7 +41,9 @@ var (
 // Args is netperf's command line for one sample of test t against a netserver at host:port for
 // seconds. Request/response tests ask for 1-byte messages (latency, not bandwidth); UDP stream
 // sends 1400-byte datagrams so that none is fragmented at a 1500 MTU minus an overlay's overhead.
-func Args(t Test, host string, port, seconds int) []string {
+// dataPort, when not 0, is the netserver's port for the test's data connection (netperf picks
+// one otherwise): a Service must forward it, beside the control port, to the same backend.
+func Args(t Test, host string, port, dataPort, seconds int) []string {
 	args := []string{"-H", host, "-p", strconv.Itoa(port), "-l", strconv.Itoa(seconds), "-t", string(t), "-P", "0", "--"}
 	sel := rrSelectors
 	if t.Stream() {
@@ -53,6 +55,11 @@ func Args(t Test, host string, port, seconds int) []string {
 		args = append(args, "-m", "1400")
 	case TCPRR, TCPCRR, UDPRR:
 		args = append(args, "-r", "1,1")
+	}
+	if dataPort > 0 {
+		// Remote port only: TCP_CRR opens a connection per transaction, and a fixed local port
+		// would wait out TIME_WAIT.
+		args = append(args, "-P", ","+strconv.Itoa(dataPort))
 	}
 	return args
 }

@@ -12,13 +12,16 @@ const (
 )
 
 func TestArgs(t *testing.T) {
-	got := strings.Join(Args(UDPStream, "10.244.1.5", 12865, 5), " ")
+	got := strings.Join(Args(UDPStream, "10.244.1.5", 12865, 0, 5), " ")
 	want := "-H 10.244.1.5 -p 12865 -l 5 -t UDP_STREAM -P 0 -- -o THROUGHPUT,THROUGHPUT_UNITS,LOCAL_SEND_CALLS,REMOTE_RECV_CALLS,LOCAL_BYTES_SENT,REMOTE_BYTES_RECVD,LOCAL_TRANSPORT_RETRANS -m 1400"
 	if got != want {
 		t.Errorf("Args(UDP_STREAM):\n got %s\nwant %s", got, want)
 	}
-	if got := strings.Join(Args(TCPRR, "h", 1, 3), " "); !strings.HasSuffix(got, "-o TRANSACTION_RATE,MEAN_LATENCY,P50_LATENCY,P90_LATENCY,P99_LATENCY,LOCAL_TRANSPORT_RETRANS -r 1,1") {
+	if got := strings.Join(Args(TCPRR, "h", 1, 0, 3), " "); !strings.HasSuffix(got, "-o TRANSACTION_RATE,MEAN_LATENCY,P50_LATENCY,P90_LATENCY,P99_LATENCY,LOCAL_TRANSPORT_RETRANS -r 1,1") {
 		t.Errorf("Args(TCP_RR): %s", got)
+	}
+	if got := strings.Join(Args(TCPCRR, "h", 1, 12866, 3), " "); !strings.HasSuffix(got, "-r 1,1 -P ,12866") {
+		t.Errorf("Args(TCP_CRR) with a data port: %s", got)
 	}
 }
 

@@ -16,6 +16,10 @@ import (
 // NetserverPort is where a perf agent's netserver listens (netperf's default control port).
 const NetserverPort = 12865
 
+// NetperfDataPort is the netserver's data port when a probe fixes it (Request.DataPort): the
+// next port up, as a Service in front of a netserver forwards both.
+const NetperfDataPort = 12866
+
 // maxNetperfSeconds bounds one test, inside maxProbeTimeout with room for netperf's own setup.
 const maxNetperfSeconds = 50
 
@@ -42,6 +46,9 @@ func probeNetperf(ctx context.Context, req Request) Result {
 	if !slices.Contains(perf.Tests, t) {
 		return Result{Outcome: Error, Detail: fmt.Sprintf("netperf test %q: not one of %v", req.Test, perf.Tests)}
 	}
+	if req.DataPort < 0 || req.DataPort > 65535 {
+		return Result{Outcome: Error, Detail: fmt.Sprintf("netperf data port %d: want 0 (netperf's choice) to 65535", req.DataPort)}
+	}
 	if req.Seconds < 1 || req.Seconds > maxNetperfSeconds {
 		return Result{Outcome: Error, Detail: fmt.Sprintf("netperf for %d s: want 1 to %d", req.Seconds, maxNetperfSeconds)}
 	}
@@ -57,7 +64,7 @@ func probeNetperf(ctx context.Context, req Request) Result {
 	if err != nil {
 		return Result{Outcome: Error, Detail: "no netperf in this agent's image (the perf image has it: scripts/probe-image.sh --perf)"}
 	}
-	out, err := exec.CommandContext(ctx, bin, perf.Args(t, host, p, req.Seconds)...).CombinedOutput()
+	out, err := exec.CommandContext(ctx, bin, perf.Args(t, host, p, req.DataPort, req.Seconds)...).CombinedOutput()
 	switch {
 	case ctx.Err() != nil:
 		return Result{Outcome: Timeout, Detail: fmt.Sprintf("netperf %s to %s: %v; output: %s", t, req.Target, ctx.Err(), tail(out))}

@@ -85,6 +85,9 @@ type Request struct {
 	// Test and Seconds for netperf probes (perf.Test names); TimeoutMS must exceed Seconds.
 	Test    string `json:"test,omitempty"`
 	Seconds int    `json:"seconds,omitempty"`
+	// DataPort fixes the netserver's data port of a netperf probe (0: netperf's choice), for a
+	// netserver behind a Service that forwards only the ports it names.
+	DataPort int `json:"dataPort,omitempty"`
 	// Via, when set, is another agent (host:port of its control port) that should send the probe
 	// instead: a host agent relays to the pod agent of its own node.
 	Via string `json:"via,omitempty"`
