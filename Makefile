@@ -81,10 +81,10 @@ POLICY_AGENT ?= kube-router
 
 e2e-test: host-setup build
 	@mkdir -p _artifacts
-	node=$$(scripts/node-image.sh $(K8S_VERSION)) && probe=$$(scripts/probe-image.sh) && \
+	node=$$(scripts/node-image.sh $(K8S_VERSION)) && probe=$$(scripts/probe-image.sh) && perf=$$(scripts/probe-image.sh --perf) && \
 	to=$$(bin/netconform providers --switch-target) && to_images=$$(scripts/provider-images.sh $$to) && \
 	policy_images=$$(scripts/provider-images.sh $(POLICY_PROVIDER)) && \
-	export NETCONFORM_NODE_IMAGE=$$node NETCONFORM_PROBE_IMAGE=$$probe NETCONFORM_SWITCH_TO=$$to NETCONFORM_SWITCH_IMAGES="$$to_images" \
+	export NETCONFORM_NODE_IMAGE=$$node NETCONFORM_PROBE_IMAGE=$$probe NETCONFORM_PERF_IMAGE=$$perf NETCONFORM_SWITCH_TO=$$to NETCONFORM_SWITCH_IMAGES="$$to_images" \
 		NETCONFORM_POLICY_PROVIDER=$(POLICY_PROVIDER) NETCONFORM_POLICY_AGENT=$(POLICY_AGENT) NETCONFORM_POLICY_IMAGES="$$policy_images" && \
 	go test -tags e2e -count=1 -timeout 80m -v ./suites/e2e/ 2>&1 | tee _artifacts/e2e-test.log; exit $${PIPESTATUS[0]}
 

@@ -30,6 +30,8 @@ var (
 	binary     = filepath.Join(repoRoot, "bin", "netconform")
 	nodeImage  = os.Getenv("NETCONFORM_NODE_IMAGE")
 	probeImage = os.Getenv("NETCONFORM_PROBE_IMAGE")
+	// perfImage is the probe agent with netperf (scripts/probe-image.sh --perf).
+	perfImage = os.Getenv("NETCONFORM_PERF_IMAGE")
 )
 
 func mustAbs(p string) string {
@@ -317,6 +319,49 @@ func TestKubenet(t *testing.T) {
 			t.Errorf("quota: %s %q", c.Status, c.Reason)
 		}
 		expectPassed(t, "route-quota", "--route-quota", "3")
+	})
+
+	t.Run("a node's pod link shaped with tc fails the perf ratio of the paths through that node only", func(t *testing.T) {
+		if perfImage == "" {
+			t.Fatal("NETCONFORM_PERF_IMAGE must be set (make e2e-test sets it)")
+		}
+		// Short samples: the figures need not be precise, only far apart.
+		perf := []string{"--perf-image", perfImage, "--kind-cluster", runID, "--perf-samples", "2", "--perf-duration", "2s"}
+		// The suite measures from worker to worker2 (the two workers). Traffic routed to
+		// worker2's pods leaves through its bridge, cbr0: shaping the bridge slows every path
+		// into a pod of worker2 and no other. This kernel has no netem; tbf shapes the rate.
+		onNode(t, worker2, "tc", "qdisc", "add", "dev", "cbr0", "root", "tbf", "rate", "50mbit", "burst", "64kb", "latency", "100ms")
+		defer onNode(t, worker2, "sh", "-c", "tc qdisc del dev cbr0 root 2>/dev/null || true")
+		r, code := k.checkWithin(t, 10*time.Minute, "perf", perf...)
+		if code != 1 {
+			t.Fatalf("check exited %d, want 1 (checks failed): %s", code, failedChecks(r))
+		}
+		for id, want := range map[string]results.Status{
+			"perf/host-to-host-across-nodes-the-baseline": results.Passed,
+			"perf/pod-to-pod-on-one-node":                 results.Passed,
+			"perf/pod-to-pod-across-nodes":                results.Failed,
+			"perf/pod-to-clusterip-service-across-nodes":  results.Failed,
+		} {
+			c, ok := checkByID(r, id)
+			if !ok || c.Status != want {
+				t.Errorf("%s: %s %q, want %s", id, c.Status, c.Reason, want)
+				continue
+			}
+			if want != results.Failed {
+				continue
+			}
+			// The throughput ratio, named with its figures and the nodes; request/response with
+			// 1-byte messages is not rate-bound, and must not be what failed.
+			if !strings.Contains(c.Reason, "TCP_STREAM") || !strings.Contains(c.Reason, "below --perf-tolerance") ||
+				!strings.Contains(c.Reason, worker2) || !strings.Contains(c.Reason, "Mbit/s") || strings.Contains(c.Reason, "TCP_RR") {
+				t.Errorf("%s: reason %q, want the TCP_STREAM ratio below the tolerance, naming %s and the figures", id, c.Reason, worker2)
+			}
+		}
+		onNode(t, worker2, "tc", "qdisc", "del", "dev", "cbr0", "root")
+		k.expectPassed(t, "perf", perf...)
+		if left := kubectl(t, cp, "get", "service", "-n", "netconform", "perf", "--ignore-not-found", "-o", "name"); left != "" {
+			t.Errorf("the perf Service was left behind: %s", left)
+		}
 	})
 
 	t.Run("a provider said to enforce NetworkPolicy that does not fails every cell that must be blocked", func(t *testing.T) {
