@@ -97,16 +97,14 @@ func podPairs(proto probe.Protocol, req func(dst agents.Agent) probe.Request) []
 	return rolePairs(agents.PodA, agents.PodB, "", req)
 }
 
-// rolePairs is every ordered pair of nodes, from the agent of srcRole on the source node to the
-// agent of dstRole on the destination (named by its node and suffix), which must be Ready.
+// rolePairs is every ordered pair of nodes (nodePairs: a sample with --max-pairs), from the
+// agent of srcRole on the source node to the agent of dstRole on the destination (named by its
+// node and suffix), which must be Ready.
 func rolePairs(srcRole, dstRole, suffix string, req func(dst agents.Agent) probe.Request) []labeledPair {
 	var pairs []labeledPair
-	for _, src := range env.Fleet.Nodes() {
-		from := agentOrMissing(srcRole, src)
-		for _, dst := range env.Fleet.Nodes() {
-			to := agentOrMissing(dstRole, dst)
-			pairs = append(pairs, labeledPair{Pair: agents.Pair{From: from, To: dst + suffix, Req: req(to)}, toAgent: &to})
-		}
+	for _, p := range nodePairs(true, true) {
+		from, to := agentOrMissing(srcRole, p[0]), agentOrMissing(dstRole, p[1])
+		pairs = append(pairs, labeledPair{Pair: agents.Pair{From: from, To: p[1] + suffix, Req: req(to)}, toAgent: &to})
 	}
 	return pairs
 }

@@ -127,18 +127,12 @@ var _ = ginkgo.Describe("mtu", ginkgo.Label("mtu"), func() {
 	})
 })
 
-// crossNodePairs is every ordered pair of distinct nodes, pod agent to pod agent.
+// crossNodePairs is every ordered pair of distinct nodes (nodePairs), pod agent to pod agent.
 func crossNodePairs(req func(src string, dst agents.Agent) probe.Request) []labeledPair {
 	var pairs []labeledPair
-	for _, src := range env.Fleet.Nodes() {
-		from := agentOrMissing(agents.PodA, src)
-		for _, dst := range env.Fleet.Nodes() {
-			if dst == src {
-				continue
-			}
-			to := agentOrMissing(agents.PodB, dst)
-			pairs = append(pairs, labeledPair{Pair: agents.Pair{From: from, To: dst, Req: req(src, to)}, toAgent: &to})
-		}
+	for _, p := range nodePairs(false, true) {
+		from, to := agentOrMissing(agents.PodA, p[0]), agentOrMissing(agents.PodB, p[1])
+		pairs = append(pairs, labeledPair{Pair: agents.Pair{From: from, To: p[1], Req: req(p[0], to)}, toAgent: &to})
 	}
 	if len(pairs) == 0 {
 		ginkgo.Skip(singleNode)

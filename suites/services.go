@@ -149,18 +149,19 @@ var _ = ginkgo.Describe("services", ginkgo.Label("services"), func() {
 
 		hostPortRows := func(proto probe.Protocol, fromOutside bool) []row {
 			var rows []row
-			for _, dst := range env.Fleet.Nodes() {
-				pod := agentOrMissing(agents.PodB, dst)
-				req := probe.Request{Protocol: proto, Target: hostPort(nodeIP(dst), probe.HostPortWho)}
-				if fromOutside {
+			hostPortOf := func(dst string) (agents.Agent, probe.Request) {
+				return agentOrMissing(agents.PodB, dst), probe.Request{Protocol: proto, Target: hostPort(nodeIP(dst), probe.HostPortWho)}
+			}
+			if fromOutside {
+				for _, dst := range env.Fleet.Nodes() {
+					pod, req := hostPortOf(dst)
 					rows = append(rows, toAgentRow(outside(), dst+" hostPort", pod, req, servedBy(serverName(pod))))
-					continue
 				}
-				for _, src := range env.Fleet.Nodes() {
-					if src != dst {
-						rows = append(rows, toAgentRow(agentOrMissing(agents.PodA, src), dst+" hostPort", pod, req, servedBy(serverName(pod))))
-					}
-				}
+				return rows
+			}
+			for _, p := range nodePairs(false, true) {
+				pod, req := hostPortOf(p[1])
+				rows = append(rows, toAgentRow(agentOrMissing(agents.PodA, p[0]), p[1]+" hostPort", pod, req, servedBy(serverName(pod))))
 			}
 			return rows
 		}

@@ -19,15 +19,9 @@ const whoCount = 6
 var _ = ginkgo.Describe("source-ip", ginkgo.Label("source-ip"), func() {
 	whoPair := func(proto probe.Protocol, sameNode bool) []row {
 		var rows []row
-		for _, src := range env.Fleet.Nodes() {
-			from := agentOrMissing(agents.PodA, src)
-			for _, dst := range env.Fleet.Nodes() {
-				if (dst == src) != sameNode {
-					continue
-				}
-				to := agentOrMissing(agents.PodB, dst)
-				rows = append(rows, toAgentRow(from, dst, to, probe.Request{Protocol: proto, Target: hostPort(to.IP, probe.WhoPort)}, peerIs(from.IP, "")))
-			}
+		for _, p := range nodePairs(sameNode, !sameNode) {
+			from, to := agentOrMissing(agents.PodA, p[0]), agentOrMissing(agents.PodB, p[1])
+			rows = append(rows, toAgentRow(from, p[1], to, probe.Request{Protocol: proto, Target: hostPort(to.IP, probe.WhoPort)}, peerIs(from.IP, "")))
 		}
 		return rows
 	}

@@ -50,6 +50,8 @@ type Env struct {
 	Family ipfamily.Family
 	// Perf is how the perf suite measures; zero is DefaultPerf.
 	Perf PerfConfig
+	// MaxPairs bounds the node pairs of a pair check (--max-pairs, see nodePairs); 0 is all.
+	MaxPairs int
 }
 
 // InstallObservations are facts seen around the networking install.

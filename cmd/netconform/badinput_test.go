@@ -180,6 +180,7 @@ func TestBadInputIsRefusedBeforeAnythingStarts(t *testing.T) {
 		{"perf samples", append(kind, "--perf", "--perf-samples", "0"), "=--perf-samples 0: want 1 to 30 (2 or more give a confidence interval)"},
 		{"perf duration", append(check, "--perf-duration", "1500ms"), "=--perf-duration 1.5s: want whole seconds from 1s to 50s"},
 		{"perf tolerance", append(kind, "--perf-tolerance", "1.5"), "=--perf-tolerance 1.5: want a fraction above 0 and at most 1"},
+		{"max pairs", append(check, "--max-pairs", "-1"), "=--max-pairs -1: want 0 (every pair) or more"},
 		{"perf without its image", append(kind, "--label-filter", "perf", "--perf-image", ""), "--perf-image is required for the perf checks"},
 		// Provider names, in every command that takes one.
 		{"provider typo, run", append(kind, "--provider", "calcio"), "=unknown provider calcio; did you mean calico?"},

@@ -73,6 +73,9 @@ func (o *verifyOptions) selectChecks() error {
 	if err := o.checkPerf(); err != nil {
 		return err
 	}
+	if o.maxPairs < 0 {
+		return fmt.Errorf("--max-pairs %d: want 0 (every pair) or more", o.maxPairs)
+	}
 	given := o.labelFilter
 	// The filter as given is parsed first, so that an error names what the user wrote.
 	if err := suites.ParseFilter(given); err != nil {

@@ -81,6 +81,13 @@ func repeatArgs(o *checkOptions, dir, runID string) []string {
 	if o.mtu != 0 {
 		args = append(args, "--mtu", fmt.Sprint(o.mtu))
 	}
+	if o.maxPairs > 0 {
+		args = append(args, "--max-pairs", fmt.Sprint(o.maxPairs))
+	}
+	// The filter above already says whether the perf suite runs (perfFilter); its settings and
+	// image go along.
+	args = append(args, "--perf-image", o.perfImage, "--perf-samples", fmt.Sprint(o.perfCfg.Samples),
+		"--perf-duration", o.perfCfg.Duration.String(), "--perf-tolerance", fmt.Sprint(o.perfCfg.Tolerance))
 	if o.collect {
 		args = append(args, "--collect")
 	}

@@ -46,6 +46,8 @@ type verifyOptions struct {
 	// cluster the user runs, by its control address.
 	externalTarget string
 	perfOptions
+	// maxPairs bounds the node pairs of each pair check (--max-pairs; 0: all).
+	maxPairs int
 }
 
 func (o *verifyOptions) addFlags(cmd *cobra.Command) {
@@ -66,6 +68,7 @@ func (o *verifyOptions) addFlags(cmd *cobra.Command) {
 	f.DurationVar(&o.policyWait, "policy-wait", 0, "how long a NetworkPolicy scenario's step may take to be in effect on every cell (default 45s, times --timeout-scale)")
 	f.BoolVar(&o.collect, "collect", false, "collect the evidence bundle even when every check passes (it is always collected on failure)")
 	o.addPerfFlags(cmd)
+	f.IntVar(&o.maxPairs, "max-pairs", 0, "probe at most about this many node pairs per pair check, sampled so that every node is a source and a destination (for large clusters; 0: every ordered pair)")
 }
 
 // checkTimeouts scales every bound by --timeout-scale, refusing a factor that makes no sense,
@@ -115,7 +118,7 @@ func (o *verifyOptions) suites(platformName string) *lifecycle.Suites {
 		Provider: o.provider, PlatformName: platformName, ProbeImage: o.probeImage, PullHint: pullHint(o.probeImage),
 		LabelFilter: o.labelFilter, Verbose: o.verbose, ProbeConcurrency: o.concurrency,
 		PodSubnet: o.podSubnet, ConfiguredMTU: o.mtu, RouteQuota: o.routeQuota,
-		ExternalTarget: o.externalTarget, Perf: o.perfCfg,
+		ExternalTarget: o.externalTarget, Perf: o.perfCfg, MaxPairs: o.maxPairs,
 	}
 }
 

@@ -46,6 +46,8 @@ type Suites struct {
 	ExternalKindCluster string
 	// Perf is how the perf suite measures, when it is selected.
 	Perf suites.PerfConfig
+	// MaxPairs bounds the node pairs of each pair check (0: all).
+	MaxPairs int
 }
 
 func (s *Suites) Name() string { return "suites" }
@@ -94,7 +96,7 @@ func (s *Suites) Run(ctx context.Context, env *Env) error {
 			Client: env.Client, Fleet: fleet, Provider: s.Provider, Platform: s.PlatformName, Healthy: s.Healthy,
 			Recorder: rec, Install: env.Install, ProbeConcurrency: s.ProbeConcurrency,
 			PodSubnet: podSubnet, ConfiguredMTU: s.ConfiguredMTU, RouteQuota: s.RouteQuota,
-			PodSubnets: env.PodSubnets, Family: clusterFamily(ctx, env), Perf: s.Perf,
+			PodSubnets: env.PodSubnets, Family: clusterFamily(ctx, env), Perf: s.Perf, MaxPairs: s.MaxPairs,
 		}, suites.Config{LabelFilter: s.LabelFilter, ReportDir: env.Artifacts, Verbose: s.Verbose})
 		if err == nil && !passed {
 			return results.ErrChecksFailed
