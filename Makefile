@@ -88,6 +88,12 @@ e2e-test: host-setup build
 		NETCONFORM_POLICY_PROVIDER=$(POLICY_PROVIDER) NETCONFORM_POLICY_AGENT=$(POLICY_AGENT) NETCONFORM_POLICY_IMAGES="$$policy_images" && \
 	go test -tags e2e -count=1 -timeout 80m -v ./suites/e2e/ 2>&1 | tee _artifacts/e2e-test.log; exit $${PIPESTATUS[0]}
 
+# How `check` scales with the cluster: kind clusters of SIZES nodes (default 2 3 4 6), one at a
+# time; seconds per check and per observed pair, and --max-pairs on the largest.
+.PHONY: bench-scale
+bench-scale: host-setup
+	scripts/bench-scale.sh
+
 # Short fuzzing of the kops spec reader (no panic on any input).
 FUZZTIME ?= 20s
 fuzz:
