@@ -104,9 +104,9 @@ func perfCell(f PerfFigure) string {
 	if unit == "transactions/s" {
 		unit = "tps"
 	}
-	s := fmt.Sprintf("%s ± %s %s", sig(f.Value), sig(f.CI95), unit)
+	s := fmt.Sprintf("%s ± %s %s", results.Figure(f.Value), results.Figure(f.CI95), unit)
 	if f.P50US > 0 {
-		s += fmt.Sprintf(", %s/%s/%s µs", sig(f.P50US), sig(f.P90US), sig(f.P99US))
+		s += fmt.Sprintf(", %s/%s/%s µs", results.Figure(f.P50US), results.Figure(f.P90US), results.Figure(f.P99US))
 	}
 	if f.Test == "UDP_STREAM" {
 		s += fmt.Sprintf(", loss %.1f%%", 100*f.Loss)
@@ -115,17 +115,6 @@ func perfCell(f PerfFigure) string {
 		s += fmt.Sprintf(" (×%.2f)", f.Ratio)
 	}
 	return s
-}
-
-// sig is a figure to three significant digits, without an exponent.
-func sig(v float64) string {
-	switch {
-	case v >= 100:
-		return fmt.Sprintf("%.0f", v)
-	case v >= 10:
-		return fmt.Sprintf("%.1f", v)
-	}
-	return fmt.Sprintf("%.2f", v)
 }
 
 // perfTable writes one row per path (label first when given) with a column per test.

@@ -18,7 +18,8 @@ for arg in "$@"; do
   esac
 done
 DEBIAN_SUITE=bookworm
-PERF_PACKAGES=netperf,iperf3,iproute2
+# netbase: /etc/protocols, which netperf looks up (getprotobyname).
+PERF_PACKAGES=netperf,iperf3,iproute2,netbase
 sources() { cat go.sum framework/probe/*.go framework/perf/*.go cmd/netconform-probe/*.go; go version; }
 if [ -n "$perf" ]; then
   image=netconform/perf:$( { sources; cat "$0"; echo "$DEBIAN_SUITE $PERF_PACKAGES"; } | sha256sum | cut -c1-12)

@@ -52,7 +52,10 @@ func Args(t Test, host string, port, dataPort, seconds int) []string {
 	args = append(args, "-o", strings.Join(sel, ","))
 	switch t {
 	case UDPStream:
-		args = append(args, "-m", "1400")
+		// -R 1: netperf sets SO_DONTROUTE on UDP_STREAM's data socket unless told otherwise, so
+		// that a flood cannot leave the local subnet; a pod path is routed by design (the send
+		// fails with "Network is unreachable", IpOutNoRoutes).
+		args = append(args, "-m", "1400", "-R", "1")
 	case TCPRR, TCPCRR, UDPRR:
 		args = append(args, "-r", "1,1")
 	}

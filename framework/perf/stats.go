@@ -3,6 +3,8 @@ package perf
 import (
 	"fmt"
 	"math"
+
+	"github.com/netconform/netconform/framework/results"
 )
 
 // Estimate is a mean over samples with the half-width of its 95% confidence interval
@@ -15,9 +17,9 @@ type Estimate struct {
 // String is "mean ± ci (n=N)"; with one sample there is no interval.
 func (e Estimate) String() string {
 	if e.N < 2 {
-		return fmt.Sprintf("%.4g (n=%d)", e.Mean, e.N)
+		return fmt.Sprintf("%s (n=%d)", results.Figure(e.Mean), e.N)
 	}
-	return fmt.Sprintf("%.4g ± %.2g (n=%d)", e.Mean, e.CI95, e.N)
+	return fmt.Sprintf("%s ± %s (n=%d)", results.Figure(e.Mean), results.Figure(e.CI95), e.N)
 }
 
 // Estimate of xs; the zero Estimate when there is none.

@@ -11,10 +11,10 @@ func TestMean(t *testing.T) {
 	if e.Mean != 12 || e.N != 3 || math.Abs(e.CI95-4.969) > 0.001 {
 		t.Errorf("got %+v", e)
 	}
-	if s := e.String(); s != "12 ± 5 (n=3)" {
+	if s := e.String(); s != "12.0 ± 4.97 (n=3)" {
 		t.Errorf("String: %q", s)
 	}
-	if e := Mean([]float64{7}); e.Mean != 7 || e.CI95 != 0 || e.String() != "7 (n=1)" {
+	if e := Mean([]float64{7}); e.Mean != 7 || e.CI95 != 0 || e.String() != "7.00 (n=1)" {
 		t.Errorf("one sample: %+v %q", e, e.String())
 	}
 	if e := Mean(nil); e != (Estimate{}) {

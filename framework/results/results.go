@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -352,3 +353,15 @@ func SortChecks(cs []Check) {
 
 // ErrChecksFailed is returned when the run worked and some checks failed.
 var ErrChecksFailed = errors.New("checks failed")
+
+// Figure is a measured value as reports print it: about three significant digits, never with
+// an exponent (a throughput of 13221 Mbit/s reads as such, not 1.3e+04).
+func Figure(v float64) string {
+	switch a := math.Abs(v); {
+	case a >= 100:
+		return fmt.Sprintf("%.0f", v)
+	case a >= 10:
+		return fmt.Sprintf("%.1f", v)
+	}
+	return fmt.Sprintf("%.2f", v)
+}
