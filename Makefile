@@ -64,7 +64,8 @@ e2e-switch:
 # The compatibility matrix: each provider in PROVIDERS on a fresh kind cluster, one after another,
 # from one node image; writes matrix.md and matrix.json under $(MATRIX_DIR) (default
 # _artifacts/matrix-<time>). Entries may carry options: NAME:KEY=VALUE[,KEY=VALUE]. SWITCHES are
-# rolling provider switches (FROM->TO), the matrix's "switch from" dimension. Empty PROVIDERS
+# rolling provider switches (FROM->TO), the matrix's "switch from" dimension; PERF=1 adds the perf
+# suite to every entry. Empty PROVIDERS
 # means every provider the binary installs on kind; empty SWITCHES, the default switch.
 PROVIDERS ?=
 SWITCHES ?=

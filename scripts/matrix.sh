@@ -11,7 +11,8 @@
 # _artifacts/matrix-<time>), one directory per entry, with matrix.md and matrix.json beside them.
 # SWITCHES are provider switches, FROM->TO[:KEY=VALUE,...] (options of TO), each a rolling
 # `netconform switch` on a fresh cluster: the matrix's "switch from" dimension (column FROM -> TO).
-# A provider that cannot be installed here still gets a column saying why. Exit status: 0 when
+# PERF=1 adds the perf suite to every entry (the perf image is built once), and the matrix gets
+# its Performance rows. A provider that cannot be installed here still gets a column saying why. Exit status: 0 when
 # every run passed, 1 when any failed or could not run (the matrix is written either way).
 set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -35,6 +36,10 @@ fi
 scripts/host-setup.sh
 node_image=$(scripts/node-image.sh "$K8S_VERSION")
 probe_image=$(scripts/probe-image.sh)
+perf_args=()
+if [ -n "${PERF:-}" ] && [ "${PERF}" != 0 ]; then
+  perf_args=(--perf --perf-image "$(scripts/probe-image.sh --perf)")
+fi
 set +e
 
 rc=0
@@ -82,6 +87,7 @@ for entry in $entries; do
     continue
   fi
   for ref in $images; do args+=(--provider-image "$ref"); done
+  args+=("${perf_args[@]}")
   bin/netconform "${args[@]}" >"$dir.log" 2>&1
   code=$?
   [ "$code" -ne 0 ] && rc=1
