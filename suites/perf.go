@@ -170,25 +170,11 @@ func (r *perfRun) path(ctx context.Context, k pathKind) perfPath {
 	}
 	p := perfPath{kind: k, from: agentOrMissing(agents.PodA, r.a), to: fmt.Sprintf("Service %s %s (backend %s on %s)", agents.PerfService, r.clusterIP, agents.PodB, r.b),
 		target: r.clusterIP, dataPort: probe.NetperfDataPort}
-	r.waitProgrammed(ctx, p)
-	return p
-}
-
-// waitProgrammed waits while the Service's port is refused (kube-proxy rejects a Service it has
-// not programmed yet), never for success, within the Service bound.
-func (r *perfRun) waitProgrammed(ctx context.Context, p perfPath) {
+	// Within the Service bound, wait only while kube-proxy refuses the new Service.
 	wctx, cancel := context.WithTimeout(ctx, env.Client.Timeouts.ServiceProgrammed)
 	defer cancel()
-	for wctx.Err() == nil {
-		res := env.Fleet.Probe(wctx, p.from, p.request(perf.TCPRR, time.Second))
-		if res.Outcome != probe.Refused {
-			return
-		}
-		select {
-		case <-wctx.Done():
-		case <-time.After(500 * time.Millisecond):
-		}
-	}
+	env.Fleet.WaitNotRefused(wctx, p.from, p.request(perf.TCPRR, time.Second))
+	return p
 }
 
 func (p perfPath) request(t perf.Test, d time.Duration) probe.Request {

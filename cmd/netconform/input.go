@@ -95,15 +95,9 @@ func providerSettings(provider string, target providers.Target, kv []string) (ma
 	return cfg.Settings, cfg.Options, nil
 }
 
-// checkLabelFilter parses filter with ginkgo's parser and refuses one that selects no check:
-// such a run would pass without having measured anything.
-func checkLabelFilter(filter string) error {
-	_, err := selectFilter(filter, filter)
-	return err
-}
-
-// selectFilter is what filter selects; given is the filter as the user wrote it, for the
-// message when it selects nothing (filter may be given with the perf suite left out).
+// selectFilter is what filter selects, parsed with ginkgo's parser; a filter that selects no
+// check is refused: such a run would pass without having measured anything. given is the filter
+// as the user wrote it, for that message (filter may have the perf suite left out).
 func selectFilter(filter, given string) (suites.Selection, error) {
 	sel, err := suites.Select(filter)
 	if err != nil {

@@ -409,21 +409,21 @@ func (f *Fleet) waitServiceProgrammed(ctx context.Context, timeout time.Duration
 			continue
 		}
 		for _, req := range targets {
-			f.waitNotRefused(ctx, host, req)
+			f.WaitNotRefused(ctx, host, req)
 		}
 	}
 	// The single-endpoint Service has traffic policies Local: only the solo pod's node answers
 	// it (elsewhere it is dropped, not refused, once programmed), so it is waited for from there.
 	if s := f.Fixtures.Local; s.Missing == "" && s.ClusterIP != "" && s.ClusterIP != corev1.ClusterIPNone {
 		if host, ok := f.Agent(Host, f.Fixtures.SoloNode); ok && host.Ready {
-			f.waitNotRefused(ctx, host, probe.Request{Protocol: probe.WhoTCP, Target: fmt.Sprintf("%s:%d", s.ClusterIP, probe.WhoPort), TimeoutMS: 2000, Count: 1})
+			f.WaitNotRefused(ctx, host, probe.Request{Protocol: probe.WhoTCP, Target: fmt.Sprintf("%s:%d", s.ClusterIP, probe.WhoPort), TimeoutMS: 2000, Count: 1})
 		}
 	}
 }
 
-// waitNotRefused probes req from host until it is no longer refused (kube-proxy rejects a
+// WaitNotRefused probes req from an agent until it is no longer refused (kube-proxy rejects a
 // Service it has not programmed yet), or ctx ends; it never waits for success.
-func (f *Fleet) waitNotRefused(ctx context.Context, host Agent, req probe.Request) {
+func (f *Fleet) WaitNotRefused(ctx context.Context, host Agent, req probe.Request) {
 	for ctx.Err() == nil && f.Probe(ctx, host, req).Outcome == probe.Refused {
 		select {
 		case <-ctx.Done():
