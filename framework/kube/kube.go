@@ -189,10 +189,15 @@ func ClusterFamily(nodes []Node) (ipfamily.Family, bool) {
 // poll runs cond every interval until it is done, fails, or timeout passes. The last reason
 // cond gave for not being done goes into the timeout error.
 func (c *Client) poll(ctx context.Context, timeout time.Duration, what string, cond func(ctx context.Context) (bool, string, error)) error {
+	return c.pollEvery(ctx, c.Timeouts.PollInterval, timeout, what, cond)
+}
+
+// pollEvery is poll looking every interval.
+func (c *Client) pollEvery(ctx context.Context, interval, timeout time.Duration, what string, cond func(ctx context.Context) (bool, string, error)) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	var last string
-	err := wait.PollUntilContextCancel(ctx, c.Timeouts.PollInterval, true, func(ctx context.Context) (bool, error) {
+	err := wait.PollUntilContextCancel(ctx, interval, true, func(ctx context.Context) (bool, error) {
 		cctx, ccancel := c.call(ctx)
 		defer ccancel()
 		done, why, err := cond(cctx)
@@ -370,19 +375,24 @@ func PodReady(p *corev1.Pod) bool {
 	return false
 }
 
-// DeleteNamespace deletes a namespace and waits, within its bound, until it is gone. A namespace
-// that cannot finish (a node whose CNI cannot tear pods down) ends in an error, not a hang.
+// DeleteNamespace deletes a namespace and waits, within its bound, until it is gone, looking
+// every ShortPoll (a namespace without pods goes within a second). A namespace that cannot
+// finish (a node whose CNI cannot tear pods down) ends in an error, not a hang; one already
+// being deleted is waited for.
 func (c *Client) DeleteNamespace(ctx context.Context, name string) error {
 	cctx, cancel := c.call(ctx)
 	err := c.CoreV1().Namespaces().Delete(cctx, name, metav1.DeleteOptions{})
 	cancel()
-	if apierrors.IsNotFound(err) {
+	switch {
+	case apierrors.IsNotFound(err):
 		return nil
-	}
-	if err != nil {
+	case apierrors.IsConflict(err):
+		// "The system is ensuring all content is removed from this namespace": it is being
+		// deleted already.
+	case err != nil:
 		return fmt.Errorf("delete namespace %s: %w", name, err)
 	}
-	return c.poll(ctx, c.Timeouts.NamespaceGone, "namespace "+name+" deleted", func(ctx context.Context) (bool, string, error) {
+	return c.pollEvery(ctx, c.Timeouts.Short(), c.Timeouts.NamespaceGone, "namespace "+name+" deleted", func(ctx context.Context) (bool, string, error) {
 		_, err := c.CoreV1().Namespaces().Get(ctx, name, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
 			return true, "", nil

@@ -55,6 +55,10 @@ type Timeouts struct {
 
 	// PollInterval is how often a wait looks again; it is not scaled.
 	PollInterval time.Duration
+	// ShortPoll is how often the waits a check spends its own overhead on look again: the
+	// probe agents becoming Ready, and their pods and namespace being gone. Those end within
+	// seconds, and a whole PollInterval would be a large part of each; it is not scaled.
+	ShortPoll time.Duration
 }
 
 // Default returns the bounds at scale 1.
@@ -88,10 +92,14 @@ func Default() Timeouts {
 		PolicyTakesEffect: 45 * time.Second,
 		Bulk:              20 * time.Second,
 		PollInterval:      time.Second,
+		ShortPoll:         200 * time.Millisecond,
 	}
 }
 
-// Scale returns t with every duration but PollInterval multiplied by f; f must be positive.
+// unscaled are the fields Scale leaves alone: how often to look, not how long to wait.
+var unscaled = map[string]bool{"PollInterval": true, "ShortPoll": true}
+
+// Scale returns t with every duration but the poll intervals multiplied by f; f must be positive.
 func (t Timeouts) Scale(f float64) (Timeouts, error) {
 	if f <= 0 || f > 100 {
 		return t, fmt.Errorf("timeout scale %g: want a factor above 0 and at most 100 (2 doubles every bound)", f)
@@ -99,12 +107,20 @@ func (t Timeouts) Scale(f float64) (Timeouts, error) {
 	v := reflect.ValueOf(&t).Elem()
 	for i := range v.NumField() {
 		field := v.Field(i)
-		if d, ok := field.Interface().(time.Duration); ok && v.Type().Field(i).Name != "PollInterval" {
+		if d, ok := field.Interface().(time.Duration); ok && !unscaled[v.Type().Field(i).Name] {
 			field.SetInt(int64(float64(d) * f))
 		}
 	}
 	t.Factor *= f
 	return t, nil
+}
+
+// Short is ShortPoll, or PollInterval in bounds made without it.
+func (t Timeouts) Short() time.Duration {
+	if t.ShortPoll > 0 {
+		return t.ShortPoll
+	}
+	return t.PollInterval
 }
 
 // Scaled is d at t's scale, for bounds declared next to their code (ginkgo spec timeouts).

@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-func TestScaleStretchesEveryBoundButThePollInterval(t *testing.T) {
+func TestScaleStretchesEveryBoundButThePollIntervals(t *testing.T) {
 	d := Default()
 	s, err := d.Scale(2.5)
 	if err != nil {
@@ -24,7 +24,7 @@ func TestScaleStretchesEveryBoundButThePollInterval(t *testing.T) {
 			t.Errorf("%s has no default", name)
 		}
 		want := time.Duration(float64(a) * 2.5)
-		if name == "PollInterval" {
+		if name == "PollInterval" || name == "ShortPoll" {
 			want = a
 		}
 		if b != want {
