@@ -50,56 +50,6 @@ const (
 	managedBy = "app.kubernetes.io/managed-by"
 )
 
-// Remove takes the agents away again, and the NetworkPolicy fixture's namespaces. A namespace netconform created goes with everything in it
-// (waiting, within the bound, until it is gone); a namespace that was there before (--namespace
-// with the user's own) stays, and only what Deploy created is deleted from it: the agents'
-// DaemonSets, the flow Deployment, the solo pod and the Services.
-func Remove(ctx context.Context, c *kube.Client, ns string) error {
-	// The NetworkPolicy fixture's namespaces go first: a suite that was cut short leaves them.
-	if err := RemovePolicyFixture(ctx, c, ns); err != nil {
-		return fmt.Errorf("remove probe agents: %w", err)
-	}
-	cctx, cancel := context.WithTimeout(ctx, c.Timeouts.APICall)
-	obj, err := c.CoreV1().Namespaces().Get(cctx, ns, metav1.GetOptions{})
-	cancel()
-	switch {
-	case apierrors.IsNotFound(err):
-		return nil
-	case err != nil:
-		return fmt.Errorf("remove probe agents: namespace %s: %w", ns, err)
-	case obj.Labels[managedBy] == "netconform":
-		return c.DeleteNamespace(ctx, ns)
-	}
-	var errs []error
-	// Background: the pods go after their owner, without Remove waiting for them.
-	background := metav1.DeletePropagationBackground
-	owner := metav1.DeleteOptions{PropagationPolicy: &background}
-	del := func(what, name string, call func(context.Context) error) {
-		cctx, cancel := context.WithTimeout(ctx, c.Timeouts.APICall)
-		defer cancel()
-		if err := call(cctx); err != nil && !apierrors.IsNotFound(err) {
-			errs = append(errs, fmt.Errorf("delete %s %s/%s: %w", what, ns, name, err))
-		}
-	}
-	for _, name := range []string{PodA, PodB, Host} {
-		del("daemonset", name, func(ctx context.Context) error { return c.AppsV1().DaemonSets(ns).Delete(ctx, name, owner) })
-	}
-	del("deployment", FlowDeployment, func(ctx context.Context) error {
-		return c.AppsV1().Deployments(ns).Delete(ctx, FlowDeployment, owner)
-	})
-	grace := int64(1)
-	del("pod", SoloPod, func(ctx context.Context) error {
-		return c.CoreV1().Pods(ns).Delete(ctx, SoloPod, metav1.DeleteOptions{GracePeriodSeconds: &grace})
-	})
-	// The perf Service's EndpointSlice is owned by it and goes with it.
-	for _, name := range append([]string{ServiceName, PerfService}, fixtureServiceNames...) {
-		del("service", name, func(ctx context.Context) error {
-			return c.CoreV1().Services(ns).Delete(ctx, name, metav1.DeleteOptions{})
-		})
-	}
-	return errors.Join(errs...)
-}
-
 // Agent is one running probe agent.
 type Agent struct {
 	Role  string // PodA, PodB, Host; Solo, Flow (fixtures); External
