@@ -207,13 +207,14 @@ func Deploy(ctx context.Context, c *kube.Client, ns, image string) (*Fleet, erro
 
 // Bounds for telling a lasting cause from a passing one while waiting for the agents.
 const (
-	// refusedPolls: a refusal must be seen on this many polls in a row. The DaemonSet
-	// controller records a FailedCreate event per attempt, and an event from before a fix
-	// (same DaemonSet, --keep-agents) must not count while the new pods are being created.
-	refusedPolls = 2
+	// refusedFor: a refusal must be seen on every poll for this long (and on two polls at
+	// least). The DaemonSet controller records a FailedCreate event per attempt, and an event
+	// from before a fix (same DaemonSet, --keep-agents) must not count while the new pods are
+	// being created.
+	refusedFor = time.Second
 )
 
-// waitAgents polls until each node the API calls Ready runs a Ready agent of every role, and the
+// waitAgents polls, every ShortPoll, until each node the API calls Ready runs a Ready agent of every role, and the
 // solo pod and the flow backend are Ready. A node that stops answering (NotReady) is not waited
 // for, so one hung node costs the grace period the control plane takes to notice, not the whole
 // bound; nor is a fixture in stuck (by object name: why it could not be created). It ends
@@ -224,19 +225,19 @@ func waitAgents(ctx context.Context, c *kube.Client, ns string, timeout time.Dur
 	defer cancel()
 	var last string
 	refusedSeen := 0
-	var pullSince time.Time
+	var refusedSince, pullSince time.Time
 	for {
 		f, err := Discover(ctx, c, ns)
 		if err != nil {
 			last = err.Error()
 		} else {
 			f.noteStuck(stuck)
-			if len(f.Refused) > 0 {
-				refusedSeen++
-			} else {
+			if len(f.Refused) == 0 {
 				refusedSeen = 0
+			} else if refusedSeen++; refusedSeen == 1 {
+				refusedSince = time.Now()
 			}
-			if refusedSeen >= refusedPolls {
+			if refusedSeen >= 2 && time.Since(refusedSince) >= refusedFor {
 				return &RefusedError{Namespace: ns, ByRole: f.Refused}
 			}
 			if pe := f.pullError(); pe != nil {
@@ -255,7 +256,7 @@ func waitAgents(ctx context.Context, c *kube.Client, ns string, timeout time.Dur
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("probe agents not Ready within %s: %s", timeout, last)
-		case <-time.After(c.Timeouts.PollInterval):
+		case <-time.After(c.Timeouts.Short()):
 		}
 	}
 }
@@ -353,62 +354,92 @@ func (f *Fleet) waitServiceProgrammed(ctx context.Context, timeout time.Duration
 			targets = append(targets, probe.Request{Protocol: probe.WhoTCP, Target: net.JoinHostPort(ip, strconv.Itoa(probe.WhoPort)), TimeoutMS: 2000, Count: 1})
 		}
 	}
+	// Every node at once: each node's kube-proxy programs the Services on its own.
+	var wg sync.WaitGroup
 	for _, node := range f.Nodes() {
 		host, ok := f.Agent(Host, node)
 		if !ok || !host.Ready {
 			continue
 		}
-		for _, req := range targets {
-			f.WaitNotRefused(ctx, host, req)
-		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, req := range targets {
+				f.WaitNotRefused(ctx, host, req)
+			}
+		}()
 	}
 	// The single-endpoint Service has traffic policies Local: only the solo pod's node answers
 	// it (elsewhere it is dropped, not refused, once programmed), so it is waited for from there.
 	if s := f.Fixtures.Local; s.Missing == "" && s.ClusterIP != "" && s.ClusterIP != corev1.ClusterIPNone {
 		if host, ok := f.Agent(Host, f.Fixtures.SoloNode); ok && host.Ready {
-			f.WaitNotRefused(ctx, host, probe.Request{Protocol: probe.WhoTCP, Target: fmt.Sprintf("%s:%d", s.ClusterIP, probe.WhoPort), TimeoutMS: 2000, Count: 1})
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				f.WaitNotRefused(ctx, host, probe.Request{Protocol: probe.WhoTCP, Target: fmt.Sprintf("%s:%d", s.ClusterIP, probe.WhoPort), TimeoutMS: 2000, Count: 1})
+			}()
 		}
 	}
+	wg.Wait()
 }
 
 // WaitNotRefused probes req from an agent until it is no longer refused (kube-proxy rejects a
-// Service it has not programmed yet), or ctx ends; it never waits for success.
+// Service it has not programmed yet), or ctx ends, asking again every ShortPoll; it never waits
+// for success.
 func (f *Fleet) WaitNotRefused(ctx context.Context, host Agent, req probe.Request) {
 	for ctx.Err() == nil && f.Probe(ctx, host, req).Outcome == probe.Refused {
 		select {
 		case <-ctx.Done():
-		case <-time.After(500 * time.Millisecond):
+		case <-time.After(f.timeouts().Short()):
 		}
 	}
 }
 
 // apply creates (or brings up to date) the namespace, the agents' DaemonSets, the probe Service
-// and the fixtures. It returns why fixtures could not be created, by object name (see
-// applyFixtures); an error only for what the agents cannot run without.
+// and the fixtures, all at once after the namespace: each is a round trip to the API server, and
+// the pods' start (scheduling, sandbox, image, readiness) is what the agents' wait is made of, so
+// none should start later than it must. It returns why fixtures could not be created, by object
+// name (see applyFixtures); an error only for what the agents cannot run without.
 func apply(ctx context.Context, c *kube.Client, ns, image string) (map[string]string, error) {
 	if err := ensureNamespace(ctx, c, ns, nil); err != nil {
 		return nil, err
 	}
-	for _, ds := range []*appsv1.DaemonSet{daemonSet(ns, PodA, image, false), daemonSet(ns, PodB, image, false), daemonSet(ns, Host, image, true)} {
-		if err := createOrReplaceDaemonSet(ctx, c, ds); err != nil {
-			return nil, err
-		}
+	svcs := services(ns)
+	var (
+		wg       sync.WaitGroup
+		agentErr = make([]error, len(roles)+1)
+		problems map[string]string
+	)
+	for i, ds := range []*appsv1.DaemonSet{daemonSet(ns, PodA, image, false), daemonSet(ns, PodB, image, false), daemonSet(ns, Host, image, true)} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			agentErr[i] = createOrReplaceDaemonSet(ctx, c, ds)
+		}()
 	}
 	// The probe Service is what the agents were always deployed with: without it the Service
-	// checks cannot run, so failing to create it fails the deployment. The fixtures after it
+	// checks cannot run, so failing to create it fails the deployment. The fixtures beside it
 	// only fail the checks that need them.
-	svcs := services(ns)
-	if err := createOrUpdateService(ctx, c, svcs[0]); err != nil {
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		agentErr[len(roles)] = createOrUpdateService(ctx, c, svcs[0])
+	}()
+	go func() {
+		defer wg.Done()
+		node := ""
+		nodes, err := c.Nodes(ctx)
+		if err == nil {
+			node = soloNode(nodes)
+		}
+		problems = applyFixtures(ctx, c, ns, image, node, svcs[1:])
+		if err != nil {
+			problems[SoloPod] = "choose its node: " + err.Error()
+		}
+	}()
+	wg.Wait()
+	if err := errors.Join(agentErr...); err != nil {
 		return nil, err
-	}
-	node := ""
-	nodes, err := c.Nodes(ctx)
-	if err == nil {
-		node = soloNode(nodes)
-	}
-	problems := applyFixtures(ctx, c, ns, image, node, svcs[1:])
-	if err != nil {
-		problems[SoloPod] = "choose its node: " + err.Error()
 	}
 	return problems, nil
 }
@@ -435,20 +466,31 @@ func ensureNamespace(ctx context.Context, c *kube.Client, ns string, extra map[s
 	return nil
 }
 
+// createOrReplaceDaemonSet creates ds, or updates the one of that name when netconform asked
+// it for another spec (its spec annotation differs, or it has none: an older netconform's). One
+// with the same spec is left alone, so that agents kept from an earlier check (--keep-agents)
+// are reused as they run, not rolled.
 func createOrReplaceDaemonSet(ctx context.Context, c *kube.Client, ds *appsv1.DaemonSet) error {
+	hash := specHash(struct {
+		Labels map[string]string
+		Spec   appsv1.DaemonSetSpec
+	}{ds.Labels, ds.Spec})
+	annotate(&ds.ObjectMeta, hash)
+	api := c.AppsV1().DaemonSets(ds.Namespace)
+	what := "daemonset " + ds.Namespace + "/" + ds.Name
+	cur, found, err := existing(ctx, c, what,
+		func(ctx context.Context) error { _, err := api.Create(ctx, ds, metav1.CreateOptions{}); return err },
+		func(ctx context.Context) (*appsv1.DaemonSet, error) {
+			return api.Get(ctx, ds.Name, metav1.GetOptions{})
+		})
+	if err != nil || !found || cur.Annotations[specAnnotation] == hash {
+		return err
+	}
+	ds.ResourceVersion = cur.ResourceVersion
 	cctx, cancel := context.WithTimeout(ctx, c.Timeouts.APICall)
 	defer cancel()
-	_, err := c.AppsV1().DaemonSets(ds.Namespace).Create(cctx, ds, metav1.CreateOptions{})
-	if apierrors.IsAlreadyExists(err) {
-		cur, gerr := c.AppsV1().DaemonSets(ds.Namespace).Get(cctx, ds.Name, metav1.GetOptions{})
-		if gerr != nil {
-			return fmt.Errorf("get daemonset %s: %w", ds.Name, gerr)
-		}
-		ds.ResourceVersion = cur.ResourceVersion
-		_, err = c.AppsV1().DaemonSets(ds.Namespace).Update(cctx, ds, metav1.UpdateOptions{})
-	}
-	if err != nil {
-		return fmt.Errorf("create daemonset %s/%s: %w", ds.Namespace, ds.Name, err)
+	if _, err := api.Update(cctx, ds, metav1.UpdateOptions{}); err != nil {
+		return fmt.Errorf("update %s: %w", what, err)
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"sort"
+	"sync"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -169,25 +170,35 @@ func annotate(m *metav1.ObjectMeta, hash string) {
 	m.Annotations[specAnnotation] = hash
 }
 
-// applyFixtures creates the fixture objects besides the probe Service: the Services, the solo
-// pod and the flow Deployment. It returns, by object name, why one could not be created; none
-// of them keeps the agents from running, so the checks that need it fail naming it instead.
-// node is the solo pod's (soloNode), "" when there is none.
+// applyFixtures creates the fixture objects besides the probe Service, all at once: the
+// Services, the solo pod and the flow Deployment. It returns, by object name, why one could not
+// be created; none of them keeps the agents from running, so the checks that need it fail naming
+// it instead. node is the solo pod's (soloNode), "" when there is none.
 func applyFixtures(ctx context.Context, c *kube.Client, ns, image, node string, svcs []*corev1.Service) map[string]string {
 	problems := map[string]string{}
-	for _, svc := range svcs {
-		if err := createOrUpdateService(ctx, c, svc); err != nil {
-			problems[svc.Name] = err.Error()
-		}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	do := func(name string, create func() error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := create(); err != nil {
+				mu.Lock()
+				problems[name] = err.Error()
+				mu.Unlock()
+			}
+		}()
 	}
 	if node == "" {
 		problems[SoloPod] = "the cluster has no node to pin the solo pod to"
-	} else if err := ensurePod(ctx, c, soloPod(ns, image, node), c.Timeouts.AgentsReady); err != nil {
-		problems[SoloPod] = err.Error()
+	} else {
+		do(SoloPod, func() error { return ensurePod(ctx, c, soloPod(ns, image, node), c.Timeouts.AgentsReady) })
 	}
-	if err := createOrUpdateDeployment(ctx, c, flowDeployment(ns, image)); err != nil {
-		problems[FlowDeployment] = err.Error()
+	for _, svc := range svcs {
+		do(svc.Name, func() error { return createOrUpdateService(ctx, c, svc) })
 	}
+	do(FlowDeployment, func() error { return createOrUpdateDeployment(ctx, c, flowDeployment(ns, image)) })
+	wg.Wait()
 	return problems
 }
 

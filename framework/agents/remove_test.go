@@ -230,3 +230,53 @@ func TestRemoveWaitsForAgentPodsInTheUsersNamespace(t *testing.T) {
 		t.Errorf("the user's pod went: %v", err)
 	}
 }
+
+// A check that finds the agents kept by an earlier one (--keep-agents) reuses them: an unchanged
+// DaemonSet is not written to (no rollout of running agents); a changed one, or one without
+// netconform's spec annotation (an older netconform's), is updated.
+func TestApplyLeavesUnchangedDaemonSetsAlone(t *testing.T) {
+	ctx := context.Background()
+	c, cs := bareClient(node("w1", true))
+	writes := func() []string {
+		var out []string
+		for _, a := range cs.Actions() {
+			if a.GetResource().Resource == "daemonsets" && (a.GetVerb() == "update" || a.GetVerb() == "patch") {
+				out = append(out, a.(k8stesting.UpdateAction).GetObject().(*appsv1.DaemonSet).Name)
+			}
+		}
+		return out
+	}
+	if _, err := apply(ctx, c, "nc", "img:1"); err != nil {
+		t.Fatal(err)
+	}
+	cs.ClearActions()
+	if _, err := apply(ctx, c, "nc", "img:1"); err != nil {
+		t.Fatal(err)
+	}
+	if w := writes(); len(w) != 0 {
+		t.Errorf("an unchanged DaemonSet was updated: %v", w)
+	}
+	old, _ := cs.AppsV1().DaemonSets("nc").Get(ctx, PodB, metav1.GetOptions{})
+	delete(old.Annotations, specAnnotation)
+	if _, err := cs.AppsV1().DaemonSets("nc").Update(ctx, old, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	cs.ClearActions()
+	if _, err := apply(ctx, c, "nc", "img:1"); err != nil {
+		t.Fatal(err)
+	}
+	if w := writes(); strings.Join(w, ",") != PodB {
+		t.Errorf("updated %v, want only %s (no spec annotation)", w, PodB)
+	}
+	cs.ClearActions()
+	if _, err := apply(ctx, c, "nc", "img:2"); err != nil {
+		t.Fatal(err)
+	}
+	if w := writes(); len(w) != 3 {
+		t.Errorf("another image updated %v, want every DaemonSet", w)
+	}
+	ds, _ := cs.AppsV1().DaemonSets("nc").Get(ctx, Host, metav1.GetOptions{})
+	if img := ds.Spec.Template.Spec.Containers[0].Image; img != "img:2" {
+		t.Errorf("image %s after the update", img)
+	}
+}
