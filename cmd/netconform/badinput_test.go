@@ -235,6 +235,12 @@ func TestBadInputIsRefusedBeforeAnythingStarts(t *testing.T) {
 		{"external target port 0", append(kind, "--external-target", "agent.example:0"), `--external-target "agent.example:0": want HOST:PORT`},
 		{"external target without host, check", append(check, "--external-target", ":29080"), `--external-target ":29080": want HOST:PORT`},
 		{"external target named port, check", append(check, "--external-target", "agent.example:http"), `--external-target "agent.example:http": want HOST:PORT`},
+		// check --remove-agents runs no checks: flags that contradict it are refused, not ignored.
+		{"remove and keep agents", append(check, "--remove-agents", "--keep-agents"), "=--remove-agents and --keep-agents contradict each other: --remove-agents removes the agents an earlier check --keep-agents left, and runs no checks"},
+		{"remove agents with a filter", append(check, "--remove-agents", "--label-filter", "dns"), "=--remove-agents runs no checks, so --label-filter has nothing to do: remove the agents with check --remove-agents alone, and run checks without it"},
+		{"remove agents repeated", append(check, "--repeat", "3", "--remove-agents"), "--remove-agents runs no checks, so --repeat has nothing to do"},
+		{"remove agents, repeat 1", append(check, "--remove-agents", "--repeat", "1"), "so --repeat has nothing to do"},
+		{"remove agents collecting", append(check, "--remove-agents", "--collect"), "so --collect has nothing to do"},
 		// IP families: a value that is none, one the platform does not do, one the provider's
 		// kind installer does not configure (each provider saying what its IPv6 lacks).
 		{"ip family value", append(kind, "--ip-family", "ipv5"), "=--ip-family ipv5: want ipv4, ipv6 or dual"},

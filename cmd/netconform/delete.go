@@ -17,7 +17,10 @@ func newDeleteCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "delete --name RUN-ID",
 		Short: "Delete a kind cluster a run kept (--keep), with its docker network",
-		Args:  cobra.NoArgs,
+		Long: `delete deletes a kind cluster a run kept (--keep, KEEP=1), with its docker network. The
+whole cluster goes, so probe agents a check --keep-agents left in it go with it; to remove only
+the agents from a cluster that stays, use check --remove-agents.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if name == "" {
 				return &exitError{code: exitCouldNotRun, err: errors.New("--name is required")}
