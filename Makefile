@@ -54,7 +54,8 @@ e2e:
 	scripts/e2e.sh
 
 # A rolling switch of networking provider on a real kind cluster: FROM on every node, then node by
-# node to TO under continuous probes; disruption report, leftover check, suites on TO.
+# node to TO under continuous probes; disruption report, leftover check, suites on TO; the perf
+# suite on FROM before the roll and on TO after it, compared (PERF=0 leaves perf out).
 FROM ?=
 TO ?=
 .PHONY: e2e-switch

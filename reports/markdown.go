@@ -80,6 +80,9 @@ func Markdown(w io.Writer, r *results.Result) error {
 	if s, ok := PerfSummary(r); ok {
 		writePerf(&b, r, s)
 	}
+	if changes := PerfChanges(r); len(changes) > 0 {
+		writePerfChanges(&b, r, changes)
+	}
 	if len(r.Checks) > 0 {
 		checks := append([]results.Check(nil), r.Checks...)
 		results.SortChecks(checks)

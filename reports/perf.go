@@ -100,11 +100,7 @@ func perfFigure(c results.Check, test string) (PerfFigure, bool) {
 // perfCell is a figure for a table: "812 ± 40 Mbit/s", latency percentiles and loss where the
 // test has them, and the ratio to the host path.
 func perfCell(f PerfFigure) string {
-	unit := f.Unit
-	if unit == "transactions/s" {
-		unit = "tps"
-	}
-	s := fmt.Sprintf("%s ± %s %s", results.Figure(f.Value), results.Figure(f.CI95), unit)
+	s := f.headline()
 	if f.P50US > 0 {
 		s += fmt.Sprintf(", %s/%s/%s µs", results.Figure(f.P50US), results.Figure(f.P90US), results.Figure(f.P99US))
 	}
@@ -177,4 +173,104 @@ func markStatus(s results.Status) string {
 		return "skip"
 	}
 	return "**FAIL**"
+}
+
+// PerfChange is one test on one path, measured before the run changed the cluster (a switch's
+// provider A) and after it (provider B).
+type PerfChange struct {
+	Path          string     `json:"path"`
+	Before, After PerfFigure `json:"-"`
+}
+
+// Change is the after figure over the before figure, minus one.
+func (c PerfChange) Change() float64 {
+	if c.Before.Value == 0 {
+		return 0
+	}
+	return c.After.Value/c.Before.Value - 1
+}
+
+// WithinNoise: the two means lie within the sum of their 95% intervals of each other, so the
+// samples do not tell the difference from noise.
+func (c PerfChange) WithinNoise() bool {
+	d := c.After.Value - c.Before.Value
+	if d < 0 {
+		d = -d
+	}
+	return d <= c.Before.CI95+c.After.CI95
+}
+
+// PerfChanges pairs every perf path measured before the run changed the cluster (a check
+// labelled results.BeforeLabel) with the same path measured after it (the check whose ID is the
+// before check's without results.BeforeIDPrefix), test by test, in the order the before paths
+// ran. Paths or tests measured only once have no change.
+func PerfChanges(r *results.Result) []PerfChange {
+	after := map[string]results.Check{}
+	for _, c := range r.Checks {
+		if slices.Contains(c.Labels, perfLabel) && !slices.Contains(c.Labels, results.BeforeLabel) {
+			after[c.ID] = c
+		}
+	}
+	var out []PerfChange
+	for _, b := range r.Checks {
+		if !slices.Contains(b.Labels, perfLabel) || !slices.Contains(b.Labels, results.BeforeLabel) {
+			continue
+		}
+		a, ok := after[strings.TrimPrefix(b.ID, results.BeforeIDPrefix)]
+		if !ok {
+			continue
+		}
+		for _, t := range PerfTests() {
+			fb, okB := perfFigure(b, t)
+			fa, okA := perfFigure(a, t)
+			if okB && okA {
+				out = append(out, PerfChange{Path: a.Name, Before: fb, After: fa})
+			}
+		}
+	}
+	return out
+}
+
+// writePerfChanges writes a switch summary's comparison: each figure on the provider the
+// cluster ran before the switch and on the one after it.
+func writePerfChanges(b *strings.Builder, r *results.Result, changes []PerfChange) {
+	from := r.SwitchFrom
+	if from == "" {
+		from = "before"
+	}
+	b.WriteString("## Performance before and after the switch\n\n")
+	fmt.Fprintf(b, "The same paths on the same cluster: on %s before the roll, on %s after it. "+
+		"\"within noise\": the means are closer than their two 95%% intervals together.\n\n", from, r.Provider)
+	fmt.Fprintf(b, "| path | test | %s | %s | change |\n|---|---|---|---|---|\n", cell(from), cell(r.Provider))
+	for _, c := range changes {
+		change := fmt.Sprintf("%+.1f%%", 100*c.Change())
+		if c.WithinNoise() {
+			change += " (within noise)"
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s |\n", cell(c.Path), c.Before.Test, changeCell(c.Before), changeCell(c.After), change)
+	}
+	b.WriteString("\n")
+}
+
+// changeCell is a headline figure with its interval and, for request/response tests, the
+// median latency.
+func changeCell(f PerfFigure) string {
+	s := f.headline()
+	if f.P50US > 0 {
+		s += fmt.Sprintf(", p50 %s µs", results.Figure(f.P50US))
+	}
+	return s
+}
+
+// headline is the figure's mean with its 95% interval and unit ("812 ± 40 Mbit/s"); one
+// sample has no interval, and none is shown.
+func (f PerfFigure) headline() string {
+	unit := f.Unit
+	if unit == "transactions/s" {
+		unit = "tps"
+	}
+	if f.CI95 == 0 {
+		return fmt.Sprintf("%s %s", results.Figure(f.Value), unit)
+	}
+	return fmt.Sprintf("%s ± %s %s", results.Figure(f.Value), results.Figure(f.CI95), unit)
 }

@@ -70,3 +70,57 @@ func TestPerfInSummaryAndMatrix(t *testing.T) {
 		t.Errorf("matrix lacks the perf rows:\n%s", out)
 	}
 }
+
+// TestPerfChanges: a switch result holding a path measured before the roll (label "before",
+// ID under "before/") and after it is compared test by test; a before path with no after twin,
+// or a test measured on one side only, is not.
+func TestPerfChanges(t *testing.T) {
+	r := perfResult()
+	r.Provider, r.SwitchFrom = "calico", "flannel"
+	before := r.Checks[1] // pod to pod across nodes: TCP_STREAM 2700 ± 80, UDP_STREAM 800 ± 5
+	before.ID = results.BeforeIDPrefix + before.ID
+	before.Name += " (flannel, before the switch)"
+	before.Labels = append(append([]string(nil), before.Labels...), results.BeforeLabel)
+	before.Measurements = []results.Measurement{
+		{Name: "TCP_STREAM throughput", Value: 3000, Unit: "Mbit/s"}, {Name: "TCP_STREAM throughput ci95", Value: 100, Unit: "Mbit/s"},
+		{Name: "UDP_STREAM throughput", Value: 810, Unit: "Mbit/s"}, {Name: "UDP_STREAM throughput ci95", Value: 10, Unit: "Mbit/s"},
+		{Name: "TCP_RR transactions", Value: 9000, Unit: "transactions/s"}, // no TCP_RR after: not compared
+	}
+	orphan := before
+	orphan.ID = results.BeforeIDPrefix + "perf/gone"
+	r.Checks = append(r.Checks, before, orphan)
+
+	changes := PerfChanges(r)
+	if len(changes) != 2 {
+		t.Fatalf("got %d changes, want TCP_STREAM and UDP_STREAM of one path: %+v", len(changes), changes)
+	}
+	stream, udp := changes[0], changes[1]
+	if stream.Path != "pod to pod across nodes" || stream.Before.Test != "TCP_STREAM" || stream.Before.Value != 3000 || stream.After.Value != 2700 {
+		t.Errorf("TCP_STREAM change: %+v", stream)
+	}
+	if got := stream.Change(); got > -0.099 || got < -0.101 {
+		t.Errorf("TCP_STREAM change %.4f, want -0.10", got)
+	}
+	if stream.WithinNoise() {
+		t.Error("300 Mbit/s apart with intervals of 100 and 80 is called noise")
+	}
+	if !udp.WithinNoise() {
+		t.Error("10 Mbit/s apart with intervals of 10 and 5 is not called noise")
+	}
+
+	var sb strings.Builder
+	if err := Markdown(&sb, r); err != nil {
+		t.Fatal(err)
+	}
+	md := sb.String()
+	for _, want := range []string{"## Performance before and after the switch", "| path | test | flannel | calico | change |",
+		"| pod to pod across nodes | TCP_STREAM | 3000 ± 100 Mbit/s | 2700 ± 80.0 Mbit/s | -10.0% |",
+		"| pod to pod across nodes | UDP_STREAM | 810 ± 10.0 Mbit/s | 800 ± 5.00 Mbit/s | -1.2% (within noise) |"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("summary lacks %q:\n%s", want, md)
+		}
+	}
+	if PerfChanges(perfResult()) != nil {
+		t.Error("a run without before checks has changes")
+	}
+}

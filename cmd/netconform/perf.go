@@ -21,6 +21,8 @@ type perfOptions struct {
 	perf      bool
 	perfImage string
 	perfCfg   suites.PerfConfig
+	// perfSelected: the label filter selects perf checks (set by selectChecks).
+	perfSelected bool
 }
 
 func (o *perfOptions) addPerfFlags(cmd *cobra.Command) {
@@ -92,6 +94,7 @@ func (o *verifyOptions) selectChecks() error {
 				return errors.New("--perf-image is required for the perf checks: this netconform was built without a default perf image (`make build` gives it one; scripts/probe-image.sh --perf builds it)")
 			}
 			o.probeImage = o.perfImage
+			o.perfSelected = true
 			break
 		}
 	}

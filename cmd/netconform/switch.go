@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -194,14 +197,47 @@ func runSwitch(ctx context.Context, o *switchOptions, out io.Writer) error {
 	})
 	suitesB := o.suites("kind")
 	suitesB.Healthy = healthyB
+	// The switch first; the suites then verify the cluster under the new provider. With perf
+	// checks selected, perf is measured on A before the roll too, for the comparison.
+	scenarios := []lifecycle.Scenario{s, suitesB}
+	if o.perfSelected {
+		scenarios = append([]lifecycle.Scenario{o.perfBefore(k.ClusterName())}, scenarios...)
+	}
 	run := &lifecycle.Run{
 		Platform: k, Nodes: o.nodes, Keep: o.keep, KeepHint: "netconform delete --name " + k.ClusterName(),
 		Images:  lifecycle.ImagesToLoad(o.probeImage, images),
 		Install: s.InstallFrom, InstallName: o.from,
-		// The switch first; the suites then verify the cluster under the new provider.
-		Scenarios:     []lifecycle.Scenario{s, suitesB},
+		Scenarios:     scenarios,
 		CollectAlways: o.collect,
 		Recorder:      rec, Redactor: o.red, Out: out, Artifacts: o.artifacts, Timeouts: o.timeouts(), AgentsNamespace: o.namespace,
 	}
 	return finish(rec, run.Execute(ctx), out, o.red)
+}
+
+// perfBefore measures the perf suite on A before the roll: a `netconform check` of its own (a
+// process runs its suites once), in a namespace of its own, whose perf checks join the switch's
+// result for the before-and-after comparison (reports.PerfChanges).
+func (o *switchOptions) perfBefore(cluster string) *lifecycle.Before {
+	self, err := os.Executable()
+	if err != nil {
+		self = os.Args[0]
+	}
+	dir := filepath.Join(o.artifacts, "perf-before")
+	args := []string{"check", "--provider", o.from, "--label-filter", "perf", "--artifacts", dir, "--run-id", o.runID + "-before",
+		"--namespace", o.namespace + "-before", "--probe-image", o.perfImage, "--perf-image", o.perfImage,
+		"--perf-samples", fmt.Sprint(o.perfCfg.Samples), "--perf-duration", o.perfCfg.Duration.String(),
+		"--perf-tolerance", fmt.Sprint(o.perfCfg.Tolerance), "--timeout-scale", fmt.Sprint(o.timeouts().Factor)}
+	if o.maxPairs > 0 {
+		args = append(args, "--max-pairs", fmt.Sprint(o.maxPairs))
+	}
+	// Every sample of every test on the four paths with netperf's setup, and the agents' start
+	// and removal.
+	perPath := time.Duration(o.perfCfg.Samples*5) * (o.perfCfg.Duration + 15*time.Second)
+	return &lifecycle.Before{
+		Phase: "perf before the switch", Stage: fmt.Sprintf("(%s, before the switch)", o.from), Label: "perf", Dir: dir,
+		Timeout: 4*perPath + 2*o.timeouts().AgentsReady + o.timeouts().NamespaceGone,
+		Command: func(ctx context.Context, kubeconfig string) *exec.Cmd {
+			return exec.CommandContext(ctx, self, append(args, "--kubeconfig", kubeconfig)...)
+		},
+	}
 }

@@ -62,6 +62,14 @@ type Check struct {
 	Observations []Observation `json:"observations,omitempty"`
 }
 
+// BeforeLabel marks checks measured on the cluster as it was before the run changed it (perf
+// on the provider a switch started from), taken into the run's result from a check of their own.
+const BeforeLabel = "before"
+
+// BeforeIDPrefix starts the ID of every check labelled BeforeLabel; the rest is the ID the same
+// check has when the run measures it afterwards, which is how reports pair the two.
+const BeforeIDPrefix = "before/"
+
 // Measurement is a named figure a check reports (seconds to CoreDNS Ready, MTU, route count).
 type Measurement struct {
 	Name  string  `json:"name"`
