@@ -108,8 +108,11 @@ func (p perfPath) String() string {
 type perfRun struct {
 	// a and b are the two nodes measured: workers when there are two, so that the control
 	// plane's own load stays out of the figures.
-	a, b      string
-	nodesWhy  string // why there are no two nodes
+	a, b     string
+	nodesWhy string // why there are no two nodes
+	// nodesErr: the nodes could not be listed, so no path can be chosen: a failure, not a skip
+	// (the cluster may well have the nodes).
+	nodesErr  error
 	baseline  map[perf.Test]perf.Figures
 	clusterIP string
 	svcErr    error
@@ -118,7 +121,7 @@ type perfRun struct {
 func (r *perfRun) setup(ctx context.Context) {
 	nodes, err := env.Client.Nodes(ctx)
 	if err != nil {
-		r.nodesWhy = err.Error()
+		r.nodesErr = err
 		return
 	}
 	var workers, ready []string
@@ -151,6 +154,9 @@ func (r *perfRun) setup(ctx context.Context) {
 // path is the path of kind k between the suite's nodes; it skips the spec when the cluster has
 // not the nodes for it.
 func (r *perfRun) path(ctx context.Context, k pathKind) perfPath {
+	if r.nodesErr != nil {
+		ginkgo.Fail("choose the nodes to measure between: " + r.nodesErr.Error())
+	}
 	if r.a == "" || (k != pathSameNode && r.b == "") {
 		ginkgo.Skip("not-applicable: " + r.nodesWhy)
 	}
