@@ -22,9 +22,13 @@ import (
 // user's own) stays, and only what Deploy created is deleted from it: the agents' DaemonSets,
 // the flow Deployment, the solo pod, their pods and the Services.
 //
-// The pods go first and are waited for, then the namespace: its controller retries a
-// namespace whose pods are still terminating on a schedule of its own (seconds apart, measured
-// in docs/measurements.md, 2026-12-03), while one without pods is finalized at its first pass.
+// Everything is deleted at once and then waited for, pods first. The namespace controller
+// starts on a deleted namespace only after a grace period of its own (5 s in
+// kube-controller-manager), and then retries one whose pods are still terminating seconds apart:
+// so netconform deletes its namespace at the start, together with the agents' owners, and
+// deletes the pods itself; the grace period passes while the pods terminate (no controller can
+// make new ones in a terminating namespace), and the controller finds nothing left to wait for
+// (measured in docs/measurements.md, 2026-12-03: check overhead).
 func Remove(ctx context.Context, c *kube.Client, ns string) error {
 	// The NetworkPolicy fixture's namespaces go first: a suite that was cut short leaves them.
 	if err := RemovePolicyFixture(ctx, c, ns); err != nil {
@@ -42,14 +46,7 @@ func Remove(ctx context.Context, c *kube.Client, ns string) error {
 	ours := obj.Labels[managedBy] == "netconform"
 	if err := removePods(ctx, c, ns, ours); err != nil {
 		if ours {
-			// Kubernetes finishes the namespace once its pods go; nothing waits for that here.
-			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.Timeouts.APICall)
-			derr := c.CoreV1().Namespaces().Delete(cctx, ns, metav1.DeleteOptions{})
-			cancel()
-			if derr == nil || apierrors.IsNotFound(derr) || apierrors.IsConflict(derr) {
-				return fmt.Errorf("remove probe agents: %w (namespace %s is being deleted)", err, ns)
-			}
-			err = errors.Join(err, fmt.Errorf("delete namespace %s: %w", ns, derr))
+			return fmt.Errorf("remove probe agents: %w (namespace %s is being deleted)", err, ns)
 		}
 		return fmt.Errorf("remove probe agents: %w", err)
 	}
@@ -63,8 +60,9 @@ func Remove(ctx context.Context, c *kube.Client, ns string) error {
 const agentsSelector = appLabel + "=netconform-probe"
 
 // removePods deletes what makes agent pods (the DaemonSets, the flow Deployment and its
-// ReplicaSets), then the pods, and waits until none is left. all: every pod of the namespace
-// (netconform's own), else only the agents' (the user's namespace).
+// ReplicaSets), then the pods, and waits until none is left. all: the namespace is netconform's:
+// it is deleted beside the owners (see Remove), and every pod in it waited for; else only the
+// agents' pods are (the user's namespace).
 func removePods(ctx context.Context, c *kube.Client, ns string, all bool) error {
 	sel := agentsSelector
 	if all {
@@ -94,6 +92,15 @@ func removePods(ctx context.Context, c *kube.Client, ns string, all bool) error 
 	}
 	for _, name := range roles {
 		calls = append(calls, func(ctx context.Context) error { return c.AppsV1().DaemonSets(ns).Delete(ctx, name, owner) })
+	}
+	if all {
+		calls = append(calls, func(ctx context.Context) error {
+			err := c.CoreV1().Namespaces().Delete(ctx, ns, metav1.DeleteOptions{})
+			if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
+				return fmt.Errorf("delete namespace %s: %w", ns, err)
+			}
+			return nil
+		})
 	}
 	if err := together(ctx, c, calls); err != nil {
 		return err

@@ -143,10 +143,11 @@ func deployedNamespace(t *testing.T, ns string, ours bool) (*kube.Client, *fake.
 	return c, cs
 }
 
-// Remove takes the pods away first, after what would make them again, waits until the last is
-// gone, and only then deletes netconform's namespace (whose controller would otherwise retry
-// it seconds apart while the pods terminate), returning once the namespace is gone.
-func TestRemoveWaitsForThePodsThenTheNamespace(t *testing.T) {
+// Remove deletes netconform's namespace at once, beside the agents' owners (its controller
+// waits 5 s before it starts, which then pass while the pods terminate), deletes the pods after
+// their owners (which would make them again), and returns only once every pod is gone and the
+// namespace with them.
+func TestRemoveWaitsForThePodsAndTheNamespace(t *testing.T) {
 	ctx := context.Background()
 	c, cs := deployedNamespace(t, "nc", true)
 	k := newKubelet(cs, 3)
@@ -168,18 +169,17 @@ func TestRemoveWaitsForThePodsThenTheNamespace(t *testing.T) {
 	}
 	_, lastOwner := at("delete daemonset ")
 	firstPod, _ := at("delete pod ")
-	_, lastGone := at("gone ")
 	nsDelete, _ := at("delete namespace nc")
 	switch {
-	case lastOwner < 0 || firstPod < 0 || lastGone < 0 || nsDelete < 0:
+	case lastOwner < 0 || firstPod < 0 || nsDelete < 0:
 		t.Fatalf("missing steps in %v", log)
 	case firstPod < lastOwner:
 		t.Errorf("a pod was deleted before its DaemonSet, which would make it again: %v", log)
-	case nsDelete < lastGone:
-		t.Errorf("the namespace was deleted before its pods were gone: %v", log)
+	case nsDelete > firstPod:
+		t.Errorf("the namespace was deleted after the pods, not beside their owners: %v", log)
 	}
 	if n := strings.Count(strings.Join(log, "\n"), "gone "); n != 8 {
-		t.Errorf("%d pods went, want 8 (6 agents, solo, flow): %v", n, log)
+		t.Errorf("%d pods went before Remove returned, want 8 (6 agents, solo, flow): %v", n, log)
 	}
 	if left, err := Leftovers(ctx, c, "nc"); err != nil || len(left) != 0 {
 		t.Errorf("left behind: %v %v", left, err)
@@ -187,8 +187,8 @@ func TestRemoveWaitsForThePodsThenTheNamespace(t *testing.T) {
 }
 
 // A pod that never goes (a node whose kubelet cannot stop it) ends Remove with an error naming
-// it within the bound, not a hang; netconform's namespace is still deleted, for Kubernetes to
-// finish once the pod goes.
+// it within the bound, not a hang; netconform's namespace is deleted all the same, for Kubernetes
+// to finish once the pod goes.
 func TestRemoveNamesAPodThatDoesNotGo(t *testing.T) {
 	ctx := context.Background()
 	c, cs := deployedNamespace(t, "nc", true)
