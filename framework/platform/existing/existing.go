@@ -3,12 +3,18 @@
 package existing
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
+	"sync"
+
+	kindnodes "sigs.k8s.io/kind/pkg/cluster/nodes"
 
 	"github.com/netconform/netconform/framework/platform"
 	"github.com/netconform/netconform/framework/platform/kind"
@@ -85,12 +91,15 @@ func (c *KindCluster) LoadImageArchive(ctx context.Context, archive string) erro
 	return c.k.LoadImageArchive(ctx, archive)
 }
 
-// LoadImage loads an image from this machine's docker into every node. An image this
-// machine's docker does not have is not an error here: the nodes may pull it, and if they
-// cannot, the agents' wait says so naming the nodes.
+// LoadImage loads an image from this machine's docker into every node, unless every node has
+// it already: the same image (its ID, the digest of its config) under the same reference, as an
+// earlier check on the cluster left it. An image this machine's docker does not have is not an
+// error here: the nodes may pull it, and if they cannot, the agents' wait says so naming the
+// nodes.
 func (c *KindCluster) LoadImage(ctx context.Context, image string) error {
 	inspect := exec.CommandContext(ctx, "docker", "image", "inspect", "--format", "{{.Id}}", image)
-	if b, err := inspect.CombinedOutput(); err != nil {
+	b, err := inspect.CombinedOutput()
+	if err != nil {
 		if ctx.Err() != nil {
 			return fmt.Errorf("docker image inspect %s: %w", image, ctx.Err())
 		}
@@ -101,9 +110,47 @@ func (c *KindCluster) LoadImage(ctx context.Context, image string) error {
 	if err != nil {
 		return err
 	}
+	if c.onEveryNode(ctx, nodes, image, strings.TrimSpace(string(b))) {
+		fmt.Fprintf(c.out, "image %s is on all %d nodes of kind cluster %s already: not loading it again\n", image, len(nodes), c.k.ClusterName())
+		return nil
+	}
 	if err := c.k.LoadImage(ctx, image); err != nil {
 		return fmt.Errorf("load image %s into kind cluster %s: %w", image, c.k.ClusterName(), err)
 	}
 	fmt.Fprintf(c.out, "loaded image %s into %d nodes of kind cluster %s\n", image, len(nodes), c.k.ClusterName())
 	return nil
+}
+
+// onEveryNode reports whether every node's containerd has image with that ID (asked of all
+// nodes at once); any doubt (no answer, another ID) is a no, and the image is loaded.
+func (c *KindCluster) onEveryNode(ctx context.Context, nodes []kindnodes.Node, image, id string) bool {
+	if id == "" || len(nodes) == 0 {
+		return false
+	}
+	has := make([]bool, len(nodes))
+	var wg sync.WaitGroup
+	for i, n := range nodes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var out bytes.Buffer
+			err := n.CommandContext(ctx, "crictl", "inspecti", "-o", "json", image).SetStdout(&out).Run()
+			has[i] = err == nil && imageID(out.Bytes()) == id
+		}()
+	}
+	wg.Wait()
+	return !slices.Contains(has, false)
+}
+
+// imageID is the image ID in crictl inspecti's JSON answer, "" when there is none.
+func imageID(crictlJSON []byte) string {
+	var v struct {
+		Status struct {
+			ID string `json:"id"`
+		} `json:"status"`
+	}
+	if json.Unmarshal(crictlJSON, &v) != nil {
+		return ""
+	}
+	return v.Status.ID
 }
