@@ -232,10 +232,13 @@ func waitAgents(ctx context.Context, c *kube.Client, ns string, timeout time.Dur
 			last = err.Error()
 		} else {
 			f.noteStuck(stuck)
-			if len(f.Refused) == 0 {
+			switch {
+			case len(f.Refused) == 0:
 				refusedSeen = 0
-			} else if refusedSeen++; refusedSeen == 1 {
-				refusedSince = time.Now()
+			case refusedSeen == 0:
+				refusedSeen, refusedSince = 1, time.Now()
+			default:
+				refusedSeen++
 			}
 			if refusedSeen >= 2 && time.Since(refusedSince) >= refusedFor {
 				return &RefusedError{Namespace: ns, ByRole: f.Refused}

@@ -141,6 +141,10 @@ func TestWaitAgentsRefused(t *testing.T) {
 	}
 	if took := time.Since(start); took > 5*time.Second {
 		t.Errorf("refusal took %s to report", took)
+	} else if took < refusedFor {
+		// Polled every 10 ms here: a refusal must last, not be taken from the first polls (an
+		// event from before a fix, while the new pods are being created).
+		t.Errorf("refusal reported after %s, before it was seen for %s", took, refusedFor)
 	}
 	msg := err.Error()
 	for _, want := range []string{"namespace nc", "probe-a, probe-b: Error creating", "probe-host: Error creating: pods \"…\" is forbidden: violates PodSecurity \"restricted:latest\": host namespaces",
