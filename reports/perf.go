@@ -240,14 +240,21 @@ func writePerfChanges(b *strings.Builder, r *results.Result, changes []PerfChang
 	}
 	b.WriteString("## Performance before and after the switch\n\n")
 	fmt.Fprintf(b, "The same paths on the same cluster: on %s before the roll, on %s after it. "+
-		"\"within noise\": the means are closer than their two 95%% intervals together.\n\n", from, r.Provider)
-	fmt.Fprintf(b, "| path | test | %s | %s | change |\n|---|---|---|---|---|\n", cell(from), cell(r.Provider))
+		"\"within noise\": the means are closer than their two 95%% intervals together. The host path is "+
+		"measured again each time, and moves with the machine's state as much as the pod paths do: the "+
+		"pod paths' ratios to it (last column) are the comparison that does not depend on the machine.\n\n", from, r.Provider)
+	fmt.Fprintf(b, "| path | test | %s | %s | change | ratio to host, %s -> %s |\n|---|---|---|---|---|---|\n",
+		cell(from), cell(r.Provider), cell(from), cell(r.Provider))
 	for _, c := range changes {
 		change := fmt.Sprintf("%+.1f%%", 100*c.Change())
 		if c.WithinNoise() {
 			change += " (within noise)"
 		}
-		fmt.Fprintf(b, "| %s | %s | %s | %s | %s |\n", cell(c.Path), c.Before.Test, changeCell(c.Before), changeCell(c.After), change)
+		ratio := "-"
+		if c.Before.Ratio > 0 && c.After.Ratio > 0 {
+			ratio = fmt.Sprintf("%.2f -> %.2f", c.Before.Ratio, c.After.Ratio)
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s |\n", cell(c.Path), c.Before.Test, changeCell(c.Before), changeCell(c.After), change, ratio)
 	}
 	b.WriteString("\n")
 }
