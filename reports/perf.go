@@ -242,7 +242,8 @@ func writePerfChanges(b *strings.Builder, r *results.Result, changes []PerfChang
 	fmt.Fprintf(b, "The same paths on the same cluster: on %s before the roll, on %s after it. "+
 		"\"within noise\": the means are closer than their two 95%% intervals together. The host path is "+
 		"measured again each time, and moves with the machine's state as much as the pod paths do: the "+
-		"pod paths' ratios to it (last column) are the comparison that does not depend on the machine.\n\n", from, r.Provider)
+		"pod paths' ratios to it (last column), each against its own host measurement, are the comparison that "+
+		"depends least on the machine.\n\n", from, r.Provider)
 	fmt.Fprintf(b, "| path | test | %s | %s | change | ratio to host, %s -> %s |\n|---|---|---|---|---|---|\n",
 		cell(from), cell(r.Provider), cell(from), cell(r.Provider))
 	for _, c := range changes {
