@@ -65,9 +65,13 @@ var _ = ginkgo.Describe("perf", ginkgo.Label("perf"), ginkgo.Ordered, ginkgo.Con
 // perfSpecTimeout bounds one path: every sample of every test with its setup, plus a minute for
 // a Service to be programmed.
 func perfSpecTimeout() ginkgo.NodeTimeout {
-	cfg := perfConfig()
-	per := cfg.Duration + perfSetupSlack
-	return within(time.Duration(cfg.Samples*len(perf.Tests))*per + time.Minute)
+	return within(perfConfig().RunsBound() + time.Minute)
+}
+
+// RunsBound is what one path's netperf runs may take with c: every sample of every test, each
+// with its setup.
+func (c PerfConfig) RunsBound() time.Duration {
+	return time.Duration(c.Samples*len(perf.Tests)) * (c.Duration + perfSetupSlack)
 }
 
 // perfConfig is the run's perf settings, DefaultPerf where the run set none (and in a preview).

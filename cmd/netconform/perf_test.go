@@ -70,7 +70,7 @@ func TestSwitchMeasuresPerfBefore(t *testing.T) {
 	if !o.perfSelected {
 		t.Fatal("--perf did not select perf checks")
 	}
-	b := o.perfBefore("cluster")
+	b := o.perfBefore()
 	args := strings.Join(b.Command(context.Background(), "/k/config").Args[1:], " ")
 	for _, want := range []string{"check --provider flannel --label-filter perf --artifacts /a/perf-before", "--namespace netconform-before",
 		"--probe-image perfimg --perf-image perfimg --perf-samples 2 --perf-duration 3s --perf-tolerance 0.5", "--kubeconfig /k/config"} {

@@ -201,7 +201,7 @@ func runSwitch(ctx context.Context, o *switchOptions, out io.Writer) error {
 	// checks selected, perf is measured on A before the roll too, for the comparison.
 	scenarios := []lifecycle.Scenario{s, suitesB}
 	if o.perfSelected {
-		scenarios = append([]lifecycle.Scenario{o.perfBefore(k.ClusterName())}, scenarios...)
+		scenarios = append([]lifecycle.Scenario{o.perfBefore()}, scenarios...)
 	}
 	run := &lifecycle.Run{
 		Platform: k, Nodes: o.nodes, Keep: o.keep, KeepHint: "netconform delete --name " + k.ClusterName(),
@@ -217,7 +217,7 @@ func runSwitch(ctx context.Context, o *switchOptions, out io.Writer) error {
 // perfBefore measures the perf suite on A before the roll: a `netconform check` of its own (a
 // process runs its suites once), in a namespace of its own, whose perf checks join the switch's
 // result for the before-and-after comparison (reports.PerfChanges).
-func (o *switchOptions) perfBefore(cluster string) *lifecycle.Before {
+func (o *switchOptions) perfBefore() *lifecycle.Before {
 	self, err := os.Executable()
 	if err != nil {
 		self = os.Args[0]
@@ -230,12 +230,10 @@ func (o *switchOptions) perfBefore(cluster string) *lifecycle.Before {
 	if o.maxPairs > 0 {
 		args = append(args, "--max-pairs", fmt.Sprint(o.maxPairs))
 	}
-	// Every sample of every test on the four paths with netperf's setup, and the agents' start
-	// and removal.
-	perPath := time.Duration(o.perfCfg.Samples*5) * (o.perfCfg.Duration + 15*time.Second)
+	// The netperf runs of the four paths, and the agents' start and removal.
 	return &lifecycle.Before{
 		Phase: "perf before the switch", Stage: fmt.Sprintf("(%s, before the switch)", o.from), Label: "perf", Dir: dir,
-		Timeout: 4*perPath + 2*o.timeouts().AgentsReady + o.timeouts().NamespaceGone,
+		Timeout: 4*o.perfCfg.RunsBound() + 2*o.timeouts().AgentsReady + o.timeouts().NamespaceGone,
 		Command: func(ctx context.Context, kubeconfig string) *exec.Cmd {
 			return exec.CommandContext(ctx, self, append(args, "--kubeconfig", kubeconfig)...)
 		},

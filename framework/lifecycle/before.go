@@ -79,7 +79,7 @@ func (b *Before) measure(ctx context.Context, env *Env) error {
 	if err != nil {
 		return errors.Join(fmt.Errorf("no result (log %s): %w", log.Name(), err), runErr)
 	}
-	taken := Taken(r, b.Label, b.Stage)
+	taken := takeChecks(r, b.Label, b.Stage)
 	for _, c := range taken {
 		if err := env.Recorder.AddCheck(c); err != nil {
 			return err
@@ -98,9 +98,9 @@ func (b *Before) measure(ctx context.Context, env *Env) error {
 	return nil
 }
 
-// Taken are r's checks labelled label, as a Before scenario records them: IDs under
+// takeChecks returns r's checks labelled label, as a Before scenario records them: IDs under
 // results.BeforeIDPrefix, results.BeforeLabel added, stage after the name.
-func Taken(r *results.Result, label, stage string) []results.Check {
+func takeChecks(r *results.Result, label, stage string) []results.Check {
 	var out []results.Check
 	for _, c := range r.Checks {
 		if !slices.Contains(c.Labels, label) {
