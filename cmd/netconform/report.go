@@ -41,6 +41,6 @@ With --junit FILE it also writes JUnit XML.`,
 		},
 	}
 	cmd.Flags().StringVar(&junit, "junit", "", "also write JUnit XML to this file")
-	cmd.AddCommand(newReportMergeCmd())
+	cmd.AddCommand(newReportMergeCmd(), newReportHTMLCmd())
 	return cmd
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/netconform/netconform/framework/results"
 	"github.com/netconform/netconform/reports"
+	"github.com/netconform/netconform/reports/htmlreport"
 )
 
 type mergeOptions struct {
@@ -24,11 +25,11 @@ func newReportMergeCmd() *cobra.Command {
 	o := &mergeOptions{}
 	cmd := &cobra.Command{
 		Use:   "merge RESULT...",
-		Short: "Merge result.json files of several runs into a compatibility matrix (matrix.md, matrix.json)",
+		Short: "Merge result.json files of several runs into a compatibility matrix (matrix.md, matrix.json, report.html)",
 		Long: `merge reads the result.json of several runs (a file, or a directory holding result.json or
 run directories that do) and writes a compatibility matrix: matrix.md (one row per check, one column
-per provider run, with each run's platform, Kubernetes version and kernel) and matrix.json, into
---out. Columns keep the order given. Skipped checks carry their reasons; a run that could not run
+per provider run, with each run's platform, Kubernetes version and kernel), matrix.json and the
+matrix as an HTML page (report.html, linking each column to the run's own report.html), into --out. Columns keep the order given. Skipped checks carry their reasons; a run that could not run
 shows why. The Markdown also goes to standard output.
 
 Exit codes: 0 the matrix was written (whatever the verdicts), 2 it could not be.`,
@@ -40,7 +41,7 @@ Exit codes: 0 the matrix was written (whatever the verdicts), 2 it could not be.
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&o.out, "out", ".", "directory for matrix.md and matrix.json")
+	cmd.Flags().StringVar(&o.out, "out", ".", "directory for matrix.md, matrix.json and report.html")
 	return cmd
 }
 
@@ -68,10 +69,21 @@ func runMerge(o *mergeOptions, args []string, stdout io.Writer, now time.Time) e
 	if err := writeFile(mdPath, m.WriteMarkdown); err != nil {
 		return err
 	}
+	// The matrix page links each column to the run's own report.html where the run wrote one.
+	links := make([]string, len(srcs))
+	for i, s := range srcs {
+		if page := filepath.Join(filepath.Dir(s.Path), htmlreport.FileName); fileExists(page) {
+			links[i] = htmlreport.Href(o.out, page)
+		}
+	}
+	htmlPath := filepath.Join(o.out, htmlreport.FileName)
+	if err := htmlreport.WriteMatrixFile(htmlPath, m, links); err != nil {
+		return err
+	}
 	if err := m.WriteMarkdown(stdout); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "\nmatrix: %s, %s (%d runs)\n", mdPath, filepath.Join(o.out, "matrix.json"), len(srcs))
+	fmt.Fprintf(stdout, "\nmatrix: %s, %s, %s (%d runs)\n", mdPath, filepath.Join(o.out, "matrix.json"), htmlPath, len(srcs))
 	return nil
 }
 
@@ -117,4 +129,9 @@ func writeFile(path string, write func(io.Writer) error) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }

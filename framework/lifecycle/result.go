@@ -11,6 +11,7 @@ import (
 	"github.com/netconform/netconform/framework/redact"
 	"github.com/netconform/netconform/framework/results"
 	"github.com/netconform/netconform/reports"
+	"github.com/netconform/netconform/reports/htmlreport"
 )
 
 // NewRecorder starts the run's result in the artifacts directory, redacted from the first
@@ -44,9 +45,13 @@ func Finish(rec *results.Recorder, runErr error, out io.Writer, red *redact.Reda
 	if err := os.WriteFile(summary, []byte(text), 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, "netconform: could not write summary:", err)
 	}
+	page := writePage(rec.Path(), red)
 	fmt.Fprintln(out)
 	io.WriteString(out, text)
 	fmt.Fprintf(out, "\nresult: %s\nsummary: %s\njunit: %s\n", rec.Path(), summary, filepath.Join(dir, "junit.xml"))
+	if page != "" {
+		fmt.Fprintf(out, "report: %s\n", page)
+	}
 	v := r.Judge()
 	switch {
 	case v.Passed():
@@ -57,6 +62,21 @@ func Finish(rec *results.Recorder, runErr error, out io.Writer, red *redact.Reda
 	return v, errors.New(red.String(strings.Join(v.Reasons, "; ")))
 }
 
+// writePage writes report.html beside the result, rendered from the result as saved (redacted)
+// and redacted again as a page; "" when it could not be written, which is said on standard error
+// and does not change the verdict.
+func writePage(resultPath string, red *redact.Redactor) string {
+	saved, err := results.Load(resultPath)
+	if err == nil {
+		err = htmlreport.WriteRunDir(filepath.Dir(resultPath), saved, red.Bytes)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "netconform: could not write the HTML report:", err)
+		return ""
+	}
+	return filepath.Join(filepath.Dir(resultPath), htmlreport.FileName)
+}
+
 // WriteRefusal leaves a result saying why the run could not start (a provider that cannot be
 // installed here), so that a matrix of runs shows the entry with its reason instead of leaving
 // it out.
@@ -64,6 +84,9 @@ func WriteRefusal(artifacts string, r results.Result, why error, red *redact.Red
 	rec, err := NewRecorder(artifacts, r, red)
 	if err == nil {
 		err = rec.Finish(why)
+	}
+	if err == nil {
+		writePage(rec.Path(), red)
 	}
 	return err
 }
