@@ -165,6 +165,7 @@ func TestKubenet(t *testing.T) {
 			t.Errorf("artifact %s: %v", f, err)
 		}
 	}
+	expectPage(t, art, `data-outcome="PASS"`, `class="pairgrid" data-check="connectivity/pod-to-pod-over-tcp"`, `<section id="mtu">`)
 	kubeconfig := filepath.Join(art, "kubeconfig")
 	worker, worker2, cp := runID+"-worker", runID+"-worker2", runID+"-control-plane"
 

@@ -87,3 +87,19 @@ func TestCreateFailsJUnit(t *testing.T) {
 		t.Errorf("verdict %+v, stored %+v", v, r.Verdict)
 	}
 }
+
+// expectPage checks the run's report.html holds each of want (the browser tests in
+// reports/htmlreport check how pages behave; this checks every run writes one).
+func expectPage(t *testing.T, art string, want ...string) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(art, "report.html"))
+	if err != nil {
+		t.Errorf("report.html: %v", err)
+		return
+	}
+	for _, w := range want {
+		if !strings.Contains(string(b), w) {
+			t.Errorf("report.html lacks %s", w)
+		}
+	}
+}

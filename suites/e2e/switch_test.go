@@ -80,6 +80,8 @@ func TestSwitchFaults(t *testing.T) {
 	expectJUnitFailure(t, art, "switch", "switch/no-leftovers", kubenet.MasqChain)
 	expectJUnitFailure(t, art, "switch", "switch/disruption", "lost for good")
 	expectJUnitFailure(t, art, "phases", "verdict", "FAIL")
+	// The switch page: the verdict, and the timeline drawn from the switch's own record.
+	expectPage(t, art, `data-outcome="FAIL"`, `<section id="switch">`, `<svg class="timeline" data-path="pod"`)
 	for _, c := range r.Checks {
 		if strings.HasPrefix(c.ID, "switch/") {
 			continue
