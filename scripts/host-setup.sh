@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Host setup for netconform: a running container engine, and the packages the node-image build needs.
+# Host setup for netconform: a running container engine, the packages the node-image build needs, and the
+# browser the HTML report's tests drive.
 # Idempotent: on a host that already has all of it, it changes nothing and takes about a second.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -11,6 +12,9 @@ command -v debootstrap >/dev/null 2>&1 || need_pkgs+=(debootstrap)
 command -v ip >/dev/null 2>&1 || need_pkgs+=(iproute2)
 command -v iptables >/dev/null 2>&1 || need_pkgs+=(iptables)
 command -v jq >/dev/null 2>&1 || need_pkgs+=(jq)
+# Headless chromium runs the HTML report's browser tests. Its fonts come with it: libfontconfig1 depends
+# on fontconfig-config, which depends on a font package (fonts-dejavu-core first), so text renders.
+command -v chromium >/dev/null 2>&1 || need_pkgs+=(chromium)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   log "installing Debian packages: ${need_pkgs[*]}"
   export DEBIAN_FRONTEND=noninteractive
