@@ -100,7 +100,7 @@ func perfFigure(c results.Check, test string) (PerfFigure, bool) {
 // perfCell is a figure for a table: "812 ± 40 Mbit/s", latency percentiles and loss where the
 // test has them, and the ratio to the host path.
 func perfCell(f PerfFigure) string {
-	s := f.headline()
+	s := f.Headline()
 	if f.P50US > 0 {
 		s += fmt.Sprintf(", %s/%s/%s µs", results.Figure(f.P50US), results.Figure(f.P90US), results.Figure(f.P99US))
 	}
@@ -263,16 +263,16 @@ func writePerfChanges(b *strings.Builder, r *results.Result, changes []PerfChang
 // changeCell is a headline figure with its interval and, for request/response tests, the
 // median latency.
 func changeCell(f PerfFigure) string {
-	s := f.headline()
+	s := f.Headline()
 	if f.P50US > 0 {
 		s += fmt.Sprintf(", p50 %s µs", results.Figure(f.P50US))
 	}
 	return s
 }
 
-// headline is the figure's mean with its 95% interval and unit ("812 ± 40 Mbit/s"); one
+// Headline is the figure's mean with its 95% interval and unit ("812 ± 40 Mbit/s"); one
 // sample has no interval, and none is shown.
-func (f PerfFigure) headline() string {
+func (f PerfFigure) Headline() string {
 	unit := f.Unit
 	if unit == "transactions/s" {
 		unit = "tps"

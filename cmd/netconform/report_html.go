@@ -11,7 +11,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/netconform/netconform/framework/results"
 	"github.com/netconform/netconform/reports"
 	"github.com/netconform/netconform/reports/htmlreport"
 )
@@ -50,18 +49,9 @@ func runHTML(o *htmlOptions, args []string, stdout io.Writer, now time.Time) err
 	if o.out == "" {
 		return fmt.Errorf("--out is required: the directory for report.html")
 	}
-	// Every input is read before anything is written: a bad one leaves nothing half made.
-	paths, err := resultPaths(args)
+	srcs, err := loadResults(args)
 	if err != nil {
 		return err
-	}
-	var srcs []reports.Source
-	for _, p := range paths {
-		r, err := results.Load(p)
-		if err != nil {
-			return err
-		}
-		srcs = append(srcs, reports.Source{Path: p, Result: r})
 	}
 	if err := os.MkdirAll(o.out, 0o755); err != nil {
 		return fmt.Errorf("report directory: %w", err)

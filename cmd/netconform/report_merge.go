@@ -46,17 +46,9 @@ Exit codes: 0 the matrix was written (whatever the verdicts), 2 it could not be.
 }
 
 func runMerge(o *mergeOptions, args []string, stdout io.Writer, now time.Time) error {
-	paths, err := resultPaths(args)
+	srcs, err := loadResults(args)
 	if err != nil {
 		return err
-	}
-	var srcs []reports.Source
-	for _, p := range paths {
-		r, err := results.Load(p)
-		if err != nil {
-			return err
-		}
-		srcs = append(srcs, reports.Source{Path: p, Result: r})
 	}
 	m := reports.BuildMatrix(srcs, now)
 	if err := os.MkdirAll(o.out, 0o755); err != nil {
@@ -85,6 +77,24 @@ func runMerge(o *mergeOptions, args []string, stdout io.Writer, now time.Time) e
 	}
 	fmt.Fprintf(stdout, "\nmatrix: %s, %s, %s (%d runs)\n", mdPath, filepath.Join(o.out, "matrix.json"), htmlPath, len(srcs))
 	return nil
+}
+
+// loadResults reads every result the arguments name (see resultPaths), all before anything is
+// written: one bad input leaves nothing half made.
+func loadResults(args []string) ([]reports.Source, error) {
+	paths, err := resultPaths(args)
+	if err != nil {
+		return nil, err
+	}
+	var srcs []reports.Source
+	for _, p := range paths {
+		r, err := results.Load(p)
+		if err != nil {
+			return nil, err
+		}
+		srcs = append(srcs, reports.Source{Path: p, Result: r})
+	}
+	return srcs, nil
 }
 
 // resultPaths expands the arguments: a file is a result; a directory is its result.json, or

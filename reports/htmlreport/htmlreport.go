@@ -142,42 +142,26 @@ func effective(c results.Check) results.Status {
 	return results.Failed
 }
 
-func statusClass(s results.Status) string {
+// look is how a status is shown: a CSS class for the colour, a word and a shape that say it
+// without colour. Anything but a pass or a skip looks like a failure; "" is a check a run did not
+// have (a matrix cell).
+type look struct{ class, word, mark string }
+
+func lookOf(s results.Status) look {
 	switch s {
 	case results.Passed:
-		return "pass"
+		return look{"pass", "PASS", "✓"}
 	case results.Skipped:
-		return "skip"
+		return look{"skip", "SKIP", "○"}
 	case "":
-		return "none"
+		return look{"none", "not run", "·"}
 	}
-	return "fail"
+	return look{"fail", "FAIL", "✗"}
 }
 
-func statusWord(s results.Status) string {
-	switch s {
-	case results.Passed:
-		return "PASS"
-	case results.Skipped:
-		return "SKIP"
-	case "":
-		return "not run"
-	}
-	return "FAIL"
-}
-
-// statusMark is the shape that says the status without colour.
-func statusMark(s results.Status) string {
-	switch s {
-	case results.Passed:
-		return "✓"
-	case results.Skipped:
-		return "○"
-	case "":
-		return "·"
-	}
-	return "✗"
-}
+func statusClass(s results.Status) string { return lookOf(s).class }
+func statusWord(s results.Status) string  { return lookOf(s).word }
+func statusMark(s results.Status) string  { return lookOf(s).mark }
 
 func outcomeMark(o results.Outcome) string {
 	switch o {

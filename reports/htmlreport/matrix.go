@@ -65,7 +65,7 @@ func matrixView(m *reports.Matrix, links []string) matrixPage {
 			for _, p := range r.Perf.Paths {
 				var figs []string
 				for _, f := range p.Tests {
-					figs = append(figs, f.Test+" "+headline(f))
+					figs = append(figs, f.Test+" "+f.Headline())
 				}
 				line := p.Name + ": " + strings.Join(figs, ", ")
 				if p.Status != results.Passed {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -207,14 +208,7 @@ func unitSuffix(u string) string {
 	return " " + u
 }
 
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
+func sortedKeys(m map[string]bool) []string { return slices.Sorted(maps.Keys(m)) }
 
 // gridView is one protocol's node x node grid of a pair check.
 type gridView struct {
@@ -501,21 +495,10 @@ type changeView struct {
 }
 
 func changePage(c reports.PerfChange) changeView {
-	cv := changeView{Path: c.Path, Test: c.Before.Test, Before: headline(c.Before), After: headline(c.After),
+	cv := changeView{Path: c.Path, Test: c.Before.Test, Before: c.Before.Headline(), After: c.After.Headline(),
 		Change: fmt.Sprintf("%+.1f%%", 100*c.Change()), Noise: c.WithinNoise(), Ratio: "-"}
 	if c.Before.Ratio > 0 && c.After.Ratio > 0 {
 		cv.Ratio = fmt.Sprintf("%.2f -> %.2f", c.Before.Ratio, c.After.Ratio)
 	}
 	return cv
-}
-
-func headline(f reports.PerfFigure) string {
-	unit := f.Unit
-	if unit == "transactions/s" {
-		unit = "tps"
-	}
-	if f.CI95 == 0 {
-		return fmt.Sprintf("%s %s", results.Figure(f.Value), unit)
-	}
-	return fmt.Sprintf("%s ± %s %s", results.Figure(f.Value), results.Figure(f.CI95), unit)
 }

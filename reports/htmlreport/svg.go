@@ -144,11 +144,11 @@ func perfCharts(s reports.PerfStats) []template.HTML {
 			w := int(float64(plotW) * bb.fig.Value / maxV)
 			lo := labelW + int(float64(plotW)*(bb.fig.Value-bb.fig.CI95)/maxV)
 			hi := labelW + int(float64(plotW)*(bb.fig.Value+bb.fig.CI95)/maxV)
-			fmt.Fprintf(&b, `<g><title>%s %s: %s</title><rect x="%d" y="%d" width="%d" height="14" class="bar %s"/>`, esc(bb.path), esc(test), esc(headline(bb.fig)), labelW, y+2, max(w, 1), statusClass(bb.status))
+			fmt.Fprintf(&b, `<g><title>%s %s: %s</title><rect x="%d" y="%d" width="%d" height="14" class="bar %s"/>`, esc(bb.path), esc(test), esc(bb.fig.Headline()), labelW, y+2, max(w, 1), statusClass(bb.status))
 			if bb.fig.CI95 > 0 {
 				fmt.Fprintf(&b, `<line x1="%d" y1="%d" x2="%d" y2="%d" class="ci"/>`, lo, y+9, hi, y+9)
 			}
-			fmt.Fprintf(&b, `<text x="%d" y="%d" class="val">%s</text></g>`, max(hi, labelW+w)+4, y+13, esc(headline(bb.fig)))
+			fmt.Fprintf(&b, `<text x="%d" y="%d" class="val">%s</text></g>`, max(hi, labelW+w)+4, y+13, esc(bb.fig.Headline()))
 			y += 22
 		}
 		b.WriteString(`</svg>`)
