@@ -16,7 +16,7 @@ VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 GO_PACKAGES := ./...
 export PROVIDER K8S_VERSION NODES KEEP IP_FAMILY PERF
 
-.PHONY: all build test unit e2e e2e-test lint node-image probe-image host-setup fuzz clean aws-test aws-plan simulate-routes
+.PHONY: all build test unit e2e e2e-test lint node-image probe-image host-setup browser-test fuzz clean aws-test aws-plan simulate-routes
 
 all: build
 
@@ -27,22 +27,31 @@ build:
 	probe=$$(scripts/probe-image.sh --tag) && perf=$$(scripts/probe-image.sh --perf --tag) && \
 	CGO_ENABLED=0 go build -trimpath -ldflags "-X main.version=$(VERSION) -X main.defaultProbeImage=$$probe -X main.defaultPerfImage=$$perf" -o bin/netconform ./cmd/netconform
 
-# lint: gofmt, go vet, and the import direction of the layers (internal/layers).
+# lint: gofmt, go vet (also of the files behind build tags), and the import direction of the layers (internal/layers).
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	go vet $(GO_PACKAGES)
 	go vet -tags kindbacking,e2e ./fixtures/fakekops/
+	go vet -tags browser ./reports/htmlreport/
 	go test -count=1 -run 'TestImportDirection|TestPlantedViolationFails' ./internal/layers/
 
 unit:
 	go test -count=1 $(GO_PACKAGES)
 	go test -count=1 -tags kindbacking ./fixtures/fakekops/
 
-# Unit tests first (fast), then the end-to-end tests on a real kind cluster.
-test: lint unit fuzz host-setup e2e-test
+# Unit tests first (fast), then the HTML reports in a browser, then the end-to-end tests on a real
+# kind cluster.
+test: lint unit fuzz host-setup browser-test e2e-test
 
 host-setup:
 	scripts/host-setup.sh
+
+# The HTML reports in a real browser (build tag browser): each page rendered from recorded results
+# (reports/htmlreport/testdata), opened from a file in headless chromium and clicked through; a
+# console error or warning, an uncaught exception or any request outside the file fails it.
+# Screenshots go to _artifacts/browser/ ($NETCONFORM_ARTIFACTS/browser). Needs chromium.
+browser-test: host-setup
+	go test -tags browser -count=1 -timeout 10m -v ./reports/htmlreport/
 
 node-image: host-setup
 	scripts/node-image.sh $(K8S_VERSION)

@@ -37,6 +37,7 @@ var pages = template.Must(template.New("").Funcs(template.FuncMap{
 	"statusMark":  statusMark,
 	"outcomeMark": outcomeMark,
 	"dur":         dur,
+	"figure":      results.Figure,
 	"join":        strings.Join,
 }).ParseFS(assets, "assets/*.tmpl"))
 
