@@ -38,6 +38,7 @@ var pages = template.Must(template.New("").Funcs(template.FuncMap{
 	"outcomeMark": outcomeMark,
 	"dur":         dur,
 	"figure":      results.Figure,
+	"clip":        clip,
 	"join":        strings.Join,
 }).ParseFS(assets, "assets/*.tmpl"))
 
