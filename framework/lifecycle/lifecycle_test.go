@@ -118,3 +118,32 @@ func TestKeepAndExistingAreNotDeleted(t *testing.T) {
 type existingFake struct{ fakePlatform }
 
 func (*existingFake) Existing() {}
+
+// Finish writes report.html beside the summary, with the verdict, and no secret reaches it:
+// the page is rendered from the saved (redacted) result and redacted again.
+func TestFinishWritesARedactedPage(t *testing.T) {
+	dir := t.TempDir()
+	red := redact.New("s3cr3t-token")
+	rec, err := NewRecorder(dir, results.Result{RunID: "t", Provider: "x", Platform: "fake"}, red)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = rec.AddCheck(results.Check{ID: "s/a", Suite: "s", Name: "a", Status: results.Failed, Reason: "server said s3cr3t-token"})
+	var out strings.Builder
+	if _, err := Finish(rec, nil, &out, red); err == nil {
+		t.Fatal("a failed check finished without an error")
+	}
+	page, err := os.ReadFile(filepath.Join(dir, "report.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(page), "s3cr3t-token") || !strings.Contains(string(page), "[REDACTED]") {
+		t.Errorf("the secret reached report.html, or the redaction did not show")
+	}
+	if !strings.Contains(string(page), `data-outcome="FAIL"`) {
+		t.Errorf("report.html does not show FAIL")
+	}
+	if !strings.Contains(out.String(), "report: "+filepath.Join(dir, "report.html")) {
+		t.Errorf("Finish did not print where the page is:\n%s", out.String())
+	}
+}
