@@ -27,13 +27,16 @@ build:
 	probe=$$(scripts/probe-image.sh --tag) && perf=$$(scripts/probe-image.sh --perf --tag) && \
 	CGO_ENABLED=0 go build -trimpath -ldflags "-X main.version=$(VERSION) -X main.defaultProbeImage=$$probe -X main.defaultPerfImage=$$perf" -o bin/netconform ./cmd/netconform
 
-# lint: gofmt, go vet (also of the files behind build tags), and the import direction of the layers (internal/layers).
+# lint: gofmt, go vet (also of the files behind build tags), the import direction of the layers
+# (internal/layers), and the GitHub Actions workflows with actionlint (a tool of go.mod, built from
+# the module cache; it checks the workflows' shell with shellcheck only where shellcheck is installed).
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	go vet $(GO_PACKAGES)
 	go vet -tags kindbacking,e2e ./fixtures/fakekops/
 	go vet -tags browser ./reports/htmlreport/
 	go test -count=1 -run 'TestImportDirection|TestPlantedViolationFails' ./internal/layers/
+	go tool actionlint
 
 unit:
 	go test -count=1 $(GO_PACKAGES)
@@ -71,17 +74,22 @@ TO ?=
 e2e-switch:
 	FROM=$(FROM) TO=$(TO) scripts/e2e-switch.sh
 
-# The compatibility matrix: each provider in PROVIDERS on a fresh kind cluster, one after another,
-# from one node image; writes matrix.md and matrix.json under $(MATRIX_DIR) (default
-# _artifacts/matrix-<time>). Entries may carry options: NAME:KEY=VALUE[,KEY=VALUE]. SWITCHES are
-# rolling provider switches (FROM->TO), the matrix's "switch from" dimension; PERF=1 adds the perf
-# suite to every entry. Empty PROVIDERS
-# means every provider the binary installs on kind; empty SWITCHES, the default switch.
+# The compatibility matrix: the cells of `netconform matrix plan`, each provider in PROVIDERS and
+# each switch in SWITCHES on each Kubernetes version in VERSIONS (default K8S_VERSION), on a fresh
+# kind cluster, one after another; writes matrix.md, matrix.json and report.html under
+# $(MATRIX_DIR) (default _artifacts/matrix-<time>). Entries may carry options:
+# NAME:KEY=VALUE[,KEY=VALUE]. SWITCHES are rolling provider switches (FROM->TO), the matrix's
+# "switch from" dimension; PERF=1 adds the perf suite to every cell. Empty PROVIDERS means every
+# provider the binary installs on kind (and, with empty SWITCHES, the default switch).
+# SHARD=i/N runs only shard i of N; the shards' results merged with `netconform report merge`
+# make the same matrix as one run of all cells (.github/workflows/matrix.yml: a job per cell).
 PROVIDERS ?=
 SWITCHES ?=
+VERSIONS ?=
+SHARD ?=
 .PHONY: matrix
 matrix:
-	PROVIDERS="$(PROVIDERS)" SWITCHES="$(SWITCHES)" scripts/matrix.sh
+	PROVIDERS="$(PROVIDERS)" SWITCHES="$(SWITCHES)" VERSIONS="$(VERSIONS)" SHARD="$(SHARD)" scripts/matrix.sh
 
 # The cluster end-to-end tests: a full run of the default provider, broken-cluster tests,
 # interrupts, a switch with faults (default provider to the switch target, both asked of the binary).

@@ -63,13 +63,21 @@ type Healthy struct {
 	// PolicyOff, when set, says why this configuration does not enforce NetworkPolicy although
 	// the provider can (its policy controller switched off by an option).
 	PolicyOff string
+	// ProviderMTU is the pod MTU the provider's own configuration sets whatever the underlay: an
+	// MTU option given to it, or a fixed default of its own (weave's fast datapath: 1376). 0
+	// means the pod MTU follows the underlay (minus EncapOverhead).
+	ProviderMTU int
 }
 
-// PodMTU is the MTU pods must have: the configured MTU when the user set one, else the
-// underlay MTU (the node's interface toward other nodes) minus the encapsulation overhead.
+// PodMTU is the MTU pods must have: the configured MTU when the user set one (--mtu), else the
+// provider's own (ProviderMTU), else the underlay MTU (the node's interface toward other nodes)
+// minus the encapsulation overhead.
 func (h Healthy) PodMTU(underlay, configured int) int {
-	if configured > 0 {
+	switch {
+	case configured > 0:
 		return configured
+	case h.ProviderMTU > 0:
+		return h.ProviderMTU
 	}
 	return underlay - h.EncapOverhead
 }

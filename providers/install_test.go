@@ -12,6 +12,9 @@ func TestHealthyPodMTU(t *testing.T) {
 		{Healthy{EncapOverhead: 50}, 1500, 0, 1450},
 		{Healthy{EncapOverhead: 50}, 9001, 8912, 8912},
 		{Healthy{EncapOverhead: 20}, 9001, 0, 8981},
+		// weave sets 1376 itself whatever the underlay; --mtu still wins.
+		{Healthy{EncapOverhead: 87, ProviderMTU: 1376}, 1500, 0, 1376},
+		{Healthy{EncapOverhead: 87, ProviderMTU: 1376}, 9001, 8912, 8912},
 	}
 	for _, c := range cases {
 		if got := c.h.PodMTU(c.underlay, c.configured); got != c.want {

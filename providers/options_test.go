@@ -41,6 +41,8 @@ func TestParseOptions(t *testing.T) {
 		{calico, providers.ForKops, map[string]string{"zzzzzz": "1"}, "calico has no option zzzzzz on kops; options: "},
 		{kubenet, providers.ForKind, map[string]string{"mtu": "1400"}, "kubenet takes no options on kind"},
 		{weave, providers.ForKops, map[string]string{"password": "PLANTED-SECRET", "mtu": "x"}, "weave option mtu"},
+		// A password shorter than the redactor masks is refused before it can reach a report.
+		{weave, providers.ForKind, map[string]string{"password": " abcde "}, "weave option password: 5 characters, want at least 6"},
 	} {
 		_, err := providers.ParseOptions(c.d, c.t, c.kv)
 		if err == nil || !strings.Contains(err.Error(), c.want) {

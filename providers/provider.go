@@ -112,6 +112,8 @@ type Option struct {
 	// Min and Max bound an int option when non-nil.
 	Min *int `json:"min,omitempty"`
 	Max *int `json:"max,omitempty"`
+	// MinLen is the shortest value a string option takes, surrounding blanks not counted (0: any).
+	MinLen int `json:"minLen,omitempty"`
 	// OnlyOn lists the clouds the option has an effect on; empty means any.
 	OnlyOn []Cloud `json:"onlyOn,omitempty"`
 	// SinceKops is the first kops release that reads the option; zero when it always did.
@@ -162,6 +164,9 @@ func (o Option) Validate(value any) error {
 		}
 		if len(o.Enum) > 0 && !slices.Contains(o.Enum, s) {
 			return fmt.Errorf("option %s: %s is not one of %s", o.Name, show(s), strings.Join(o.Enum, ", "))
+		}
+		if n := len([]rune(strings.TrimSpace(s))); n < o.MinLen {
+			return fmt.Errorf("option %s: %d characters, want at least %d", o.Name, n, o.MinLen)
 		}
 	case TypeStringMap:
 		m, ok := value.(map[string]any)
@@ -456,6 +461,10 @@ const (
 	// KindPossible: nothing blocks it, but netconform installs nothing of its own (bring your
 	// own CNI).
 	KindPossible KindStatus = "possible"
+	// KindUpstreamImages: netconform installs it on kind from the provider's own upstream images,
+	// which it cannot build (their sources are not served): where docker can pull them or already
+	// has them. `netconform run` checks that before it creates anything (KindSupport.Images).
+	KindUpstreamImages KindStatus = "upstream-images"
 	// KindUnavailable: the provider could run on kind, but netconform cannot obtain it here.
 	KindUnavailable KindStatus = "unavailable"
 	// KindNotApplicable: the provider cannot run on kind at all (cloud-only, or removed).
@@ -480,6 +489,18 @@ type KindSupport struct {
 	// IPv6Gap says, for a provider installed with IPv4 only, what its IPv6 would take that
 	// netconform's installer does not do yet; refusals of another family quote it.
 	IPv6Gap string `json:"ipv6Gap,omitempty"`
+	// Images are the upstream images the kind installer runs with default options, pinned
+	// (status upstream-images); the installer's UpstreamImages says which for given options.
+	Images []string `json:"images,omitempty"`
+	// NotBuilt says why netconform builds no images of its own for the provider (status
+	// upstream-images); a run refused for want of the upstream images quotes it.
+	NotBuilt string `json:"notBuilt,omitempty"`
+}
+
+// Installs reports whether netconform installs the provider on kind: from what it builds
+// (supported) or from the provider's upstream images where those can be had (upstream-images).
+func (k KindSupport) Installs() bool {
+	return k.Status == KindSupported || k.Status == KindUpstreamImages
 }
 
 // Families are the cluster IP families netconform installs the provider with on kind:

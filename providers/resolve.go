@@ -99,11 +99,15 @@ func (c Config) KindInstaller(reg Registry, mtu int) (Installer, Healthy, error)
 	return k.KindInstaller(c.Settings, mtu)
 }
 
-// Installable are the names of reg's providers that netconform installs on kind, in reg's order.
+// Installable are the names of reg's providers that netconform installs on kind from what it
+// builds here (kind status supported), in reg's order: what `netconform providers
+// --installable` prints and the matrix runs by default. Providers installed from their upstream
+// images only (upstream-images) are left out, so that this list does not depend on a registry;
+// a run that names one checks its images first.
 func Installable(reg Registry) []string {
 	var out []string
 	for _, p := range reg.All() {
-		if _, ok := p.(KindInstallable); ok {
+		if _, ok := p.(KindInstallable); ok && p.Descriptor().Kind.Status == KindSupported {
 			out = append(out, p.Descriptor().Name)
 		}
 	}

@@ -50,6 +50,8 @@ type Run struct {
 	Skipped int      `json:"skipped"`
 	// Source is the result file the column came from.
 	Source string `json:"source,omitempty"`
+	// Cell is the name of the matrix plan's cell the run was (results.Cell); empty outside a plan.
+	Cell string `json:"cell,omitempty"`
 	// NetworkPolicy sums up the run's NetworkPolicy scenarios; nil when it had none.
 	NetworkPolicy *PolicyStats `json:"networkPolicy,omitempty"`
 	// Perf is the run's perf paths; nil when it measured none.
@@ -78,8 +80,25 @@ type Source struct {
 	Result *results.Result
 }
 
-// BuildMatrix merges results into a matrix. Columns are in the order given; rows in suite and
-// check order.
+// PlanOrder sorts the results of a matrix plan's cells (results.Result.Cell) into the plan's
+// order, by cell index (then name), ahead of results that were no cell, which keep the order
+// given: the results of a plan split into shards, merged in any order or grouping, make the same
+// columns, labels included, as the plan run on one machine.
+func PlanOrder(srcs []Source) {
+	sort.SliceStable(srcs, func(i, j int) bool {
+		a, b := srcs[i].Result.Cell, srcs[j].Result.Cell
+		switch {
+		case a == nil || b == nil:
+			return a != nil && b == nil
+		case a.Index != b.Index:
+			return a.Index < b.Index
+		}
+		return a.Name < b.Name
+	})
+}
+
+// BuildMatrix merges results into a matrix. Columns are in the order given (PlanOrder puts a
+// plan's results in the plan's order); rows in suite and check order.
 func BuildMatrix(srcs []Source, now time.Time) *Matrix {
 	m := &Matrix{SchemaVersion: MatrixSchemaVersion, Generated: now.UTC(), Runs: []Run{}, Checks: []Row{}}
 	seen := map[string]int{}
@@ -100,6 +119,9 @@ func BuildMatrix(srcs []Source, now time.Time) *Matrix {
 			Label: label, Provider: r.Provider, ProviderOptions: r.ProviderOptions, SwitchFrom: r.SwitchFrom, RunID: r.RunID, Platform: r.Platform,
 			KubernetesVersion: r.KubernetesVersion, NodeImage: r.NodeImage, Kernel: r.Kernel, Nodes: r.Nodes, Started: r.Started,
 			Verdict: string(v.Outcome), Reasons: v.Reasons, Error: r.Error, Passed: p, Failed: f, Skipped: sk, Source: s.Path,
+		}
+		if r.Cell != nil {
+			run.Cell = r.Cell.Name
 		}
 		if ps, ok := PolicySummary(r); ok {
 			run.NetworkPolicy = &ps

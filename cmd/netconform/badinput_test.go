@@ -129,6 +129,7 @@ func TestRunAWSDryRunPrintsKopsPlan(t *testing.T) {
 func TestPlantedProviderSecretStaysOut(t *testing.T) {
 	const planted = "PLANTED-WEAVE-PASSWORD-4242"
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "PLANTED-AWS-SECRET-4242")
+	stubDocker(t) // weave's images cannot be had: the run is refused before a cluster exists
 	art := t.TempDir()
 	out, code, err := runCLI(t, "run", "--provider", "weave", "--provider-option", "password="+planted,
 		"--node-image", "x", "--probe-image", "y", "--artifacts", art)
@@ -191,6 +192,7 @@ func TestBadInputIsRefusedBeforeAnythingStarts(t *testing.T) {
 		{"provider typo, aws plan", []string{"aws", "plan", "PROVIDER=calcio"}, "=unknown provider calcio; did you mean calico?"},
 		{"provider typo, aws check", []string{"aws", "check", "--kubeconfig", kubeconfig, "--provider", "calcio"}, "=unknown provider calcio; did you mean calico?"},
 		{"provider typo, run aws dry run", []string{"run", "--platform", "aws", "--dry-run", "--provider", "weeve"}, "=unknown provider weeve; did you mean weave?"},
+		{"weave password too short to redact", append(kind, "--provider", "weave", "--provider-option", "password=Xq9z"), "=--provider-option: weave option password: 4 characters, want at least 6"},
 		{"provider typo, providers", []string{"providers", "calcio"}, "=unknown provider calcio; did you mean calico?"},
 		{"no such provider", append(kind, "--provider", "nothing-like-it"), `unknown provider "nothing-like-it"; valid: amazon-vpc-routed-eni,`},
 		// Provider options, against the provider's one schema.
@@ -317,6 +319,7 @@ func TestGoodInputStillPasses(t *testing.T) {
 func TestPlantedSecretInEveryPlan(t *testing.T) {
 	const planted = "PLANTED-WEAVE-PASSWORD-9191"
 	secret := []string{"--provider-option", "password=" + planted}
+	stubDocker(t) // weave's images cannot be had: runs on kind end before a cluster exists
 	cases := []struct {
 		name     string
 		args     []string

@@ -1,8 +1,15 @@
 package main
 
 import (
+	"context"
+	"fmt"
+	"io"
 	"maps"
+	"os"
+	"strings"
 
+	"github.com/netconform/netconform/framework/images"
+	"github.com/netconform/netconform/framework/kube"
 	"github.com/netconform/netconform/framework/redact"
 	"github.com/netconform/netconform/providers"
 	"github.com/netconform/netconform/providers/catalog"
@@ -65,4 +72,45 @@ func switchableFrom() []string {
 		}
 	}
 	return out
+}
+
+// dockerEnv names the docker command the upstream-image check runs (default docker); tests point
+// it at a stand-in, so that they never pull from a real registry.
+const dockerEnv = "NETCONFORM_DOCKER"
+
+// ensureUpstreamImages makes sure this machine's docker has the upstream images in runs (those
+// not replaced with --provider-image, given) before any cluster exists: each is looked for, and
+// pulled when missing, the registry given ImageAnswer to answer. It returns their references,
+// to be loaded into the nodes (which cannot pull them either), or one line saying which could
+// not be had, what was tried, and why netconform builds none of its own. An installer that runs
+// no upstream images needs nothing.
+func ensureUpstreamImages(ctx context.Context, provider string, in providers.Installer, given map[string]string, t kube.Timeouts, out io.Writer) ([]string, error) {
+	need := providers.ImagesToEnsure(in, given)
+	if len(need) == 0 {
+		return nil, nil
+	}
+	refs := make([]string, len(need))
+	for i, img := range need {
+		refs[i] = img.Ref
+	}
+	c := images.Checker{Docker: os.Getenv(dockerEnv), Inspect: t.ImageAnswer, Answer: t.ImageAnswer, Pull: t.ImagePull}
+	rs, err := c.Ensure(ctx, refs)
+	if err != nil {
+		why := "netconform builds no image of its own for it"
+		if p, lerr := lookupProvider(provider); lerr == nil && p.Descriptor().Kind.NotBuilt != "" {
+			why = p.Descriptor().Kind.NotBuilt
+		}
+		what, them := "images cannot be pulled and are not", "them"
+		if len(need) == 1 {
+			what, them = "image cannot be pulled and is not", "it"
+		}
+		return nil, fmt.Errorf("%s: its upstream %s in this machine's docker: %v; %s; docker load %s (or make the registry reachable) and run again",
+			provider, what, err, why, them)
+	}
+	var found []string
+	for _, r := range rs {
+		found = append(found, fmt.Sprintf("%s (%s)", r.Ref, r.Found))
+	}
+	fmt.Fprintf(out, "%s: upstream images %s\n", provider, strings.Join(found, ", "))
+	return images.Refs(rs), nil
 }

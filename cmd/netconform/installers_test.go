@@ -22,6 +22,11 @@ func TestLookupInstallerAppliesKopsPresetsAndOptions(t *testing.T) {
 		{"canal", nil, 50, false},
 		{"cilium", nil, 50, false},
 		{"kubenet", nil, 0, true},
+		// Installed from upstream images: weave's MTU is its own (ProviderMTU), kopeio's
+		// vxlan1 takes 100 bytes, kindnet routes via the peers.
+		{"weave", nil, 87, false},
+		{"kopeio-vxlan", nil, 100, false},
+		{"kindnet", nil, 0, true},
 	} {
 		_, h, err := lookupInstaller(tc.name, 0, tc.opts)
 		if err != nil {
@@ -36,7 +41,7 @@ func TestLookupInstallerAppliesKopsPresetsAndOptions(t *testing.T) {
 
 func TestLookupInstallerSaysWhy(t *testing.T) {
 	for name, want := range map[string]string{
-		"weave":     "not served by the Go module proxy",
+		"romana":    "not-applicable",
 		"amazonvpc": "AWS only",
 		"no-such":   `unknown provider "no-such"; valid: amazon-vpc-routed-eni, amazonvpc, calico`,
 	} {

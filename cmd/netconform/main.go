@@ -66,6 +66,7 @@ func newRootCmd() *cobra.Command {
 		newCleanupCmd,
 		newReportCmd,
 		newSwitchCmd,
+		newMatrixCmd,
 	} {
 		root.AddCommand(sub())
 	}

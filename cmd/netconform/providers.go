@@ -169,6 +169,20 @@ func writeProviderTable(w io.Writer, all []providers.Provider) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", d.Name, strings.Join(d.KopsValueNames(), ","),
 			statusText(d.Lifecycle), d.Platforms, d.Kind.Status, shortNotes(d))
 	}
+	// Those installed from upstream images: which images, and that their installers never ran
+	// here (the KIND column cannot say it).
+	var upstream []providers.Descriptor
+	for _, p := range all {
+		if d := p.Descriptor(); d.Kind.Status == providers.KindUpstreamImages {
+			upstream = append(upstream, d)
+		}
+	}
+	if len(upstream) > 0 {
+		fmt.Fprintf(tw, "\n%s: netconform installs these on kind from their providers' own images, pulled by docker or already in it; it builds none of them, and these installers never ran here (no registry reachable):\n", providers.KindUpstreamImages)
+		for _, d := range upstream {
+			fmt.Fprintf(tw, "  %s\t%s\n", d.Name, strings.Join(d.Kind.Images, ", "))
+		}
+	}
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("writing provider table: %w", err)
 	}
@@ -206,7 +220,14 @@ func writeProviderDetail(w io.Writer, d providers.Descriptor) error {
 	}
 	fmt.Fprintf(&b, "platforms:         %s\n", d.Platforms)
 	fmt.Fprintf(&b, "on kind:           %s: %s\n", d.Kind.Status, d.Kind.Reason)
-	if d.Kind.Status == providers.KindSupported {
+	if len(d.Kind.Images) > 0 {
+		// The images its installer runs, which a run looks for and pulls before anything else.
+		fmt.Fprintf(&b, "  upstream images: %s\n", strings.Join(d.Kind.Images, ", "))
+	}
+	if d.Kind.NotBuilt != "" {
+		fmt.Fprintf(&b, "  not built: %s\n", d.Kind.NotBuilt)
+	}
+	if d.Kind.Installs() {
 		// Which --ip-family values run takes with this provider on kind, and why not the others.
 		var fams []string
 		for _, f := range d.Kind.Families() {

@@ -15,10 +15,24 @@ func TestProvidersTable(t *testing.T) {
 		t.Fatalf("exit %d, %v", code, err)
 	}
 	// One row per registered provider: the count comes from the catalog, so adding a provider
-	// does not touch this test.
-	lines := strings.Split(strings.TrimSpace(out), "\n")
+	// does not touch this test. After a blank line, the providers installed from upstream
+	// images, with their images.
+	table, upstream, _ := strings.Cut(out, "\n\n")
+	lines := strings.Split(strings.TrimSpace(table), "\n")
 	if n := len(catalog.All()); len(lines) != n+1 || !strings.HasPrefix(lines[0], "NAME") {
 		t.Fatalf("want a header and %d rows, got %d lines:\n%s", n, len(lines), out)
+	}
+	for _, p := range catalog.All() {
+		d := p.Descriptor()
+		if d.Kind.Status != providers.KindUpstreamImages {
+			continue
+		}
+		if !strings.Contains(upstream, "  "+d.Name+" ") || !strings.Contains(upstream, strings.Join(d.Kind.Images, ", ")) {
+			t.Errorf("the table's end does not name %s's upstream images %v:\n%s", d.Name, d.Kind.Images, upstream)
+		}
+	}
+	if !strings.Contains(upstream, "never ran here") {
+		t.Errorf("the table's end does not say the upstream-image installers never ran here:\n%s", upstream)
 	}
 	for i, p := range catalog.All() {
 		d := p.Descriptor()
@@ -76,6 +90,11 @@ func TestProviderDetail(t *testing.T) {
 	out, _, _ = runCLI(t, "providers", "weave")
 	if !strings.Contains(out, "password (string, default generated at random by kops, secret)") || !strings.Contains(out, "kops create secret weavepassword") {
 		t.Errorf("weave detail must mark the password secret and say where it lives:\n%s", out)
+	}
+	for _, want := range []string{"on kind:           upstream-images: ", "never ran here", "upstream images: weaveworks/weave-kube:2.8.1, weaveworks/weave-npc:2.8.1", "not built: its sources (github.com/weaveworks/weave)", "--ip-family ipv4", "Kubernetes >= 1.23"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("weave detail lacks %q:\n%s", want, out)
+		}
 	}
 	out, _, _ = runCLI(t, "providers", "flannel")
 	if !strings.Contains(out, "options on kind") || !strings.Contains(out, "one of vxlan|udp|host-gw") {

@@ -29,8 +29,10 @@ func newReportMergeCmd() *cobra.Command {
 		Long: `merge reads the result.json of several runs (a file, or a directory holding result.json or
 run directories that do) and writes a compatibility matrix: matrix.md (one row per check, one column
 per provider run, with each run's platform, Kubernetes version and kernel), matrix.json and the
-matrix as an HTML page (report.html, linking each column to the run's own report.html), into --out. Columns keep the order given. Skipped checks carry their reasons; a run that could not run
-shows why. The Markdown also goes to standard output.
+matrix as an HTML page (report.html, linking each column to the run's own report.html), into --out.
+Columns keep the order given, except the runs of a matrix plan's cells ('netconform matrix plan'),
+which come first in the plan's order however they were sharded and gathered. Skipped checks carry
+their reasons; a run that could not run shows why. The Markdown also goes to standard output.
 
 Exit codes: 0 the matrix was written (whatever the verdicts), 2 it could not be.`,
 		Args: cobra.MinimumNArgs(1),
@@ -80,7 +82,8 @@ func runMerge(o *mergeOptions, args []string, stdout io.Writer, now time.Time) e
 }
 
 // loadResults reads every result the arguments name (see resultPaths), all before anything is
-// written: one bad input leaves nothing half made.
+// written: one bad input leaves nothing half made. The results of a matrix plan's cells come in
+// the plan's order (reports.PlanOrder), whatever order or grouping they were given in.
 func loadResults(args []string) ([]reports.Source, error) {
 	paths, err := resultPaths(args)
 	if err != nil {
@@ -94,6 +97,7 @@ func loadResults(args []string) ([]reports.Source, error) {
 		}
 		srcs = append(srcs, reports.Source{Path: p, Result: r})
 	}
+	reports.PlanOrder(srcs)
 	return srcs, nil
 }
 

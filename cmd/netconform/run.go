@@ -66,6 +66,7 @@ Exit codes: 0 all checks passed, 1 checks failed, 2 netconform could not run.`,
 	}
 	o.addFlags(cmd)
 	o.addExternalTargetFlag(cmd)
+	o.addMatrixCellFlag(cmd)
 	f := cmd.Flags()
 	f.StringVar(&o.provider, "provider", providers.KindDefault(catalog.Registry{}), "networking mode or CNI provider to install")
 	f.StringVar(&o.platform, "platform", "kind", "where the cluster runs: kind")
@@ -96,6 +97,9 @@ func (o *runOptions) validate() error {
 		return err
 	}
 	if err := checkExternalTarget(o.externalTarget); err != nil {
+		return err
+	}
+	if err := o.checkMatrixCell(); err != nil {
 		return err
 	}
 	fam, err := ipfamily.Parse(o.ipFamily)
@@ -163,7 +167,7 @@ func runRun(ctx context.Context, o *runOptions, out io.Writer) error {
 	if err != nil {
 		return &exitError{code: exitCouldNotRun, err: err}
 	}
-	base := results.Result{RunID: o.runID, Provider: o.provider, ProviderOptions: providerOpts, Platform: o.platform, NodeImage: o.nodeImage, Started: now}
+	base := results.Result{RunID: o.runID, Provider: o.provider, ProviderOptions: providerOpts, Platform: o.platform, NodeImage: o.nodeImage, Started: now, Cell: o.cell}
 	if o.platform != "aws" {
 		base.IPFamily = string(o.family)
 	}
@@ -186,6 +190,12 @@ func runRun(ctx context.Context, o *runOptions, out io.Writer) error {
 		base.NodeImage = ""
 	default:
 		installer, healthy, err := lookupInstaller(o.provider, o.mtu, providerOpts)
+		var upstream []string
+		if err == nil {
+			// Images netconform does not build (weave, kopeio, kindnet) must be here, or be
+			// pullable now: else the run ends before a cluster exists.
+			upstream, err = ensureUpstreamImages(ctx, o.provider, installer, images, o.timeouts(), out)
+		}
 		if err != nil {
 			if !o.preflight {
 				if werr := lifecycle.WriteRefusal(o.artifacts, base, err, o.red); werr != nil {
@@ -204,7 +214,7 @@ func runRun(ctx context.Context, o *runOptions, out io.Writer) error {
 		k := kind.New(o.runID, o.artifacts, kind.WithNodeImage(o.nodeImage), kind.WithWorkers(o.nodes-1), kind.WithIPFamily(o.family), kind.WithOutput(out))
 		run.Platform, run.Nodes = k, o.nodes
 		run.KeepHint = "netconform delete --name " + k.ClusterName()
-		run.Images = lifecycle.ImagesToLoad(o.probeImage, images)
+		run.Images = append(lifecycle.ImagesToLoad(o.probeImage, images), upstream...)
 		run.Install = func(ctx context.Context, env *lifecycle.Env) error {
 			return installer.Install(ctx, providers.Cluster{Client: env.Client, Nodes: env.Nodes, Images: env.Images, PodSubnet: env.PodSubnet, PodSubnets: env.PodSubnets, ImageRefs: images, Out: out})
 		}

@@ -76,6 +76,7 @@ Exit codes: 0 all checks passed, 1 checks failed, 2 netconform could not run.`,
 		},
 	}
 	o.addFlags(cmd)
+	o.addMatrixCellFlag(cmd)
 	f := cmd.Flags()
 	f.StringVar(&o.from, "from", "", "provider the cluster starts with")
 	f.StringVar(&o.to, "to", "", "provider the cluster is switched to")
@@ -98,6 +99,9 @@ Exit codes: 0 all checks passed, 1 checks failed, 2 netconform could not run.`,
 // validate checks switch's input before anything is created (see input.go).
 func (o *switchOptions) validate() error {
 	if err := o.checkTimeouts(); err != nil {
+		return err
+	}
+	if err := o.checkMatrixCell(); err != nil {
 		return err
 	}
 	target := providers.ForKind
@@ -169,6 +173,12 @@ func runSwitch(ctx context.Context, o *switchOptions, out io.Writer) error {
 	if err != nil {
 		return &exitError{code: exitCouldNotRun, err: err}
 	}
+	// B's upstream images (weave, kopeio, kindnet) must be here or pullable before the cluster
+	// exists; they are loaded into the nodes with the others.
+	upstreamB, err := ensureUpstreamImages(ctx, o.to, insB, images, o.timeouts(), out)
+	if err != nil {
+		return &exitError{code: exitCouldNotRun, err: err}
+	}
 	if o.nodeImage == "" || o.probeImage == "" {
 		return &exitError{code: exitCouldNotRun, err: errors.New("--node-image and --probe-image are required (make e2e-switch builds both)")}
 	}
@@ -182,7 +192,7 @@ func runSwitch(ctx context.Context, o *switchOptions, out io.Writer) error {
 	provider := o.to
 	o.provider = o.to
 	rec, err := newRecorder(o.artifacts, results.Result{
-		RunID: o.runID, Provider: provider, SwitchFrom: o.from, ProviderOptions: opts, Platform: "kind", NodeImage: o.nodeImage, Started: now, Phases: pre,
+		RunID: o.runID, Provider: provider, SwitchFrom: o.from, ProviderOptions: opts, Platform: "kind", NodeImage: o.nodeImage, Started: now, Phases: pre, Cell: o.cell,
 	}, o.red)
 	if err != nil {
 		return &exitError{code: exitCouldNotRun, err: err}
@@ -205,7 +215,7 @@ func runSwitch(ctx context.Context, o *switchOptions, out io.Writer) error {
 	}
 	run := &lifecycle.Run{
 		Platform: k, Nodes: o.nodes, Keep: o.keep, KeepHint: "netconform delete --name " + k.ClusterName(),
-		Images:  lifecycle.ImagesToLoad(o.probeImage, images),
+		Images:  append(lifecycle.ImagesToLoad(o.probeImage, images), upstreamB...),
 		Install: s.InstallFrom, InstallName: o.from,
 		Scenarios:     scenarios,
 		CollectAlways: o.collect,

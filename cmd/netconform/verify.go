@@ -48,6 +48,9 @@ type verifyOptions struct {
 	perfOptions
 	// maxPairs bounds the node pairs of each pair check (--max-pairs; 0: all).
 	maxPairs int
+	// cellRef is --matrix-cell (run and switch) as given; cell is it parsed, for the result.
+	cellRef string
+	cell    *results.Cell
 }
 
 func (o *verifyOptions) addFlags(cmd *cobra.Command) {

@@ -106,6 +106,9 @@ type Result struct {
 	// SwitchFrom is the provider the cluster ran before netconform switch moved it to Provider
 	// node by node; empty for a cluster installed with Provider directly.
 	SwitchFrom string `json:"switchFrom,omitempty"`
+	// Cell is the cell of a matrix plan the run was (`netconform matrix plan`, run's and switch's
+	// --matrix-cell); nil for a run outside a plan. report merge orders a plan's runs by it.
+	Cell *Cell `json:"cell,omitempty"`
 	// Complete is false while the run goes on, and stays false in a result left by a crash.
 	Complete bool `json:"complete"`
 	// Error says why the run could not run (as opposed to checks that failed).
@@ -119,6 +122,14 @@ type Result struct {
 	// Verdict is Judge's answer when the file was written, for readers of the JSON; netconform
 	// itself always judges the result again.
 	Verdict *Verdict `json:"verdict,omitempty"`
+}
+
+// Cell names a run's place in a matrix plan: its index in the whole plan, from 0, and its name
+// (the directory of its artifacts, its CI job). The results of a plan's shards, merged in any
+// order or grouping, then make the same matrix as the plan run on one machine.
+type Cell struct {
+	Index int    `json:"index"`
+	Name  string `json:"name"`
 }
 
 // Cause is a probable explanation of failing checks.

@@ -35,6 +35,8 @@ type Timeouts struct {
 	ServiceProgrammed time.Duration // the agents' Service answers through kube-proxy
 	ProbeImageLoad    time.Duration // saving the probe image and importing it into every kind node
 	ImageLoad         time.Duration // the same for one provider image (hundreds of MB)
+	ImageAnswer       time.Duration // docker image inspect of an upstream image, and the registry's first answer to its docker pull
+	ImagePull         time.Duration // an upstream image's docker pull, once the registry answered
 	Probe             time.Duration // one probe between agents
 
 	// Evidence.
@@ -80,6 +82,8 @@ func Default() Timeouts {
 		ServiceProgrammed: 30 * time.Second,
 		ProbeImageLoad:    3 * time.Minute,
 		ImageLoad:         6 * time.Minute,
+		ImageAnswer:       5 * time.Second,
+		ImagePull:         10 * time.Minute,
 		Probe:             5 * time.Second,
 		Collector:         10 * time.Second,
 		NodeBack:          3 * time.Minute,

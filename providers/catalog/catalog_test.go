@@ -300,15 +300,20 @@ func TestPolicyAndKindFacts(t *testing.T) {
 	for name, want := range map[string]providers.KindStatus{
 		"flannel": providers.KindSupported, "kuberouter": providers.KindSupported, "calico": providers.KindSupported,
 		"canal": providers.KindSupported, "cilium": providers.KindSupported, "kubenet": providers.KindSupported,
-		"weave": providers.KindUnavailable, "kopeio": providers.KindUnavailable, "kindnet": providers.KindUnavailable,
+		"weave": providers.KindUpstreamImages, "kopeio": providers.KindUpstreamImages, "kindnet": providers.KindUpstreamImages,
 		"amazonvpc": providers.KindNotApplicable, "lyftvpc": providers.KindNotApplicable,
 	} {
 		if got := descriptor(t, name).Kind.Status; got != want {
 			t.Errorf("%s on kind = %s, want %s", name, got, want)
 		}
 	}
-	if r := descriptor(t, "kindnet").Kind.Reason; !strings.Contains(r, "module proxy") || !strings.Contains(r, "own name") {
-		t.Errorf("kindnet kind reason must say why and name the replacement plan: %q", r)
+	// Those installed from upstream images name them, say why netconform builds none, and say
+	// that the installer never ran here.
+	for _, name := range []string{"weave", "kopeio", "kindnet"} {
+		k := descriptor(t, name).Kind
+		if len(k.Images) == 0 || !strings.Contains(k.NotBuilt, "not served by the Go module proxy") || !strings.Contains(k.Reason, "never ran here") {
+			t.Errorf("%s on kind: images %v, not built %q, reason %q", name, k.Images, k.NotBuilt, k.Reason)
+		}
 	}
 }
 
@@ -347,8 +352,29 @@ func TestKindInstallableMatchesKindSupport(t *testing.T) {
 	for _, p := range All() {
 		d := p.Descriptor()
 		_, installs := p.(providers.KindInstallable)
-		if installs != (d.Kind.Status == providers.KindSupported) {
+		if installs != d.Kind.Installs() {
 			t.Errorf("%s: kind status %s, KindInstallable %t", d.Name, d.Kind.Status, installs)
+		}
+		// Installed from upstream images: the installer says which, as the catalog does, and
+		// the default lists (--installable, the matrix) leave it out.
+		if d.Kind.Status == providers.KindUpstreamImages {
+			in, _, err := p.(providers.KindInstallable).KindInstaller(nil, 0)
+			if err != nil {
+				t.Errorf("%s: %v", d.Name, err)
+				continue
+			}
+			var refs []string
+			for _, img := range providers.ImagesToEnsure(in, nil) {
+				refs = append(refs, img.Ref)
+			}
+			if !slices.Equal(refs, d.Kind.Images) || len(refs) == 0 {
+				t.Errorf("%s: installer runs %v, catalog names %v", d.Name, refs, d.Kind.Images)
+			}
+			if slices.Contains(providers.Installable(Registry{}), d.Name) || d.Kind.Default || d.Kind.SwitchTarget {
+				t.Errorf("%s needs images from a registry but is in the default lists", d.Name)
+			}
+		} else if len(d.Kind.Images) > 0 || d.Kind.NotBuilt != "" {
+			t.Errorf("%s: kind status %s names upstream images %v", d.Name, d.Kind.Status, d.Kind.Images)
 		}
 		if d.Kind.Default {
 			defaults++

@@ -22,6 +22,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/netconform/netconform/framework/kube"
+	"github.com/netconform/netconform/framework/redact"
 )
 
 // Apply creates every object, or replaces it when it exists (keeping its resourceVersion), in
@@ -66,6 +67,15 @@ func applyOne(ctx context.Context, c *kube.Client, o runtime.Object) error {
 		api := c.CoreV1().ServiceAccounts(v.Namespace)
 		if _, err = api.Create(ctx, v, create); apierrors.IsAlreadyExists(err) {
 			return nil
+		}
+	case *corev1.Secret:
+		api := c.CoreV1().Secrets(v.Namespace)
+		if _, err = api.Create(ctx, v, create); apierrors.IsAlreadyExists(err) {
+			var cur *corev1.Secret
+			if cur, err = api.Get(ctx, v.Name, metav1.GetOptions{}); err == nil {
+				v.ResourceVersion = cur.ResourceVersion
+				_, err = api.Update(ctx, v, opts)
+			}
 		}
 	case *corev1.ConfigMap:
 		api := c.CoreV1().ConfigMaps(v.Namespace)
@@ -137,12 +147,17 @@ func applyOne(ctx context.Context, c *kube.Client, o runtime.Object) error {
 }
 
 // YAML prints objects as one multi-document YAML stream, with apiVersion and kind set from
-// gvks (the typed objects leave TypeMeta empty unless the provider filled it).
+// gvks (the typed objects leave TypeMeta empty unless the provider filled it). The values of a
+// Secret are never printed: each is written as redact.Mask (golden files and users see which
+// keys a Secret has, never what they hold; Apply sends the objects as they are).
 func YAML(objs []runtime.Object) ([]byte, error) {
 	var b bytes.Buffer
 	for i, o := range objs {
 		if i > 0 {
 			b.WriteString("---\n")
+		}
+		if sec, ok := o.(*corev1.Secret); ok {
+			o = masked(sec)
 		}
 		y, err := yaml.Marshal(o)
 		if err != nil {
@@ -151,6 +166,22 @@ func YAML(objs []runtime.Object) ([]byte, error) {
 		b.Write(y)
 	}
 	return b.Bytes(), nil
+}
+
+// masked is a copy of sec with every value replaced by redact.Mask, in stringData (readable).
+func masked(sec *corev1.Secret) *corev1.Secret {
+	m := sec.DeepCopy()
+	if len(m.Data)+len(m.StringData) > 0 {
+		m.StringData = map[string]string{}
+	}
+	for k := range sec.Data {
+		m.StringData[k] = redact.Mask
+	}
+	for k := range sec.StringData {
+		m.StringData[k] = redact.Mask
+	}
+	m.Data = nil
+	return m
 }
 
 // Typed sets TypeMeta on the objects the providers build, so that YAML and Describe name them.
@@ -164,6 +195,8 @@ func Typed(objs ...runtime.Object) []runtime.Object {
 			gvk = corev1.SchemeGroupVersion.WithKind("ServiceAccount")
 		case *corev1.ConfigMap:
 			gvk = corev1.SchemeGroupVersion.WithKind("ConfigMap")
+		case *corev1.Secret:
+			gvk = corev1.SchemeGroupVersion.WithKind("Secret")
 		case *rbacv1.ClusterRole:
 			gvk = rbacv1.SchemeGroupVersion.WithKind("ClusterRole")
 		case *rbacv1.ClusterRoleBinding:
