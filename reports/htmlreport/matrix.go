@@ -2,6 +2,7 @@ package htmlreport
 
 import (
 	"fmt"
+	"html/template"
 	"sort"
 	"strings"
 
@@ -16,6 +17,8 @@ type matrixPage struct {
 	Suites    []string
 	Policy    []matrixPolicy
 	Perf      []matrixPerf
+	// PerfCharts compare the runs: per netperf test a bar per run and path.
+	PerfCharts []template.HTML
 }
 
 type matrixRun struct {
@@ -47,6 +50,7 @@ type matrixPerf struct {
 
 func matrixView(m *reports.Matrix, links []string) matrixPage {
 	v := matrixPage{Generated: m.Generated.Format("2006-01-02 15:04 MST")}
+	var perf reports.PerfStats
 	for i, r := range m.Runs {
 		o := results.Outcome(r.Verdict)
 		mr := matrixRun{Run: r, OutcomeClass: outcomeClass(o), Mark: outcomeMark(o)}
@@ -63,6 +67,9 @@ func matrixView(m *reports.Matrix, links []string) matrixPage {
 		if r.Perf != nil {
 			mp := matrixPerf{Label: r.Label}
 			for _, p := range r.Perf.Paths {
+				runPath := p
+				runPath.Name = r.Label + ": " + p.Name
+				perf.Paths = append(perf.Paths, runPath)
 				var figs []string
 				for _, f := range p.Tests {
 					figs = append(figs, f.Test+" "+f.Headline())
@@ -75,6 +82,9 @@ func matrixView(m *reports.Matrix, links []string) matrixPage {
 			}
 			v.Perf = append(v.Perf, mp)
 		}
+	}
+	if len(perf.Paths) > 0 {
+		v.PerfCharts = perfCharts(perf)
 	}
 	suites := map[string]bool{}
 	for _, row := range m.Checks {
@@ -99,7 +109,10 @@ func matrixView(m *reports.Matrix, links []string) matrixPage {
 			}
 			cell.Title = fmt.Sprintf("%s in %s: %s", row.ID, run, statusWord(st))
 			if cell.Reason != "" {
-				cell.Title += ": " + firstLine(cell.Reason)
+				// The cell shows the reason's first line; the title has more of it (a
+				// NetworkPolicy reason carries whole truth tables; the run's page draws them).
+				cell.Title += ": " + clip(strings.TrimSpace(cell.Reason), 600)
+				cell.Reason = firstLine(cell.Reason)
 			}
 			if st == results.Failed {
 				mr.Failed++
