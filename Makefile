@@ -97,14 +97,20 @@ matrix:
 # process it stops on every node.
 POLICY_PROVIDER ?= kube-router
 POLICY_AGENT ?= kube-router
+# The registry-mirror test: MIRROR_PROVIDER's local images are pushed under its upstream names into
+# a registry (distribution's, built by scripts/registry.sh from the module proxy), which the kind
+# nodes then pull them through (--images upstream --registry-mirror).
+MIRROR_PROVIDER ?= flannel
 
 e2e-test: host-setup build
 	@mkdir -p _artifacts
 	node=$$(scripts/node-image.sh $(K8S_VERSION)) && probe=$$(scripts/probe-image.sh) && perf=$$(scripts/probe-image.sh --perf) && \
 	to=$$(bin/netconform providers --switch-target) && to_images=$$(scripts/provider-images.sh $$to) && \
 	policy_images=$$(scripts/provider-images.sh $(POLICY_PROVIDER)) && \
+	mirror_images=$$(scripts/provider-images.sh $(MIRROR_PROVIDER)) && registry=$$(scripts/registry.sh) && \
 	export NETCONFORM_NODE_IMAGE=$$node NETCONFORM_PROBE_IMAGE=$$probe NETCONFORM_PERF_IMAGE=$$perf NETCONFORM_SWITCH_TO=$$to NETCONFORM_SWITCH_IMAGES="$$to_images" \
-		NETCONFORM_POLICY_PROVIDER=$(POLICY_PROVIDER) NETCONFORM_POLICY_AGENT=$(POLICY_AGENT) NETCONFORM_POLICY_IMAGES="$$policy_images" && \
+		NETCONFORM_POLICY_PROVIDER=$(POLICY_PROVIDER) NETCONFORM_POLICY_AGENT=$(POLICY_AGENT) NETCONFORM_POLICY_IMAGES="$$policy_images" \
+		NETCONFORM_REGISTRY=$$registry NETCONFORM_MIRROR_PROVIDER=$(MIRROR_PROVIDER) NETCONFORM_MIRROR_IMAGES="$$mirror_images" && \
 	go test -tags e2e -count=1 -timeout 80m -v ./suites/e2e/ 2>&1 | tee _artifacts/e2e-test.log; exit $${PIPESTATUS[0]}
 
 # How `check` scales with the cluster: kind clusters of SIZES nodes (default 2 3 4 6), one at a

@@ -34,6 +34,9 @@ func Markdown(w io.Writer, r *results.Result) error {
 		provider = r.SwitchFrom + " -> " + r.Provider + " (switched node by node)"
 	}
 	fmt.Fprintf(&b, "| %s | %s | %s | %d | %s | %s |\n\n", cell(provider), cell(r.Platform), cell(r.KubernetesVersion), r.Nodes, cell(r.NodeImage), cell(r.Kernel))
+	if s := imagesLine(r.Images); s != "" {
+		b.WriteString(s + "\n\n")
+	}
 	fmt.Fprintf(&b, "%d passed, %d failed, %d skipped", passed, failed, skipped)
 	if !r.Complete {
 		b.WriteString(" (partial result: the run did not finish)")
@@ -193,4 +196,26 @@ func quote(s string) string {
 		lines[i] = "> " + l
 	}
 	return strings.Join(lines, "\n")
+}
+
+// imagesLine says where the provider's images came from (run --images), or "" when the run
+// chose nothing.
+func imagesLine(s *results.ImageSource) string {
+	if s == nil {
+		return ""
+	}
+	line := "Provider images: " + s.Source
+	if s.Asked != "" && s.Asked != s.Source {
+		line += " (--images " + s.Asked + ")"
+	}
+	if s.Mirror != "" {
+		line += ", registry mirror " + s.Mirror
+	}
+	if len(s.Refs) > 0 {
+		line += ", pulled by the nodes: " + strings.Join(s.Refs, ", ")
+	}
+	if s.Why != "" {
+		line += "; upstream not used: " + oneLine(s.Why)
+	}
+	return line
 }

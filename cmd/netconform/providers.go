@@ -52,7 +52,7 @@ value), show everything known about that one provider: options, requirements and
 				if f.output == "json" {
 					return writeJSON(out, p.Descriptor())
 				}
-				return writeProviderDetail(out, p.Descriptor())
+				return writeProviderDetail(out, p.Descriptor(), componentImages(p))
 			}
 			all := registry().All()
 			if f.output == "json" {
@@ -189,7 +189,21 @@ func writeProviderTable(w io.Writer, all []providers.Provider) error {
 	return nil
 }
 
-func writeProviderDetail(w io.Writer, d providers.Descriptor) error {
+// componentImages are the upstream images, by component, that p's kind installer runs with its
+// default options; nil when it installs nothing on kind or runs no images.
+func componentImages(p providers.Provider) []providers.Image {
+	ki, ok := p.(providers.KindInstallable)
+	if !ok {
+		return nil
+	}
+	in, _, err := ki.KindInstaller(nil, 0)
+	if err != nil {
+		return nil
+	}
+	return providers.UpstreamImages(in)
+}
+
+func writeProviderDetail(w io.Writer, d providers.Descriptor, imgs []providers.Image) error {
 	var b strings.Builder
 	b.WriteString(d.Name)
 	if d.Title != d.Name {
@@ -226,6 +240,14 @@ func writeProviderDetail(w io.Writer, d providers.Descriptor) error {
 	}
 	if d.Kind.NotBuilt != "" {
 		fmt.Fprintf(&b, "  not built: %s\n", d.Kind.NotBuilt)
+	}
+	if d.Kind.Status == providers.KindSupported && len(imgs) > 0 {
+		// What --images upstream runs in place of the local builds (--provider-image NAME=REF).
+		parts := make([]string, len(imgs))
+		for i, img := range imgs {
+			parts[i] = img.Name + "=" + img.Ref
+		}
+		fmt.Fprintf(&b, "  images: local builds (scripts/provider-images.sh) or, with --images upstream, %s\n", strings.Join(parts, ", "))
 	}
 	if d.Kind.Installs() {
 		// Which --ip-family values run takes with this provider on kind, and why not the others.

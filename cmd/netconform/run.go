@@ -38,6 +38,8 @@ type runOptions struct {
 	// ipFamily is --ip-family as given (ipv4, ipv6, dual); family is it parsed, by validate.
 	ipFamily string
 	family   ipfamily.Family
+	// imageOptions are --images and --registry-mirror (kind).
+	imageOptions
 	// aws holds the kops platform's settings (--platform aws).
 	aws awsOptions
 }
@@ -88,6 +90,7 @@ Exit codes: 0 all checks passed, 1 checks failed, 2 netconform could not run.`,
 	f.StringArrayVar(&o.providerOptions, "provider-option", nil, "provider setting as KEY=VALUE (repeatable; `netconform providers NAME` lists them)")
 	f.BoolVar(&o.preflight, "preflight", false, "only check that the provider and its options can be installed here, then exit (0 yes, 2 no)")
 	f.StringVar(&o.ipFamily, "ip-family", string(ipfamily.IPv4), "the cluster's IP family on kind: ipv4, ipv6 or dual (the provider must support it there)")
+	o.addImageFlags(f)
 	return cmd
 }
 
@@ -126,6 +129,9 @@ func (o *runOptions) validate() error {
 		}
 	default:
 		return fmt.Errorf("--platform %s: want kind or aws", o.platform)
+	}
+	if err := o.checkImages(o.platform); err != nil {
+		return err
 	}
 	if _, _, err := providerSettings(o.provider, target, o.providerOptions); err != nil {
 		return err
@@ -190,11 +196,13 @@ func runRun(ctx context.Context, o *runOptions, out io.Writer) error {
 		base.NodeImage = ""
 	default:
 		installer, healthy, err := lookupInstaller(o.provider, o.mtu, providerOpts)
-		var upstream []string
+		var plan imagePlan
 		if err == nil {
-			// Images netconform does not build (weave, kopeio, kindnet) must be here, or be
-			// pullable now: else the run ends before a cluster exists.
-			upstream, err = ensureUpstreamImages(ctx, o.provider, installer, images, o.timeouts(), out)
+			// Where the images come from (--images): upstream ones must be pullable now, and
+			// those netconform does not build (weave, kopeio, kindnet) here or pullable, else the
+			// run ends before a cluster exists.
+			plan, err = o.plan(ctx, images, o.timeouts(), out, runProvider{o.provider, installer})
+			base.Images = plan.source
 		}
 		if err != nil {
 			if !o.preflight {
@@ -211,12 +219,12 @@ func runRun(ctx context.Context, o *runOptions, out io.Writer) error {
 		if o.nodeImage == "" || o.probeImage == "" {
 			return &exitError{code: exitCouldNotRun, err: errors.New("--node-image and --probe-image are required (make e2e builds both: scripts/node-image.sh, scripts/probe-image.sh)")}
 		}
-		k := kind.New(o.runID, o.artifacts, kind.WithNodeImage(o.nodeImage), kind.WithWorkers(o.nodes-1), kind.WithIPFamily(o.family), kind.WithOutput(out))
+		k := kind.New(o.runID, o.artifacts, append([]kind.Option{kind.WithNodeImage(o.nodeImage), kind.WithWorkers(o.nodes - 1), kind.WithIPFamily(o.family), kind.WithOutput(out)}, plan.kindOptions()...)...)
 		run.Platform, run.Nodes = k, o.nodes
 		run.KeepHint = "netconform delete --name " + k.ClusterName()
-		run.Images = append(lifecycle.ImagesToLoad(o.probeImage, images), upstream...)
+		run.Images = append(lifecycle.ImagesToLoad(o.probeImage, plan.refs), plan.load...)
 		run.Install = func(ctx context.Context, env *lifecycle.Env) error {
-			return installer.Install(ctx, providers.Cluster{Client: env.Client, Nodes: env.Nodes, Images: env.Images, PodSubnet: env.PodSubnet, PodSubnets: env.PodSubnets, ImageRefs: images, Out: out})
+			return installer.Install(ctx, providers.Cluster{Client: env.Client, Nodes: env.Nodes, Images: env.Images, PodSubnet: env.PodSubnet, PodSubnets: env.PodSubnets, ImageRefs: plan.refs, Out: out})
 		}
 		suitesScenario.Healthy = healthy
 		// The agent outside the cluster joins the cluster's docker network, as a machine next

@@ -43,6 +43,8 @@ type switchOptions struct {
 	// platform is kind or aws; aws plans the kops flow (switch_aws.go).
 	platform string
 	aws      switchAWSOptions
+	// imageOptions are --images and --registry-mirror, for both providers.
+	imageOptions
 }
 
 // Switch timeouts, beside kube.Timeouts.
@@ -93,6 +95,7 @@ Exit codes: 0 all checks passed, 1 checks failed, 2 netconform could not run.`,
 	f.StringSliceVar(&o.skipCleanup, "skip-cleanup", nil, "for tests: leave these kinds of A's state on the nodes (file, link, route, chain)")
 	f.StringVar(&o.platform, "platform", "kind", "where the cluster runs: kind, or aws (with --dry-run: prints the kops plan)")
 	o.aws.addFlags(f)
+	o.addImageFlags(f)
 	return cmd
 }
 
@@ -114,6 +117,9 @@ func (o *switchOptions) validate() error {
 		target = providers.ForKops
 	default:
 		return fmt.Errorf("--platform %s: want kind, or aws with --dry-run", o.platform)
+	}
+	if err := o.checkImages(o.platform); err != nil {
+		return err
 	}
 	if o.from == "" || o.to == "" {
 		return errors.New("--from and --to are required")
@@ -173,9 +179,10 @@ func runSwitch(ctx context.Context, o *switchOptions, out io.Writer) error {
 	if err != nil {
 		return &exitError{code: exitCouldNotRun, err: err}
 	}
-	// B's upstream images (weave, kopeio, kindnet) must be here or pullable before the cluster
-	// exists; they are loaded into the nodes with the others.
-	upstreamB, err := ensureUpstreamImages(ctx, o.to, insB, images, o.timeouts(), out)
+	// Where both providers' images come from (--images), decided before the cluster exists:
+	// upstream ones pullable, those netconform does not build (weave, kopeio, kindnet) here or
+	// pullable (loaded into the nodes with the others).
+	plan, err := o.plan(ctx, images, o.timeouts(), out, runProvider{o.from, insA}, runProvider{o.to, insB})
 	if err != nil {
 		return &exitError{code: exitCouldNotRun, err: err}
 	}
@@ -193,14 +200,15 @@ func runSwitch(ctx context.Context, o *switchOptions, out io.Writer) error {
 	o.provider = o.to
 	rec, err := newRecorder(o.artifacts, results.Result{
 		RunID: o.runID, Provider: provider, SwitchFrom: o.from, ProviderOptions: opts, Platform: "kind", NodeImage: o.nodeImage, Started: now, Phases: pre, Cell: o.cell,
+		Images: plan.source,
 	}, o.red)
 	if err != nil {
 		return &exitError{code: exitCouldNotRun, err: err}
 	}
 	fmt.Fprintf(out, "netconform switch %s: %s -> %s on kind, %d nodes, artifacts %s\n", o.runID, o.from, o.to, o.nodes, o.artifacts)
-	k := kind.New(o.runID, o.artifacts, kind.WithNodeImage(o.nodeImage), kind.WithWorkers(o.nodes-1), kind.WithOutput(out))
+	k := kind.New(o.runID, o.artifacts, append([]kind.Option{kind.WithNodeImage(o.nodeImage), kind.WithWorkers(o.nodes - 1), kind.WithOutput(out)}, plan.kindOptions()...)...)
 	s := switching.New(switching.Config{
-		From: o.from, To: o.to, InsA: insA, InsB: insB, HealthyB: healthyB, Owned: ownerA.Owned, Images: images,
+		From: o.from, To: o.to, InsA: insA, InsB: insB, HealthyB: healthyB, Owned: ownerA.Owned, Images: plan.refs,
 		ProbeImage: o.probeImage, Nodes: o.nodes, PodSubnet: o.podSubnet, Artifacts: o.artifacts,
 		DrainTimeout: o.drainTimeout, Settle: o.settle, MaxOutage: o.maxOutage, SkipCleanup: o.skipCleanup, KeepOldRoutes: o.keepOldRoutes,
 		Out: out,
@@ -215,7 +223,7 @@ func runSwitch(ctx context.Context, o *switchOptions, out io.Writer) error {
 	}
 	run := &lifecycle.Run{
 		Platform: k, Nodes: o.nodes, Keep: o.keep, KeepHint: "netconform delete --name " + k.ClusterName(),
-		Images:  append(lifecycle.ImagesToLoad(o.probeImage, images), upstreamB...),
+		Images:  append(lifecycle.ImagesToLoad(o.probeImage, plan.refs), plan.load...),
 		Install: s.InstallFrom, InstallName: o.from,
 		Scenarios:     scenarios,
 		CollectAlways: o.collect,

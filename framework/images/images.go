@@ -1,7 +1,9 @@
-// Package images makes sure the container images a run needs from elsewhere are in this
-// machine's docker before a cluster is created: present already, or pulled, each step bounded.
-// A registry that does not answer within seconds ends the check at once, saying what was tried,
-// so that a run that cannot get its images is refused before anything exists.
+// Package images makes sure the container images a run needs from elsewhere can be had before a
+// cluster is created: in this machine's docker (present already, or pulled), or served to the
+// nodes by their registry or by a registry mirror (asked, not pulled), each step bounded. A
+// registry that does not answer within seconds ends the check at once, saying what was tried,
+// so that a run that cannot get its images is refused, or falls back to local images, before
+// anything exists. It also reads image references as containerd does, for the mirror.
 package images
 
 import (
@@ -105,7 +107,7 @@ func (c Checker) one(ctx context.Context, ref string) Result {
 	case present:
 		r.Found = Local
 	default:
-		if r.Err = c.pull(ctx, ref); r.Err == nil {
+		if r.Err = c.pull(ctx, ref, "docker image inspect: not present; docker pull", false); r.Err == nil {
 			r.Found = Pulled
 		}
 	}
@@ -135,8 +137,9 @@ func (c Checker) present(ctx context.Context, ref string) (bool, error) {
 }
 
 // pull runs `docker pull ref`: stopped when the registry has not answered within Answer (no line
-// of progress yet), else awaited within Pull.
-func (c Checker) pull(ctx context.Context, ref string) error {
+// of progress yet), else awaited within Pull, or stopped at once when onlyAnswer (the registry
+// serves the image: that is all Pullable asks). Errors start with tried.
+func (c Checker) pull(ctx context.Context, ref, tried string, onlyAnswer bool) error {
 	pctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	cmd := exec.CommandContext(pctx, c.docker(), "pull", ref)
@@ -148,7 +151,7 @@ func (c Checker) pull(ctx context.Context, ref string) error {
 		return fmt.Errorf("docker pull: %w", err)
 	}
 	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("docker image inspect: not present; docker pull could not start: %w", err)
+		return fmt.Errorf("%s could not start: %w", tried, err)
 	}
 	answered := make(chan struct{})
 	var last lastLine
@@ -156,13 +159,15 @@ func (c Checker) pull(ctx context.Context, ref string) error {
 		sc := bufio.NewScanner(stdout)
 		once := sync.Once{}
 		for sc.Scan() {
-			once.Do(func() { close(answered) })
+			// docker's own note on a reference without a tag comes before it asks the registry.
+			if !strings.HasPrefix(sc.Text(), "Using default tag") {
+				once.Do(func() { close(answered) })
+			}
 			last.set(sc.Text())
 		}
 	}()
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
-	tried := "docker image inspect: not present; docker pull"
 	select {
 	case err := <-done:
 		if err != nil {
@@ -178,6 +183,12 @@ func (c Checker) pull(ctx context.Context, ref string) error {
 		cancel()
 		<-done
 		return fmt.Errorf("%s: %w", tried, ctx.Err())
+	}
+	if onlyAnswer {
+		// docker prints its first line once the registry has served the manifest.
+		cancel()
+		<-done
+		return nil
 	}
 	// The registry answered: the pull runs to its end, within Pull.
 	select {

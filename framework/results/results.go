@@ -106,6 +106,9 @@ type Result struct {
 	// SwitchFrom is the provider the cluster ran before netconform switch moved it to Provider
 	// node by node; empty for a cluster installed with Provider directly.
 	SwitchFrom string `json:"switchFrom,omitempty"`
+	// Images says where the provider's images came from on kind (run and switch --images): nil
+	// where netconform chose nothing (a provider that runs no images, check, AWS).
+	Images *ImageSource `json:"images,omitempty"`
 	// Cell is the cell of a matrix plan the run was (`netconform matrix plan`, run's and switch's
 	// --matrix-cell); nil for a run outside a plan. report merge orders a plan's runs by it.
 	Cell *Cell `json:"cell,omitempty"`
@@ -122,6 +125,22 @@ type Result struct {
 	// Verdict is Judge's answer when the file was written, for readers of the JSON; netconform
 	// itself always judges the result again.
 	Verdict *Verdict `json:"verdict,omitempty"`
+}
+
+// ImageSource is where a run's provider images came from.
+type ImageSource struct {
+	// Source is "upstream" (the provider's release images, pulled by the nodes) or "local"
+	// (images given with --provider-image, or for a provider netconform builds none of, found in
+	// this machine's docker; loaded into the nodes).
+	Source string `json:"source"`
+	// Asked is the --images value: auto, upstream or local.
+	Asked string `json:"asked"`
+	// Mirror is the registry mirror the nodes pulled through (--registry-mirror), if any.
+	Mirror string `json:"mirror,omitempty"`
+	// Refs are the upstream references the nodes pulled (source upstream).
+	Refs []string `json:"refs,omitempty"`
+	// Why says why auto chose local: what the upstream images' check answered.
+	Why string `json:"why,omitempty"`
 }
 
 // Cell names a run's place in a matrix plan: its index in the whole plan, from 0, and its name

@@ -270,7 +270,20 @@ type Installer struct {
 	Options Options
 }
 
-var _ providers.Installer = Installer{}
+var (
+	_ providers.Installer      = Installer{}
+	_ providers.UpstreamImager = Installer{}
+)
+
+// UpstreamImages are Calico's release images by component (the names --provider-image takes
+// and scripts/provider-images.sh prints for the local builds), canal's flannel too.
+func (in Installer) UpstreamImages() []providers.Image {
+	imgs := []providers.Image{{Name: NodeImageName, Ref: UpstreamNode}, {Name: CNIImageName, Ref: UpstreamCNI}}
+	if in.Options.Canal {
+		imgs = append(imgs, providers.Image{Name: FlannelImageName, Ref: UpstreamFlannel})
+	}
+	return imgs
+}
 
 // Healthy is what a node looks like under this installer's options.
 func (in Installer) Healthy() providers.Healthy { return in.Options.Healthy() }

@@ -2,10 +2,12 @@ package catalog
 
 import (
 	"encoding/json"
+	"os"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/netconform/netconform/framework/images"
 	"github.com/netconform/netconform/framework/ipfamily"
 	"github.com/netconform/netconform/providers"
 	"github.com/netconform/netconform/providers/weave"
@@ -420,5 +422,49 @@ func TestKindIPFamilies(t *testing.T) {
 	err := descriptor(t, "flannel").RefuseIPFamily(ipfamily.Dual)
 	if err == nil || !strings.HasPrefix(err.Error(), "flannel: --ip-family dual is not supported on kind by netconform yet (IPv4 only: ") {
 		t.Errorf("flannel dual: %v", err)
+	}
+}
+
+// Every installer that runs images declares each one's component and upstream release reference
+// (--images upstream runs those; a mirror serves them under their repository): the components of
+// a provider netconform builds are the names scripts/provider-images.sh prints for its local
+// images, so that --provider-image and --images upstream replace the same things; every
+// reference reads as containerd reads it.
+func TestUpstreamImagesNameTheLocalComponents(t *testing.T) {
+	script, err := os.ReadFile("../../scripts/provider-images.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	withImages := 0
+	for _, p := range All() {
+		d := p.Descriptor()
+		ki, ok := p.(providers.KindInstallable)
+		if !ok {
+			continue
+		}
+		in, _, err := ki.KindInstaller(nil, 0)
+		if err != nil {
+			t.Errorf("%s: %v", d.Name, err)
+			continue
+		}
+		imgs := providers.UpstreamImages(in)
+		if len(imgs) == 0 {
+			if d.Name != "kubenet" {
+				t.Errorf("%s declares no upstream images", d.Name)
+			}
+			continue
+		}
+		withImages++
+		for _, img := range imgs {
+			if _, err := images.ParseRef(img.Ref); err != nil || img.Name == "" {
+				t.Errorf("%s: %+v: %v", d.Name, img, err)
+			}
+			if d.Kind.Status == providers.KindSupported && !strings.Contains(string(script), `echo "`+img.Name+`=$`) {
+				t.Errorf("%s: component %s is not an image scripts/provider-images.sh prints", d.Name, img.Name)
+			}
+		}
+	}
+	if withImages < 8 {
+		t.Errorf("%d installers declare upstream images", withImages)
 	}
 }

@@ -174,7 +174,16 @@ type Installer struct {
 	Options Options
 }
 
-var _ providers.Installer = Installer{}
+var (
+	_ providers.Installer      = Installer{}
+	_ providers.UpstreamImager = Installer{}
+)
+
+// UpstreamImages are Cilium's release images by component (the names --provider-image takes
+// and scripts/provider-images.sh prints for the local builds).
+func (Installer) UpstreamImages() []providers.Image {
+	return []providers.Image{{Name: AgentImageName, Ref: UpstreamAgent}, {Name: OperatorImageName, Ref: UpstreamOperator}}
+}
 
 // Healthy implements the installer's expectation of a node.
 func (Installer) Healthy() providers.Healthy { return Healthy() }

@@ -290,7 +290,16 @@ type Installer struct {
 	Options Options
 }
 
-var _ providers.Installer = Installer{}
+var (
+	_ providers.Installer      = Installer{}
+	_ providers.UpstreamImager = Installer{}
+)
+
+// UpstreamImages are flannel's release images by component (the names --provider-image takes
+// and scripts/provider-images.sh prints for its local build, one image for both).
+func (Installer) UpstreamImages() []providers.Image {
+	return []providers.Image{{Name: ImageName, Ref: UpstreamImage}, {Name: CNIPluginImageName, Ref: UpstreamCNIImage}}
+}
 
 // Healthy is what a node looks like under this installer's backend.
 func (in Installer) Healthy() providers.Healthy { return HealthyFor(in.Options.Backend) }

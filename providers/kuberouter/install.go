@@ -232,7 +232,16 @@ type Installer struct {
 	Options Options
 }
 
-var _ providers.Installer = Installer{}
+var (
+	_ providers.Installer      = Installer{}
+	_ providers.UpstreamImager = Installer{}
+)
+
+// UpstreamImages is kube-router's release image (--provider-image kube-router=REF replaces it
+// with the local build).
+func (Installer) UpstreamImages() []providers.Image {
+	return []providers.Image{{Name: ImageName, Ref: UpstreamImage}}
+}
 
 // Healthy implements the installer's expectation of a node.
 func (in Installer) Healthy() providers.Healthy {

@@ -56,6 +56,8 @@ type Kind struct {
 	netcfg                 Network
 	provider               *cluster.Provider
 	out                    io.Writer
+	// mirror, when its Host is set, is the registry mirror the nodes pull through.
+	mirror Mirror
 
 	mu      sync.Mutex
 	deleted bool
@@ -188,6 +190,9 @@ func (k *Kind) Config() *v1alpha4.Cluster {
 	for i := 0; i < k.workers; i++ {
 		cfg.Nodes = append(cfg.Nodes, v1alpha4.Node{Role: v1alpha4.WorkerRole, Image: k.image})
 	}
+	if k.mirror.Host != "" {
+		cfg.ContainerdConfigPatches = containerdPatches()
+	}
 	v1alpha4.SetDefaultsCluster(cfg)
 	return cfg
 }
@@ -230,6 +235,9 @@ func (k *Kind) Create(ctx context.Context) error {
 	case err := <-done:
 		if err != nil {
 			return fmt.Errorf("kind: create cluster %s: %w", k.name, err)
+		}
+		if k.mirror.Host != "" {
+			return k.writeMirrorConfig(ctx)
 		}
 		return nil
 	case <-ctx.Done():

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/BurntSushi/toml"
 	"sigs.k8s.io/kind/pkg/apis/config/v1alpha4"
 
 	"github.com/netconform/netconform/framework/agents"
@@ -130,5 +131,80 @@ func TestExternalListArgs(t *testing.T) {
 	got := strings.Join(externalListArgs(New("c1", t.TempDir()).NetworkName()), " ")
 	if want := "ps -aq --filter network=netconform-c1 --filter label=" + agents.ExternalLabel; got != want {
 		t.Errorf("docker %s\nwant   %s", got, want)
+	}
+}
+
+// Without a mirror the kind config patches nothing; with one, containerd's registry
+// configuration is pointed at certs.d for both config versions (kind applies the patch whose
+// version matches the node's config and skips the other), and each patch is TOML containerd reads.
+func TestRegistryMirrorConfig(t *testing.T) {
+	if p := New("c1", t.TempDir(), WithNodeImage("n")).Config().ContainerdConfigPatches; p != nil {
+		t.Errorf("no mirror, patches %q", p)
+	}
+	m := Mirror{Host: "172.17.0.1:5000", Registries: []string{"docker.io", "quay.io", "ghcr.io", "registry.k8s.io"}}
+	patches := New("c1", t.TempDir(), WithNodeImage("n"), WithRegistryMirror(m)).Config().ContainerdConfigPatches
+	if len(patches) != 2 {
+		t.Fatalf("patches %q", patches)
+	}
+	want := map[int64]string{2: "io.containerd.grpc.v1.cri", 3: "io.containerd.cri.v1.images"}
+	for _, p := range patches {
+		var cfg struct {
+			Version int64
+			Plugins map[string]struct {
+				Registry struct {
+					ConfigPath string `toml:"config_path"`
+				}
+			}
+		}
+		md, err := toml.Decode(p, &cfg)
+		if err != nil {
+			t.Fatalf("patch %q: %v", p, err)
+		}
+		plugin, ok := want[cfg.Version]
+		if !ok || len(cfg.Plugins) != 1 || cfg.Plugins[plugin].Registry.ConfigPath != "/etc/containerd/certs.d" || len(md.Undecoded()) != 0 {
+			t.Errorf("patch %q: version %d, plugins %+v, undecoded %v", p, cfg.Version, cfg.Plugins, md.Undecoded())
+		}
+		delete(want, cfg.Version)
+	}
+}
+
+// One hosts.toml per registry: the mirror first, over plain HTTP, for pulls and resolves; the
+// registry itself as the server behind it (Docker Hub's is registry-1.docker.io).
+func TestHostsTOML(t *testing.T) {
+	m := Mirror{Host: "172.17.0.1:5000", Registries: []string{"docker.io", "ghcr.io"}}
+	files := m.hostsFiles()
+	if len(files) != 2 {
+		t.Fatalf("files %v", files)
+	}
+	golden := map[string]string{
+		"/etc/containerd/certs.d/docker.io/hosts.toml": `# netconform --registry-mirror 172.17.0.1:5000
+server = "https://registry-1.docker.io"
+
+[host."http://172.17.0.1:5000"]
+  capabilities = ["pull", "resolve"]
+`,
+		"/etc/containerd/certs.d/ghcr.io/hosts.toml": `# netconform --registry-mirror 172.17.0.1:5000
+server = "https://ghcr.io"
+
+[host."http://172.17.0.1:5000"]
+  capabilities = ["pull", "resolve"]
+`,
+	}
+	for p, want := range golden {
+		if files[p] != want {
+			t.Errorf("%s:\n%s\nwant\n%s", p, files[p], want)
+		}
+		// As containerd's hosts loader reads it.
+		var h struct {
+			Server string
+			Host   map[string]struct{ Capabilities []string }
+		}
+		if _, err := toml.Decode(files[p], &h); err != nil || h.Host["http://172.17.0.1:5000"].Capabilities == nil || !strings.HasPrefix(h.Server, "https://") {
+			t.Errorf("%s: %+v, %v", p, h, err)
+		}
+	}
+	// An IPv6 mirror keeps its brackets in the URL.
+	if got := HostsTOML("quay.io", "[fd00::1]:5000"); !strings.Contains(got, `[host."http://[fd00::1]:5000"]`) {
+		t.Errorf("IPv6 mirror:\n%s", got)
 	}
 }
