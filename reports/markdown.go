@@ -34,7 +34,7 @@ func Markdown(w io.Writer, r *results.Result) error {
 		provider = r.SwitchFrom + " -> " + r.Provider + " (switched node by node)"
 	}
 	fmt.Fprintf(&b, "| %s | %s | %s | %d | %s | %s |\n\n", cell(provider), cell(r.Platform), cell(r.KubernetesVersion), r.Nodes, cell(r.NodeImage), cell(r.Kernel))
-	if s := imagesLine(r.Images); s != "" {
+	if s := ImagesLine(r.Images); s != "" {
 		b.WriteString(s + "\n\n")
 	}
 	fmt.Fprintf(&b, "%d passed, %d failed, %d skipped", passed, failed, skipped)
@@ -198,9 +198,9 @@ func quote(s string) string {
 	return strings.Join(lines, "\n")
 }
 
-// imagesLine says where the provider's images came from (run --images), or "" when the run
-// chose nothing.
-func imagesLine(s *results.ImageSource) string {
+// ImagesLine says where the provider's images came from (run --images), or "" when the run
+// chose nothing; the summary and the HTML page say it the same way.
+func ImagesLine(s *results.ImageSource) string {
 	if s == nil {
 		return ""
 	}

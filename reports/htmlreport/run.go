@@ -113,6 +113,9 @@ func runPage(r *results.Result, opt RunOptions) *runView {
 	if !r.Finished.IsZero() {
 		v.Facts = append(v.Facts, [2]string{"took", r.Finished.Sub(r.Started).Round(time.Second).String()})
 	}
+	if line := reports.ImagesLine(r.Images); line != "" {
+		v.Facts = append(v.Facts, [2]string{"images", strings.TrimPrefix(line, "Provider images: ")})
+	}
 	if len(r.ProviderOptions) > 0 {
 		v.Facts = append(v.Facts, [2]string{"options", strings.TrimSuffix(strings.TrimPrefix(reports.RunLabel("", r.ProviderOptions), " ("), ")")})
 	}
