@@ -2,9 +2,6 @@ package flannel
 
 import (
 	"encoding/json"
-	"flag"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -12,28 +9,10 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 
 	"github.com/netconform/netconform/framework/kube"
+	"github.com/netconform/netconform/internal/golden"
 	"github.com/netconform/netconform/providers"
 	"github.com/netconform/netconform/providers/manifest"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if string(got) != string(want) {
-		t.Errorf("%s differs from the rendering; run go test ./providers/flannel -update and review the diff.\ngot:\n%s", path, got)
-	}
-}
 
 func TestManifestGolden(t *testing.T) {
 	for name, o := range map[string]Options{
@@ -48,7 +27,7 @@ func TestManifestGolden(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		golden(t, name, y)
+		golden.Check(t, name, y)
 	}
 }
 

@@ -1,36 +1,15 @@
 package kindnet
 
 import (
-	"flag"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/netconform/netconform/framework/kube"
+	"github.com/netconform/netconform/internal/golden"
 	"github.com/netconform/netconform/providers"
 	"github.com/netconform/netconform/providers/manifest"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if string(got) != string(want) {
-		t.Errorf("%s differs from the rendering; run go test ./providers/kindnet -update and review the diff.\ngot:\n%s", path, got)
-	}
-}
 
 // The cases as a user gives them (--provider-option), so that the parsing is compared too.
 func TestManifestGolden(t *testing.T) {
@@ -51,7 +30,7 @@ func TestManifestGolden(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		golden(t, name, y)
+		golden.Check(t, name, y)
 	}
 }
 

@@ -2,36 +2,15 @@ package kopeio
 
 import (
 	"encoding/json"
-	"flag"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/netconform/netconform/framework/kube"
+	"github.com/netconform/netconform/internal/golden"
 	"github.com/netconform/netconform/providers"
 	"github.com/netconform/netconform/providers/manifest"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if string(got) != string(want) {
-		t.Errorf("%s differs from the rendering; run go test ./providers/kopeio -update and review the diff.\ngot:\n%s", path, got)
-	}
-}
 
 // kops' spec.networking.kopeio has no settings: the cases are the upstream image and one given
 // with --provider-image; the pods' CNI configuration on a 1500-byte underlay is golden too.
@@ -44,13 +23,13 @@ func TestManifestGolden(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		golden(t, name, y)
+		golden.Check(t, name, y)
 	}
 	conf, err := Conflist("10.244.1.0/24", 1400)
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "conflist-1400.json", append(conf, '\n'))
+	golden.Check(t, "conflist-1400.json", append(conf, '\n'))
 }
 
 func TestConflist(t *testing.T) {

@@ -2,18 +2,14 @@ package kuberouter
 
 import (
 	"encoding/json"
-	"flag"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/netconform/netconform/framework/kube"
+	"github.com/netconform/netconform/internal/golden"
 	"github.com/netconform/netconform/providers/manifest"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 func TestManifestGolden(t *testing.T) {
 	objs, err := Options{NetworkPolicy: true}.Objects()
@@ -24,19 +20,7 @@ func TestManifestGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join("testdata", "default.yaml")
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if string(got) != string(want) {
-		t.Errorf("%s differs; run go test ./providers/kuberouter -update and review the diff.\ngot:\n%s", path, got)
-	}
+	golden.Check(t, "default.yaml", got)
 }
 
 func TestArgsFollowOptions(t *testing.T) {

@@ -2,9 +2,6 @@ package weave
 
 import (
 	"encoding/base64"
-	"flag"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -13,28 +10,10 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/netconform/netconform/framework/kube"
+	"github.com/netconform/netconform/internal/golden"
 	"github.com/netconform/netconform/providers"
 	"github.com/netconform/netconform/providers/manifest"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if string(got) != string(want) {
-		t.Errorf("%s differs from the rendering; run go test ./providers/weave -update and review the diff.\ngot:\n%s", path, got)
-	}
-}
 
 const planted = "PLANTED-weave-password-7e3b"
 
@@ -72,7 +51,7 @@ func render(t *testing.T, kv map[string]string) (Options, []byte) {
 func TestManifestGolden(t *testing.T) {
 	for name, kv := range optionSets {
 		_, y := render(t, kv)
-		golden(t, name, y)
+		golden.Check(t, name, y)
 	}
 }
 

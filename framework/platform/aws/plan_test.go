@@ -2,32 +2,12 @@ package aws
 
 import (
 	"bytes"
-	"flag"
-	"github.com/netconform/netconform/providers/catalog"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/netconform/netconform/internal/golden"
+	"github.com/netconform/netconform/providers/catalog"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file:\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
-}
 
 func TestCalicoPlanGolden(t *testing.T) {
 	a, err := New(Config{Providers: catalog.Registry{}, Provider: "calico", RunID: "nc-20260101-120000", StateStore: "s3://example-kops-state",
@@ -39,7 +19,7 @@ func TestCalicoPlanGolden(t *testing.T) {
 	if err := a.Plan().Write(&b); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "calico.plan", b.Bytes())
+	golden.Check(t, "calico.plan", b.Bytes())
 }
 
 func TestCalicoPlanContent(t *testing.T) {

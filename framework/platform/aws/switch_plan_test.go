@@ -2,10 +2,12 @@ package aws
 
 import (
 	"bytes"
-	"github.com/netconform/netconform/providers/catalog"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/netconform/netconform/internal/golden"
+	"github.com/netconform/netconform/providers/catalog"
 )
 
 func TestSwitchPlanGolden(t *testing.T) {
@@ -22,7 +24,7 @@ func TestSwitchPlanGolden(t *testing.T) {
 	if err := p.Write(&b); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "calico-to-kubenet.switch.plan", b.Bytes())
+	golden.Check(t, "calico-to-kubenet.switch.plan", b.Bytes())
 }
 
 func TestSwitchPlanContent(t *testing.T) {
