@@ -324,11 +324,8 @@ func (in Installer) Install(ctx context.Context, c providers.Cluster) error {
 	if c.Out != nil {
 		fmt.Fprintf(c.Out, "flannel %s: backend %s, network %s, image %s\n", Version, o.Backend, o.PodCIDR, orDefault(o.Image, UpstreamImage))
 	}
-	if err := manifest.Apply(ctx, c.Client, objs); err != nil {
-		return fmt.Errorf("flannel: %w", err)
-	}
-	if err := c.Client.WaitDaemonSet(ctx, Namespace, DaemonSetName); err != nil {
-		return fmt.Errorf("flannel: %w%s", err, manifest.PodProblems(ctx, c.Client, Namespace, "app=flannel"))
+	if err := manifest.ApplyDaemonSet(ctx, c.Client, "flannel", objs, Namespace, DaemonSetName, "app=flannel"); err != nil {
+		return err
 	}
 	nodes, err := c.Client.Nodes(ctx)
 	if err != nil {

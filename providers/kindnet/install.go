@@ -206,11 +206,8 @@ func (in Installer) Install(ctx context.Context, c providers.Cluster) error {
 	if c.Out != nil {
 		fmt.Fprintf(c.Out, "kindnet: kind %s's kindnetd %s, pod subnet %s\n", KindVersion, o.image(), o.PodSubnet)
 	}
-	if err := manifest.Apply(ctx, c.Client, objs); err != nil {
-		return fmt.Errorf("kindnet: %w", err)
-	}
-	if err := c.Client.WaitDaemonSet(ctx, Namespace, Name); err != nil {
-		return fmt.Errorf("kindnet: %w%s", err, manifest.PodProblems(ctx, c.Client, Namespace, "app="+Name))
+	if err := manifest.ApplyDaemonSet(ctx, c.Client, "kindnet", objs, Namespace, Name, "app="+Name); err != nil {
+		return err
 	}
 	if c.Nodes == nil {
 		return nil

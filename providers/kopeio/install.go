@@ -225,11 +225,8 @@ func (in Installer) Install(ctx context.Context, c providers.Cluster) error {
 	if c.Out != nil {
 		fmt.Fprintf(c.Out, "kopeio: agent %s\n", o.image())
 	}
-	if err := manifest.Apply(ctx, c.Client, o.Objects()); err != nil {
-		return fmt.Errorf("kopeio: %w", err)
-	}
-	if err := c.Client.WaitDaemonSet(ctx, Namespace, Name); err != nil {
-		return fmt.Errorf("kopeio: %w%s", err, manifest.PodProblems(ctx, c.Client, Namespace, "name="+Name))
+	if err := manifest.ApplyDaemonSet(ctx, c.Client, "kopeio", o.Objects(), Namespace, Name, "name="+Name); err != nil {
+		return err
 	}
 	wctx, cancel := context.WithTimeout(ctx, c.Client.Timeouts.ProviderReady)
 	defer cancel()

@@ -267,11 +267,8 @@ func (in Installer) Install(ctx context.Context, c providers.Cluster) error {
 	if c.Out != nil {
 		fmt.Fprintf(c.Out, "kube-router %s: routing, network policy %v, service proxy off (kube-proxy stays), image %s\n", Version, o.NetworkPolicy, o.Image)
 	}
-	if err := manifest.Apply(ctx, c.Client, objs); err != nil {
-		return fmt.Errorf("kube-router: %w", err)
-	}
-	if err := c.Client.WaitDaemonSet(ctx, Namespace, DaemonSetName); err != nil {
-		return fmt.Errorf("kube-router: %w%s", err, manifest.PodProblems(ctx, c.Client, Namespace, "k8s-app=kube-router"))
+	if err := manifest.ApplyDaemonSet(ctx, c.Client, "kube-router", objs, Namespace, DaemonSetName, "k8s-app=kube-router"); err != nil {
+		return err
 	}
 	if c.Nodes == nil {
 		return nil

@@ -246,6 +246,19 @@ func Requests(cpu, memory string) corev1.ResourceList {
 	return corev1.ResourceList{corev1.ResourceCPU: resource.MustParse(cpu), corev1.ResourceMemory: resource.MustParse(memory)}
 }
 
+// ApplyDaemonSet applies objs and waits until the DaemonSet ns/name is rolled out on every node;
+// a rollout that does not finish says why through PodProblems for the pods matching selector.
+// Errors start with who ("flannel: ..."): the install steps most providers share.
+func ApplyDaemonSet(ctx context.Context, c *kube.Client, who string, objs []runtime.Object, ns, name, selector string) error {
+	if err := Apply(ctx, c, objs); err != nil {
+		return fmt.Errorf("%s: %w", who, err)
+	}
+	if err := c.WaitDaemonSet(ctx, ns, name); err != nil {
+		return fmt.Errorf("%s: %w%s", who, err, PodProblems(ctx, c, ns, selector))
+	}
+	return nil
+}
+
 // PodProblems describes the pods matching selector in ns that are not Ready: phase, node and
 // each waiting or crashed container's reason, for an install error to say why a rollout did not
 // finish. It returns "" when there is nothing to say, else a string starting with "; ".

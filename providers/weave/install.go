@@ -429,11 +429,8 @@ func (in Installer) Install(ctx context.Context, c providers.Cluster) error {
 	if c.Out != nil {
 		fmt.Fprintln(c.Out, o.Summary())
 	}
-	if err := manifest.Apply(ctx, c.Client, objs); err != nil {
-		return fmt.Errorf("weave: %w", err)
-	}
-	if err := c.Client.WaitDaemonSet(ctx, Namespace, Name); err != nil {
-		return fmt.Errorf("weave: %w%s", err, manifest.PodProblems(ctx, c.Client, Namespace, "name="+Name))
+	if err := manifest.ApplyDaemonSet(ctx, c.Client, "weave", objs, Namespace, Name, "name="+Name); err != nil {
+		return err
 	}
 	wctx, cancel := context.WithTimeout(ctx, c.Client.Timeouts.ProviderReady)
 	defer cancel()
