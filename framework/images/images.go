@@ -52,13 +52,19 @@ type Result struct {
 // at once; the results are in refs' order. The error, when any image could not be had, is one
 // line naming each such image and what was tried (see Missing).
 func (c Checker) Ensure(ctx context.Context, refs []string) ([]Result, error) {
+	return each(refs, func(ref string) Result { return c.one(ctx, ref) })
+}
+
+// each asks about every image at once (each question is bounded by its own deadline) and
+// returns the answers in refs' order, with Missing's one-line error.
+func each(refs []string, ask func(ref string) Result) ([]Result, error) {
 	out := make([]Result, len(refs))
 	var wg sync.WaitGroup
 	for i, ref := range refs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			out[i] = c.one(ctx, ref)
+			out[i] = ask(ref)
 		}()
 	}
 	wg.Wait()

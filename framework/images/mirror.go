@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -213,20 +212,12 @@ const manifestTypes = "application/vnd.oci.image.index.v1+json, application/vnd.
 // Nothing is pulled: the nodes pull through the mirror themselves.
 func (c Checker) InMirror(ctx context.Context, mirror string, refs []string) ([]Result, error) {
 	client := &http.Client{Timeout: c.Answer}
-	out := make([]Result, len(refs))
-	var wg sync.WaitGroup
-	for i, ref := range refs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			out[i] = Result{Ref: ref, Found: Mirrored}
-			if err := headManifest(ctx, client, mirror, ref); err != nil {
-				out[i] = Result{Ref: ref, Err: err}
-			}
-		}()
-	}
-	wg.Wait()
-	return out, Missing(out)
+	return each(refs, func(ref string) Result {
+		if err := headManifest(ctx, client, mirror, ref); err != nil {
+			return Result{Ref: ref, Err: err}
+		}
+		return Result{Ref: ref, Found: Mirrored}
+	})
 }
 
 func headManifest(ctx context.Context, client *http.Client, mirror, ref string) error {
@@ -277,18 +268,10 @@ func unwrapURL(err error) string {
 // that refuses (no such image, no route, no name) is an error, all on one line (Missing). The
 // nodes then pull the images themselves, from the same registries.
 func (c Checker) Pullable(ctx context.Context, refs []string) ([]Result, error) {
-	out := make([]Result, len(refs))
-	var wg sync.WaitGroup
-	for i, ref := range refs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			out[i] = Result{Ref: ref, Found: Pullable}
-			if err := c.pull(ctx, ref, "docker pull", true); err != nil {
-				out[i] = Result{Ref: ref, Err: err}
-			}
-		}()
-	}
-	wg.Wait()
-	return out, Missing(out)
+	return each(refs, func(ref string) Result {
+		if err := c.pull(ctx, ref, "docker pull", true); err != nil {
+			return Result{Ref: ref, Err: err}
+		}
+		return Result{Ref: ref, Found: Pullable}
+	})
 }
