@@ -259,6 +259,23 @@ func (d Descriptor) KopsValueNames() []string {
 	return out
 }
 
+// Networking is the kops --networking value of the provider as named by given: the value itself
+// when given is one of d's (matched as Presets matches it, so that its presets and the recorded
+// value agree), else d's first value; "" when kops has no value for d. Results record it beside
+// the name the user typed, which may be netconform's name or an alias ("kuberouter" is kops'
+// "kube-router").
+func (d Descriptor) Networking(given string) string {
+	for _, v := range d.KopsValues {
+		if strings.EqualFold(strings.TrimSpace(given), v.Value) {
+			return v.Value
+		}
+	}
+	if len(d.KopsValues) == 0 {
+		return ""
+	}
+	return d.KopsValues[0].Value
+}
+
 // Cloud is a cloud kops can create clusters on, spelled as spec.cloudProvider spells it.
 type Cloud string
 

@@ -66,6 +66,20 @@ func (overlay) KindInstaller(settings map[string]string, mtu int) (Installer, He
 	return overlayInstaller{settings}, Healthy{EncapOverhead: 50}, nil
 }
 
+// Networking: the kops value as given (its presets are the ones applied), the first one for
+// any other name, none for a provider kops has no value for.
+func TestDescriptorNetworking(t *testing.T) {
+	d := overlay{}.Descriptor()
+	for given, want := range map[string]string{"overlay-fast": "overlay-fast", " Overlay-Fast ": "overlay-fast", "overlay": "overlay", "ovl": "overlay", "": "overlay"} {
+		if got := d.Networking(given); got != want {
+			t.Errorf("Networking(%q) = %q, want %q", given, got, want)
+		}
+	}
+	if got := (Descriptor{Name: "bare"}).Networking("bare"); got != "" {
+		t.Errorf("a provider without kops values: %q", got)
+	}
+}
+
 func TestResolveAppliesPresetsThenOptions(t *testing.T) {
 	reg := fakeRegistry{plain{}, overlay{}}
 	cfg, err := Resolve(reg, "overlay-fast", ForKind, map[string]string{"size": "3"})

@@ -27,10 +27,12 @@ type Matrix struct {
 
 // Run is one column: what ran where, and how it ended.
 type Run struct {
-	// Label names the column: the provider, its options, and "#2" when the same provider and
-	// options ran more than once; "A -> B" for a cluster switched from A to B.
+	// Label names the column (see BuildMatrix): the provider and its options, "A -> B" for a
+	// cluster switched from A to B, " @ VERSION" when the matrix spans Kubernetes versions, and
+	// " #2" when the same column ran more than once.
 	Label             string            `json:"label"`
 	Provider          string            `json:"provider"`
+	Networking        string            `json:"networking,omitempty"`
 	ProviderOptions   map[string]string `json:"providerOptions,omitempty"`
 	SwitchFrom        string            `json:"switchFrom,omitempty"`
 	RunID             string            `json:"runID"`
@@ -99,8 +101,16 @@ func PlanOrder(srcs []Source) {
 
 // BuildMatrix merges results into a matrix. Columns are in the order given (PlanOrder puts a
 // plan's results in the plan's order); rows in suite and check order.
+//
+// A column's label is RunLabel of its provider and options, preceded by "FROM -> " for a switch.
+// When the runs span more than one Kubernetes version, the label of every run that knows its
+// version ends in " @ VERSION" ("kubenet @ v1.35.4", "kubenet -> calico (mtu=1400) @ v1.34.4"),
+// so that the same provider on two versions makes two columns of their own; with one version
+// labels carry none. A label that would repeat then gets " #2", " #3", ... in column order: only
+// runs of the same provider, options, switch and version.
 func BuildMatrix(srcs []Source, now time.Time) *Matrix {
 	m := &Matrix{SchemaVersion: MatrixSchemaVersion, Generated: now.UTC(), Runs: []Run{}, Checks: []Row{}}
+	versioned := spansVersions(srcs)
 	seen := map[string]int{}
 	rows := map[string]*Row{}
 	for i, s := range srcs {
@@ -109,6 +119,9 @@ func BuildMatrix(srcs []Source, now time.Time) *Matrix {
 		if r.SwitchFrom != "" {
 			label = r.SwitchFrom + " -> " + label
 		}
+		if versioned && r.KubernetesVersion != "" {
+			label += " @ " + r.KubernetesVersion
+		}
 		seen[label]++
 		if seen[label] > 1 {
 			label = fmt.Sprintf("%s #%d", label, seen[label])
@@ -116,7 +129,7 @@ func BuildMatrix(srcs []Source, now time.Time) *Matrix {
 		p, f, sk := r.Counts()
 		v := r.Judge()
 		run := Run{
-			Label: label, Provider: r.Provider, ProviderOptions: r.ProviderOptions, SwitchFrom: r.SwitchFrom, RunID: r.RunID, Platform: r.Platform,
+			Label: label, Provider: r.Provider, Networking: r.Networking, ProviderOptions: r.ProviderOptions, SwitchFrom: r.SwitchFrom, RunID: r.RunID, Platform: r.Platform,
 			KubernetesVersion: r.KubernetesVersion, NodeImage: r.NodeImage, Kernel: r.Kernel, Nodes: r.Nodes, Started: r.Started,
 			Verdict: string(v.Outcome), Reasons: v.Reasons, Error: r.Error, Passed: p, Failed: f, Skipped: sk, Source: s.Path,
 		}
@@ -164,6 +177,22 @@ func BuildMatrix(srcs []Source, now time.Time) *Matrix {
 	return m
 }
 
+// spansVersions tells whether the results name more than one Kubernetes version. A run that
+// records none (one that could not start a cluster) is not another version.
+func spansVersions(srcs []Source) bool {
+	first := ""
+	for _, s := range srcs {
+		switch v := s.Result.KubernetesVersion; {
+		case v == "":
+		case first == "":
+			first = v
+		case v != first:
+			return true
+		}
+	}
+	return false
+}
+
 // RunLabel is a provider with its options, as a column heading.
 func RunLabel(provider string, opts map[string]string) string {
 	if len(opts) == 0 {
@@ -186,10 +215,10 @@ func (m *Matrix) WriteJSON(w io.Writer) error {
 	return nil
 }
 
-// WriteMarkdown writes matrix.md: the runs (provider, platform, Kubernetes version, kernel,
-// verdict), then one row per check with a column per run. Skips and could-not-run cells carry
-// numbered notes with their reasons, so that no skip reads as a pass. Runs with NetworkPolicy
-// scenarios then get a row each in a NetworkPolicy section.
+// WriteMarkdown writes matrix.md: the runs (provider, kops --networking value, platform,
+// Kubernetes version, kernel, verdict), then one row per check with a column per run. Skips and
+// could-not-run cells carry numbered notes with their reasons, so that no skip reads as a pass.
+// Runs with NetworkPolicy scenarios then get a row each in a NetworkPolicy section.
 func (m *Matrix) WriteMarkdown(w io.Writer) error {
 	var b strings.Builder
 	b.WriteString("# netconform compatibility matrix\n\n")
@@ -209,13 +238,13 @@ func (m *Matrix) WriteMarkdown(w io.Writer) error {
 		notes[reason] = len(noteText)
 		return len(noteText)
 	}
-	b.WriteString("| run | platform | Kubernetes | nodes | kernel | verdict | passed | failed | skipped |\n|---|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("| run | kops --networking | platform | Kubernetes | nodes | kernel | verdict | passed | failed | skipped |\n|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range m.Runs {
 		verdict := r.Verdict
 		if len(r.Reasons) > 0 {
 			verdict = fmt.Sprintf("%s [%d]", verdict, note(r.note()))
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %d | %d | %d |\n", cell(r.Label), cell(r.Platform), cell(orDash(r.KubernetesVersion)),
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %d | %d | %d |\n", cell(r.Label), cell(orDash(r.Networking)), cell(r.Platform), cell(orDash(r.KubernetesVersion)),
 			nodesText(r.Nodes), cell(orDash(r.Kernel)), cell(verdict), r.Passed, r.Failed, r.Skipped)
 	}
 	b.WriteString("\n")

@@ -20,9 +20,9 @@ func matrixFixture() []Source {
 		return c
 	}
 	return []Source{
-		{Path: "a/result.json", Result: &results.Result{Provider: "kubenet", Platform: "kind", KubernetesVersion: "v1.34.4", Nodes: 3, Complete: true,
+		{Path: "a/result.json", Result: &results.Result{Provider: "kubenet", Networking: "kubenet", Platform: "kind", KubernetesVersion: "v1.34.4", Nodes: 3, Complete: true,
 			Checks: []results.Check{check("dns/udp", "passed", ""), check("routes/node-routes", "passed", "")}}},
-		{Path: "b/result.json", Result: &results.Result{Provider: "flannel", ProviderOptions: map[string]string{"backend": "host-gw"}, Platform: "kind", KubernetesVersion: "v1.34.4", Complete: true,
+		{Path: "b/result.json", Result: &results.Result{Provider: "flannel", Networking: "flannel", ProviderOptions: map[string]string{"backend": "host-gw"}, Platform: "kind", KubernetesVersion: "v1.34.4", Complete: true,
 			Checks: []results.Check{check("dns/udp", "failed", "timeout"), check("routes/node-routes", "skipped", "not-applicable: flannel does not program routes")}}},
 		{Path: "c/result.json", Result: &results.Result{Provider: "cilium", Platform: "kind", Complete: true, Error: "provider \"cilium\" cannot be installed on kind: /proc/modules missing"}},
 		{Path: "d/result.json", Result: &results.Result{Provider: "kubenet", Platform: "kind", Complete: true,
@@ -73,12 +73,13 @@ func TestMatrixMarkdownNeverShowsASkipAsAPass(t *testing.T) {
 	for _, want := range []string{
 		"| routes | node-routes | pass | skip [3] | not run [2] | not run |",
 		"| dns | udp | pass | **FAIL** | not run [2] | pass |",
-		"| cilium | kind | - | - | - | COULD NOT RUN [2] | 0 | 0 | 0 |",
-		"| flannel (backend=host-gw) | kind | v1.34.4 | - | - | FAIL [1] | 0 | 1 | 1 |",
+		"| run | kops --networking | platform | Kubernetes | nodes | kernel | verdict | passed | failed | skipped |",
+		"| kubenet | kubenet | kind | v1.34.4 | 3 | - | PASS | 2 | 0 | 0 |",
+		"| cilium | - | kind | - | - | - | COULD NOT RUN [2] | 0 | 0 | 0 |",
+		"| flannel (backend=host-gw) | flannel | kind | v1.34.4 | - | - | FAIL [1] | 0 | 1 | 1 |",
 		"1. flannel (backend=host-gw): 1 check(s) failed: dns/udp",
 		"2. cilium: could not run: provider \"cilium\" cannot be installed on kind: /proc/modules missing; no check ran",
 		"3. not-applicable: flannel does not program routes",
-		"| flannel (backend=host-gw) | kind | v1.34.4 |",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("matrix.md lacks %q:\n%s", want, md)
@@ -90,5 +91,78 @@ func TestEmptyMatrix(t *testing.T) {
 	var buf bytes.Buffer
 	if err := BuildMatrix(nil, time.Unix(0, 0)).WriteMarkdown(&buf); err != nil || !strings.Contains(buf.String(), "No results") {
 		t.Errorf("%v %s", err, buf.String())
+	}
+}
+
+// Across Kubernetes versions every label names its version, so the same provider on two
+// versions is two columns of their own; " #N" is left to runs that repeat provider, options,
+// switch and version. A run that records no version (it could not start a cluster) names none.
+func TestLabelsAcrossVersions(t *testing.T) {
+	run := func(provider, from, version string, opts map[string]string) Source {
+		return Source{Result: &results.Result{Provider: provider, SwitchFrom: from, ProviderOptions: opts, Platform: "kind", KubernetesVersion: version, Complete: true}}
+	}
+	srcs := []Source{
+		run("kubenet", "", "v1.33.13", nil),
+		run("kubenet", "", "v1.35.4", nil),
+		run("kubenet", "", "v1.35.4", nil),
+		run("flannel", "", "v1.35.4", map[string]string{"backend": "host-gw"}),
+		run("calico", "kubenet", "v1.33.13", nil),
+		run("calico", "kubenet", "v1.35.4", nil),
+		run("kubenet", "", "", nil),
+		run("kubenet", "", "", nil),
+	}
+	m := BuildMatrix(srcs, time.Unix(0, 0))
+	var labels []string
+	for _, r := range m.Runs {
+		labels = append(labels, r.Label)
+	}
+	want := "kubenet @ v1.33.13|kubenet @ v1.35.4|kubenet @ v1.35.4 #2|flannel (backend=host-gw) @ v1.35.4|" +
+		"kubenet -> calico @ v1.33.13|kubenet -> calico @ v1.35.4|kubenet|kubenet #2"
+	if got := strings.Join(labels, "|"); got != want {
+		t.Errorf("labels\n got %s\nwant %s", got, want)
+	}
+	var buf bytes.Buffer
+	if err := m.WriteMarkdown(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "| kubenet @ v1.35.4 #2 | - | kind | v1.35.4 |") {
+		t.Errorf("matrix.md lacks the versioned duplicate's run row:\n%s", buf.String())
+	}
+
+	// One version, or one beside runs that record none: the labels of a single-version matrix.
+	one := BuildMatrix([]Source{run("kubenet", "", "v1.35.4", nil), run("kubenet", "", "", nil), run("kubenet", "", "v1.35.4", nil)}, time.Unix(0, 0))
+	if got := one.Runs[0].Label + "|" + one.Runs[1].Label + "|" + one.Runs[2].Label; got != "kubenet|kubenet #2|kubenet #3" {
+		t.Errorf("one version: labels %s", got)
+	}
+}
+
+// The kops --networking value a run recorded is the matrix's too: in the JSON, and a column of
+// matrix.md's runs, where the provider as typed ("kuberouter") need not be one.
+func TestMatrixNetworking(t *testing.T) {
+	srcs := []Source{
+		{Result: &results.Result{Provider: "kuberouter", Networking: "kube-router", Platform: "kind", KubernetesVersion: "v1.35.4", Complete: true}},
+		{Result: &results.Result{Provider: "flannel-udp", Networking: "flannel-udp", Platform: "kind", KubernetesVersion: "v1.35.4", Complete: true}},
+	}
+	m := BuildMatrix(srcs, time.Unix(0, 0))
+	var buf bytes.Buffer
+	if err := m.WriteJSON(&buf); err != nil {
+		t.Fatal(err)
+	}
+	var back Matrix
+	if err := json.Unmarshal(buf.Bytes(), &back); err != nil || back.Runs[0].Networking != "kube-router" || back.Runs[1].Networking != "flannel-udp" {
+		t.Errorf("JSON round trip: %v %+v", err, back.Runs)
+	}
+	buf.Reset()
+	if err := m.WriteMarkdown(&buf); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"| run | kops --networking | platform |",
+		"| kuberouter | kube-router | kind | v1.35.4 |",
+		"| flannel-udp | flannel-udp | kind | v1.35.4 |",
+	} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("matrix.md lacks %q:\n%s", want, buf.String())
+		}
 	}
 }

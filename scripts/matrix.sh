@@ -76,6 +76,7 @@ refused() {
     '{schemaVersion: 1, runID: $id, provider: $c.providerName, platform: "kind", kubernetesVersion: $c.kubernetesVersion, nodeImage: $img,
       cell: {index: $c.index, name: $c.name}, started: (now | todate), complete: true, error: $e, phases: [], checks: []}
      + (if $c.from then {switchFrom: $c.from} else {} end)
+     + (if $c.networking then {networking: $c.networking} else {} end)
      + (if $c.providerOptions then {providerOptions: ($c.providerOptions | map(capture("^(?<k>[^=]+)=(?<v>.*)$") | {(.k): .v}) | add)} else {} end)' >"$dir/result.json"
   results+=("$dir/result.json")
   rc=1

@@ -83,6 +83,23 @@ func TestCheckBadInput(t *testing.T) {
 	}
 }
 
+// check records the kops --networking value of the provider it was told the cluster runs, in
+// the result it writes even when the cluster cannot be reached.
+func TestCheckRecordsKopsNetworking(t *testing.T) {
+	art := t.TempDir()
+	_, code, err := runCLI(t, "check", "--provider", "kuberouter", "--kubeconfig", filepath.Join(t.TempDir(), "nope"), "--probe-image", "x", "--artifacts", art)
+	if code != exitCouldNotRun || err == nil {
+		t.Fatalf("exit %d, %v; want the refusal", code, err)
+	}
+	r, err := results.Load(filepath.Join(art, "result.json"))
+	if err != nil {
+		t.Fatalf("no result written: %v", err)
+	}
+	if r.Provider != "kuberouter" || r.Networking != "kube-router" {
+		t.Errorf("provider %q, networking %q; want kuberouter, kube-router", r.Provider, r.Networking)
+	}
+}
+
 func TestRunUnknownProvider(t *testing.T) {
 	_, code, err := runCLI(t, "run", "--provider", "nosuch", "--node-image", "x", "--probe-image", "y", "--artifacts", t.TempDir())
 	if code != exitCouldNotRun || err == nil || !strings.Contains(err.Error(), "nosuch") || !strings.Contains(err.Error(), "kubenet") {

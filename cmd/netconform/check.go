@@ -133,7 +133,7 @@ func runCheck(ctx context.Context, o *checkOptions, out io.Writer) error {
 	}
 	opts, _ := keyValues("--provider-option", o.providerOptions)
 	redactSecretOptions(o.red, o.provider, opts)
-	rec, err := newRecorder(o.artifacts, results.Result{RunID: o.runID, Provider: o.provider, ProviderOptions: opts, Platform: "existing", Started: now}, o.red)
+	rec, err := newRecorder(o.artifacts, results.Result{RunID: o.runID, Provider: o.provider, Networking: kopsNetworking(o.provider), ProviderOptions: opts, Platform: "existing", Started: now}, o.red)
 	if err != nil {
 		return &exitError{code: exitCouldNotRun, err: err}
 	}

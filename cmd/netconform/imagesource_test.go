@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netconform/netconform/framework/results"
 	"github.com/netconform/netconform/framework/timeouts"
 	"github.com/netconform/netconform/providers/flannel"
 )
@@ -215,5 +216,28 @@ func TestUpstreamRefusalWritesItsResult(t *testing.T) {
 	b, rerr := os.ReadFile(filepath.Join(art, "result.json"))
 	if rerr != nil || !strings.Contains(string(b), "--images upstream: the nodes could not pull") || strings.Contains(string(b), `"images"`) {
 		t.Errorf("result: %v\n%s", rerr, b)
+	}
+}
+
+// A run's result records the kops --networking value beside the provider as typed: the value
+// itself when one was typed, the provider's first for its netconform name ("kuberouter" is
+// kops' "kube-router"). The refusal for images the mirror lacks writes the result without a
+// cluster.
+func TestRunRecordsKopsNetworking(t *testing.T) {
+	stubDocker(t)
+	m, _ := mirror(t)
+	for given, want := range map[string]string{"kuberouter": "kube-router", "kube-router": "kube-router", "flannel": "flannel", "flannel-vxlan": "flannel-vxlan"} {
+		art := t.TempDir()
+		_, code, err := runCLI(t, "run", "--provider", given, "--images", "upstream", "--registry-mirror", m, "--node-image", "n", "--probe-image", "p", "--artifacts", art)
+		if code != exitCouldNotRun || err == nil {
+			t.Fatalf("%s: exit %d, %v; want the refusal", given, code, err)
+		}
+		r, err := results.Load(filepath.Join(art, "result.json"))
+		if err != nil {
+			t.Fatalf("%s: %v", given, err)
+		}
+		if r.Provider != given || r.Networking != want {
+			t.Errorf("%s: provider %q, networking %q; want %q, %q", given, r.Provider, r.Networking, given, want)
+		}
 	}
 }

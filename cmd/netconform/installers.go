@@ -46,6 +46,17 @@ func resolveKind(name string, opts map[string]string) (providers.Config, error) 
 	return providers.Config{Provider: p, Descriptor: d, Name: d.Name, Given: name, Settings: settings}, nil
 }
 
+// kopsNetworking is the kops --networking value a run of the provider named name records
+// (providers.Descriptor.Networking); "" for a name the registry does not know, which the run
+// refuses with its own message.
+func kopsNetworking(name string) string {
+	p, err := lookupProvider(name)
+	if err != nil {
+		return ""
+	}
+	return p.Descriptor().Networking(name)
+}
+
 // redactSecretOptions registers the values of the provider's secret options (Option.Secret,
 // such as an encryption password) so that they appear in no output.
 func redactSecretOptions(red *redact.Redactor, provider string, opts map[string]string) {

@@ -39,10 +39,11 @@ func newMatrixPlanCmd() *cobra.Command {
 		Short: "Print the cells of a compatibility matrix (providers and switches x Kubernetes versions) as JSON",
 		Long: `plan prints the cells of a compatibility matrix as JSON: for each Kubernetes version, each
 provider, then each switch, with a stable name (the cell's artifacts directory and CI job), the
-provider entry, the provider a switch starts from, the version, the cell's index in the whole plan
-and the flags of 'netconform run' (or 'switch') that make the run that cell (--matrix-cell
-records it in the result, so that 'report merge' orders the columns as the plan does, however the
-cells were split across machines). --shard i/N prints only every N-th cell from the i-th.
+provider entry and its kops --networking value, the provider a switch starts from, the version,
+the cell's index in the whole plan and the flags of 'netconform run' (or 'switch') that make the
+run that cell (--matrix-cell records it in the result, so that 'report merge' orders the columns
+as the plan does, however the cells were split across machines). --shard i/N prints only every
+N-th cell from the i-th.
 
 Without --providers: every provider netconform installs on kind ('netconform providers
 --installable'), and, without --switches too, the default switch ('--default' -> '--switch-target').
@@ -100,9 +101,11 @@ func (o *planOptions) plan(cmd *cobra.Command) (matrix.Plan, error) {
 		if err != nil {
 			return matrix.Plan{}, fmt.Errorf("--providers: %w", err)
 		}
-		if _, err := configure(e); err != nil {
+		cfg, err := configure(e)
+		if err != nil {
 			return matrix.Plan{}, fmt.Errorf("--providers %s: %w", s, err)
 		}
+		e.Networking = cfg.Descriptor.Networking(cfg.Given)
 		entries = append(entries, e)
 	}
 	sw := fields(o.switches)
@@ -130,6 +133,7 @@ func (o *planOptions) plan(cmd *cobra.Command) (matrix.Plan, error) {
 		if to.Name == from.Descriptor().Name {
 			return matrix.Plan{}, fmt.Errorf("--switches %s: FROM and TO are both %s", s, to.Name)
 		}
+		e.Networking = to.Descriptor.Networking(to.Given)
 		switches = append(switches, e)
 	}
 	cells := matrix.Cells(versions, entries, switches)

@@ -83,6 +83,16 @@ func TestMatrixPlanDefaults(t *testing.T) {
 	if p.Total != 2*(len(installable)+1) || p.Cells[len(installable)].Name != "flannel-to-calico-v1.33.13" || p.Cells[p.Total-1].Name != "flannel-to-calico-v1.34.4" {
 		t.Errorf("--switches only, two versions: %q", cellNames(p.Cells))
 	}
+	// Each cell names the kops --networking value its run records, which the entry as typed
+	// need not be: scripts/matrix.sh writes it into the result of a cell that could not start.
+	p = planCLI(t, "--providers", "kuberouter flannel-udp:backend=vxlan", "--switches", "kubenet->kube-router")
+	var kops []string
+	for _, c := range p.Cells {
+		kops = append(kops, c.Networking)
+	}
+	if !slices.Equal(kops, []string{"kube-router", "flannel-udp", "kube-router"}) {
+		t.Errorf("kops --networking values of the cells: %q", kops)
+	}
 	// The same flags repeated or in one value are the same plan.
 	a := planCLI(t, "--providers", "kubenet calico", "--versions", "v1.33.13 v1.34.4")
 	b := planCLI(t, "--providers", "kubenet", "--providers", "calico", "--versions", "v1.33.13", "--versions", "v1.34.4")
@@ -177,7 +187,7 @@ func TestMatrixPlanShardsCoverEveryCell(t *testing.T) {
 func cellResult(c matrix.Cell, withCell bool) results.Result {
 	seen := []results.Observation{{From: "n1", To: "n2", Observed: "ok", OK: true}}
 	r := results.Result{
-		RunID: "nc-" + c.Name, Provider: c.ProviderName, SwitchFrom: c.From, Platform: "kind", KubernetesVersion: c.KubernetesVersion,
+		RunID: "nc-" + c.Name, Provider: c.ProviderName, Networking: c.Networking, SwitchFrom: c.From, Platform: "kind", KubernetesVersion: c.KubernetesVersion,
 		Nodes: 3, Started: time.Date(2026, 12, 3, 10, c.Index, 0, 0, time.UTC),
 		Checks: []results.Check{
 			{ID: "dns/a-record", Suite: "dns", Name: "a-record", Status: results.Passed, Observations: seen},
@@ -263,6 +273,13 @@ func TestShardedMergeIsTheUnshardedMatrix(t *testing.T) {
 		if r.Cell != all.Cells[i].Name {
 			t.Errorf("column %d is cell %q; want the plan's order (%s)", i, r.Cell, all.Cells[i].Name)
 		}
+		// Two versions: every label names its version; the kops value comes from the result.
+		if !strings.Contains(r.Label, " @ "+all.Cells[i].KubernetesVersion) || r.Networking == "" || r.Networking != all.Cells[i].Networking {
+			t.Errorf("column %d: label %q, networking %q; want the version %s in the label and networking %q", i, r.Label, r.Networking, all.Cells[i].KubernetesVersion, all.Cells[i].Networking)
+		}
+	}
+	if got := runs[0].Label + "|" + runs[3].Label; got != "kubenet @ v1.33.13|kubenet @ v1.33.13 #2" {
+		t.Errorf("the provider that ran twice on one version: %s", got)
 	}
 
 	var shardDirs, files, bare []string

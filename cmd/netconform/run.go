@@ -173,7 +173,7 @@ func runRun(ctx context.Context, o *runOptions, out io.Writer) error {
 	if err != nil {
 		return &exitError{code: exitCouldNotRun, err: err}
 	}
-	base := results.Result{RunID: o.runID, Provider: o.provider, ProviderOptions: providerOpts, Platform: o.platform, NodeImage: o.nodeImage, Started: now, Cell: o.cell}
+	base := results.Result{RunID: o.runID, Provider: o.provider, Networking: kopsNetworking(o.provider), ProviderOptions: providerOpts, Platform: o.platform, NodeImage: o.nodeImage, Started: now, Cell: o.cell}
 	if o.platform != "aws" {
 		base.IPFamily = string(o.family)
 	}
@@ -190,10 +190,11 @@ func runRun(ctx context.Context, o *runOptions, out io.Writer) error {
 		if o.probeImage == "" {
 			return &exitError{code: exitCouldNotRun, err: errors.New("--probe-image is required: a reference the cluster's nodes can pull")}
 		}
-		if err := o.awsRun(run, suitesScenario, out); err != nil {
+		kopsValue, err := o.awsRun(run, suitesScenario, out)
+		if err != nil {
 			return &exitError{code: exitCouldNotRun, err: err}
 		}
-		base.NodeImage = ""
+		base.Networking, base.NodeImage = kopsValue, ""
 	default:
 		installer, healthy, err := lookupInstaller(o.provider, o.mtu, providerOpts)
 		var plan imagePlan
@@ -252,15 +253,16 @@ func runRun(ctx context.Context, o *runOptions, out io.Writer) error {
 
 // awsRun sets run up for a kops cluster on AWS: kops builds the cluster with the provider
 // (netconform installs nothing), the suites run through the probe agents, then the EC2 checks
-// ask the cloud; kops deletes the cluster at the end, also after an interrupt.
-func (o *runOptions) awsRun(run *lifecycle.Run, suitesScenario *lifecycle.Suites, out io.Writer) error {
+// ask the cloud; kops deletes the cluster at the end, also after an interrupt. It returns the
+// --networking value kops is given, for the result.
+func (o *runOptions) awsRun(run *lifecycle.Run, suitesScenario *lifecycle.Suites, out io.Writer) (string, error) {
 	cfg, err := o.aws.config()
 	if err != nil {
-		return err
+		return "", err
 	}
 	p, err := aws.New(cfg, aws.WithOutput(out))
 	if err != nil {
-		return err
+		return "", err
 	}
 	run.Platform = p
 	// kops' own bound for deleting cloud resources, longer than a kind cluster's.
@@ -277,7 +279,7 @@ func (o *runOptions) awsRun(run *lifecycle.Run, suitesScenario *lifecycle.Suites
 		ClusterName: p.ClusterName(), Networking: p.Networking(), AWS: awsclient.Config{Region: o.aws.region, Endpoint: o.aws.endpoint},
 		Timeout: o.timeouts().Suites,
 	}}
-	return nil
+	return p.Networking().KopsValue, nil
 }
 
 // keyValues parses repeated KEY=VALUE flag values.

@@ -199,7 +199,7 @@ func runSwitch(ctx context.Context, o *switchOptions, out io.Writer) error {
 	provider := o.to
 	o.provider = o.to
 	rec, err := newRecorder(o.artifacts, results.Result{
-		RunID: o.runID, Provider: provider, SwitchFrom: o.from, ProviderOptions: opts, Platform: "kind", NodeImage: o.nodeImage, Started: now, Phases: pre, Cell: o.cell,
+		RunID: o.runID, Provider: provider, Networking: kopsNetworking(provider), SwitchFrom: o.from, ProviderOptions: opts, Platform: "kind", NodeImage: o.nodeImage, Started: now, Phases: pre, Cell: o.cell,
 		Images: plan.source,
 	}, o.red)
 	if err != nil {

@@ -25,6 +25,10 @@ type Entry struct {
 	Options []string
 	// From is the provider a switch starts with; empty for a provider installed directly.
 	From string
+	// Networking is the kops --networking value Name runs as (of TO for a switch). The caller
+	// fills it from the registry, which this package does not know; empty leaves it out of the
+	// cells.
+	Networking string
 }
 
 // ParseProvider reads NAME or NAME:KEY=VALUE[,KEY=VALUE].
@@ -85,6 +89,9 @@ type Cell struct {
 	// ProviderName and ProviderOptions are Provider taken apart.
 	ProviderName    string   `json:"providerName"`
 	ProviderOptions []string `json:"providerOptions,omitempty"`
+	// Networking is the kops --networking value the cell's run records (Entry.Networking), so
+	// that a result written for a cell that could not start records it too.
+	Networking string `json:"networking,omitempty"`
 	// From is the provider a switch starts with; empty for a provider installed directly.
 	From              string `json:"from,omitempty"`
 	KubernetesVersion string `json:"kubernetesVersion"`
@@ -133,7 +140,7 @@ func Cells(versions []string, providers, switches []Entry) []Cell {
 			if n := seen[name]; n > 1 {
 				name = fmt.Sprintf("%s-%d", name, n)
 			}
-			c := Cell{Index: len(cells), Name: name, Provider: e.Given, ProviderName: e.Name, ProviderOptions: e.Options, From: e.From, KubernetesVersion: v}
+			c := Cell{Index: len(cells), Name: name, Provider: e.Given, ProviderName: e.Name, ProviderOptions: e.Options, Networking: e.Networking, From: e.From, KubernetesVersion: v}
 			for _, kv := range e.Options {
 				c.Args = append(c.Args, "--provider-option", kv)
 			}

@@ -56,6 +56,7 @@ func TestCellsNamesAndOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	sw.Networking = "calico" // the caller's, from the registry
 	cells := Cells([]string{"v1.33.13", "v1.34.4"}, []Entry{mustP("kubenet"), mustP("flannel:backend=host-gw"), mustP("kubenet")}, []Entry{sw})
 	var names []string
 	for i, c := range cells {
@@ -72,7 +73,7 @@ func TestCellsNamesAndOrder(t *testing.T) {
 		t.Errorf("names %q\nwant  %q", names, want)
 	}
 	last := cells[7]
-	if last.From != "kubenet" || last.ProviderName != "calico" || last.Provider != "calico:mtu=1400" || last.KubernetesVersion != "v1.34.4" ||
+	if last.From != "kubenet" || last.ProviderName != "calico" || last.Provider != "calico:mtu=1400" || last.Networking != "calico" || last.KubernetesVersion != "v1.34.4" ||
 		!reflect.DeepEqual(last.Args, []string{"--provider-option", "mtu=1400", "--matrix-cell", "7:kubenet-to-calico_mtu-1400-v1.34.4"}) {
 		t.Errorf("switch cell: %+v", last)
 	}

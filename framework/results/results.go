@@ -100,6 +100,12 @@ type Result struct {
 	Finished          time.Time `json:"finished,omitzero"`
 	// ProviderOptions are the provider settings given for the run (--provider-option).
 	ProviderOptions map[string]string `json:"providerOptions,omitempty"`
+	// Networking is the kops --networking value of the provider run (of TO for a switch):
+	// Provider itself when it is one of the provider's kops values, else the provider's first (on
+	// AWS, the value netconform gave kops). Provider is the name as typed, which need not be a kops
+	// value ("kuberouter" runs as "kube-router"); empty where the provider is unknown or kops has
+	// no value for it.
+	Networking string `json:"networking,omitempty"`
 	// IPFamily is the cluster's IP family (ipv4, ipv6, dual) where netconform made the cluster
 	// with one (run --ip-family on kind); empty where it did not choose.
 	IPFamily string `json:"ipFamily,omitempty"`

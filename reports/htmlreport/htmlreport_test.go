@@ -268,3 +268,29 @@ func TestMatrixPage(t *testing.T) {
 		}
 	}
 }
+
+// The kops --networking value a run recorded is a column of the matrix's runs table and a fact
+// of the run's page; a run that recorded none shows no such fact.
+func TestNetworkingShown(t *testing.T) {
+	a := pairResult()
+	a.Provider, a.Networking = "kuberouter", "kube-router"
+	b := &results.Result{Complete: true, Provider: "calico"}
+	m := reports.BuildMatrix([]reports.Source{{Path: "a", Result: a}, {Path: "b", Result: b}}, time.Now())
+	var buf bytes.Buffer
+	if err := Matrix(&buf, m, nil); err != nil {
+		t.Fatal(err)
+	}
+	page := buf.String()
+	for _, want := range []string{"<th>kops --networking</th>", "<td>kuberouter</td><td>kube-router</td>", "<td>calico</td><td></td>",
+		"kuberouter (kops --networking kube-router) on"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("matrix page lacks %q", want)
+		}
+	}
+	if run := renderRun(t, a, RunOptions{}); !strings.Contains(run, "<tr><th>kops --networking</th><td>kube-router</td></tr>") {
+		t.Errorf("run page lacks the kops --networking fact")
+	}
+	if run := renderRun(t, b, RunOptions{}); strings.Contains(run, "<th>kops --networking</th>") {
+		t.Errorf("a run without a kops value shows the fact")
+	}
+}

@@ -107,7 +107,7 @@ func runPage(r *results.Result, opt RunOptions) *runView {
 	if r.SwitchFrom != "" {
 		provider = r.SwitchFrom + " -> " + r.Provider + " (switched node by node)"
 	}
-	v.Facts = [][2]string{{"provider", provider}, {"platform", r.Platform}, {"Kubernetes", r.KubernetesVersion},
+	v.Facts = [][2]string{{"provider", provider}, {"kops --networking", r.Networking}, {"platform", r.Platform}, {"Kubernetes", r.KubernetesVersion},
 		{"nodes", fmt.Sprint(r.Nodes)}, {"node image", r.NodeImage}, {"kernel", r.Kernel}, {"run", r.RunID},
 		{"started", r.Started.UTC().Format(time.RFC3339)}}
 	if !r.Finished.IsZero() {
