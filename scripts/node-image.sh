@@ -14,12 +14,12 @@
 set -euo pipefail
 
 K8S_VERSION=${1:-${K8S_VERSION:-v1.34.4}}
-ETCD_VERSION=3.6.5        # kubeadm v1.34 expects etcd 3.6.5-0
-ETCD_TAG=3.6.5-0
-COREDNS_MODULE_VERSION=v1.14.7  # the proxy serves no v1.12.x; tagged as the version kubeadm expects
-COREDNS_TAG=v1.12.1
+# etcd, CoreDNS and pause follow what this version's kubeadm expects (read below from its
+# constants); crictl is a CRI client, and the proxy serves only v1.34.0 and v1.37.0 of it.
 CRITOOLS_VERSION=v1.34.0
-PAUSE_TAGS="3.10.1 3.10"  # kubeadm's and kind's containerd config's sandbox images
+# The proxy serves no CoreDNS v1.12.x or v1.13.x: every version gets v1.14.7, tagged as the
+# version its kubeadm expects (kubeadm's Corefile uses nothing 1.14 dropped).
+COREDNS_MODULE_VERSION=v1.14.7
 DEBIAN_SUITE=bookworm
 # Debian's Go-free packages for the node; kubelet, kubeadm and crictl are built here.
 NODE_PACKAGES=systemd,dbus,containerd,runc,containernetworking-plugins,iptables,nftables,conntrack,iproute2,ethtool,util-linux,mount,kmod,libseccomp2,pigz,bash,ca-certificates,curl,jq,procps,socat,iputils-ping,tcpdump,e2fsprogs
@@ -33,6 +33,62 @@ mkdir -p "$CACHE" "$LOGS"
 KIND_MODULE=sigs.k8s.io/kind@$(cd "$here" && go list -m -f '{{.Version}}' sigs.k8s.io/kind)
 
 log() { printf '[node-image %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "$*"; exit 1; }
+
+case $K8S_VERSION in
+  v1.[0-9]*.[0-9]*) ;;
+  *) die "K8S_VERSION '$K8S_VERSION' is not a Kubernetes release like v1.34.4" ;;
+esac
+
+# kubeadm_constant NAME: the string constant NAME in this version's kubeadm, from the module the
+# proxy serves (downloaded once; the build below needs it anyway).
+K8S_MODULE_DIR=$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION" 2>/dev/null | jq -r '.Dir // empty') ||
+  true
+[ -n "$K8S_MODULE_DIR" ] || die "k8s.io/kubernetes@$K8S_VERSION is not served by the Go module proxy ($(go env GOPROXY))"
+kubeadm_constant() {
+  sed -nE "s/^[[:space:]]*$1 = \"([^\"]+)\".*/\1/p" "$K8S_MODULE_DIR/cmd/kubeadm/app/constants/constants.go" | head -n 1 |
+    grep . || die "no constant $1 in kubeadm $K8S_VERSION"
+}
+
+# served_near MODULE WANT: the releases of WANT's minor that the proxy serves, in order of
+# preference: WANT, then the later patches from the nearest, then the earlier ones from the nearest.
+served_near() {
+  local mod=$1 want=$2 minor list
+  minor=${want%.*}
+  list=$(go list -m -versions "$mod" | tr ' ' '\n' | grep -E "^${minor//./\\.}\.[0-9]+$" | sort -V) ||
+    die "the proxy serves no $mod ${minor}.x (kubeadm $K8S_VERSION expects $want)"
+  printf '%s\n' "$list" | awk -v w="$want" 'BEGIN { split(w, a, "."); n = 0 }
+    { split($0, b, "."); if (b[3] + 0 == a[3] + 0) print; else if (b[3] + 0 > a[3] + 0) print; else below[n++] = $0 }
+    END { for (i = n - 1; i >= 0; i--) print below[i] }'
+}
+
+# etcd_buildable VERSION: whether the proxy serves every go.etcd.io module that etcd server
+# VERSION requires. etcd tags its modules together, but the proxy does not always hold all of
+# them (it serves server v3.5.31 and not raft v3.5.31), and a build would fail half an hour in.
+etcd_buildable() {
+  local gomod req mod ver
+  gomod=$(go mod download -json "go.etcd.io/etcd/server/v3@$1" | jq -r '.GoMod // empty') || return 1
+  [ -n "$gomod" ] || return 1
+  req=$(awk '/^require \(/ { r = 1; next } r && /^\)/ { r = 0 } r && $1 ~ /^go\.etcd\.io\// && NF == 2 { print $1, $2 }' "$gomod")
+  while read -r mod ver; do
+    [ -n "$mod" ] || continue
+    go list -m -versions "$mod" | tr ' ' '\n' | grep -qxF "$ver" || { log "etcd $1 needs $mod $ver, which the proxy does not serve"; return 1; }
+  done <<<"$req"
+}
+
+ETCD_TAG=$(kubeadm_constant DefaultEtcdVersion)
+ETCD_WANT=v${ETCD_TAG%-*}
+ETCD_VERSION=
+for v in $(served_near go.etcd.io/etcd/server/v3 "$ETCD_WANT"); do
+  if etcd_buildable "$v"; then ETCD_VERSION=${v#v}; break; fi
+done
+[ -n "$ETCD_VERSION" ] || die "no etcd ${ETCD_WANT%.*}.x that the proxy serves whole (kubeadm $K8S_VERSION expects $ETCD_TAG)"
+COREDNS_TAG=$(kubeadm_constant CoreDNSVersion)
+# kubeadm's sandbox image, and the one kind's containerd configuration names.
+KIND_PAUSE=$(sed -nE 's/.*sandbox_image = ".*pause:([^"]+)".*/\1/p' \
+  "$(go mod download -json "$KIND_MODULE" | jq -r .Dir)/images/base/files/etc/containerd/config.toml")
+PAUSE_TAGS=$(printf '%s\n' "$(kubeadm_constant PauseVersion)" "$KIND_PAUSE" | sort -u | xargs)
+log "Kubernetes $K8S_VERSION: etcd $ETCD_VERSION (kubeadm expects $ETCD_TAG), CoreDNS $COREDNS_MODULE_VERSION as $COREDNS_TAG, pause $PAUSE_TAGS, crictl $CRITOOLS_VERSION"
 
 # step NAME CMD...: runs one build step with its output in a log file; on failure names the step
 # and shows the end of its log.
@@ -40,7 +96,14 @@ step() {
   local name=$1; shift
   local logf=$LOGS/$name.log start=$SECONDS
   log "step $name ..."
-  if ! "$@" >"$logf" 2>&1; then
+  # In a subshell with errexit on: a function called as an if or || condition would run with
+  # errexit off, and a failed command halfway through would go unnoticed until a later one.
+  local rc
+  set +e
+  (set -e; "$@") >"$logf" 2>&1
+  rc=$?
+  set -e
+  if [ "$rc" -ne 0 ]; then
     log "step $name FAILED after $((SECONDS - start)) s; log kept at $logf; its end:"
     tail -n 30 "$logf" >&2
     exit 1
@@ -55,7 +118,7 @@ INPUT_HASH=$( {
   cat "$0"
   cat "$here"/framework/ocicaps/*.go "$here"/cmd/netconform-runc/*.go "$here"/cmd/netconform-pause/*.go
   cat "$here"/scripts/iptables-wrapper
-  echo "$K8S_VERSION $KIND_MODULE $(go version)"
+  echo "$K8S_VERSION $KIND_MODULE $(go version) etcd $ETCD_VERSION $ETCD_TAG coredns $COREDNS_TAG pause $PAUSE_TAGS"
 } | hash_of)
 IMAGE=netconform/node:$K8S_VERSION-$INPUT_HASH
 
@@ -280,6 +343,10 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
 TOML
   chroot "$root" /usr/bin/containerd --config /tmp/preload.toml >"$LOGS/preload-containerd.log" 2>&1 &
   CTRD_PID=$!
+  # This runs in step's subshell: stop containerd and release proc here if a command fails.
+  # (Expanded now: $root is local and gone by the time the subshell exits.)
+  # shellcheck disable=SC2064
+  trap "kill $CTRD_PID 2>/dev/null; umount -l '$root/proc' 2>/dev/null || true" EXIT
   for _ in $(seq 1 30); do [ -S "$root/run/containerd/preload.sock" ] && break; sleep 1; done
   for a in "$root"/tmp/archives/*.tar; do
     chroot "$root" ctr --address /run/containerd/preload.sock -n k8s.io images import \
@@ -288,6 +355,7 @@ TOML
   chroot "$root" ctr --address /run/containerd/preload.sock -n k8s.io images ls -q
   kill "$CTRD_PID"; wait "$CTRD_PID" || true; CTRD_PID=
   umount "$root/proc"
+  trap - EXIT
   rm -rf "$root/tmp/archives" "$root/tmp/preload.toml" "$root/run/containerd"
 }
 step preload-images preload_images

@@ -193,9 +193,19 @@ func (k *Kind) Config() *v1alpha4.Cluster {
 	if k.mirror.Host != "" {
 		cfg.ContainerdConfigPatches = containerdPatches()
 	}
+	cfg.KubeadmConfigPatches = append(cfg.KubeadmConfigPatches, kubeletCgroupV1Patch)
 	v1alpha4.SetDefaultsCluster(cfg)
 	return cfg
 }
+
+// kubeletCgroupV1Patch lets the kubelet start on a cgroup v1 host. The nodes are containers and
+// share the host's cgroup version; from Kubernetes 1.35 the kubelet refuses cgroup v1 unless
+// failCgroupV1 is false (1.33 and 1.34 default to false, so this changes nothing there, nor on a
+// cgroup v2 host). Without apiVersion the patch matches whichever version kind's kubeadm config
+// uses.
+const kubeletCgroupV1Patch = `kind: KubeletConfiguration
+failCgroupV1: false
+`
 
 // Create implements platform.Platform. kind's Create takes no context: when ctx ends first,
 // the cluster is deleted underneath it (which makes it fail fast) and again once it returns,

@@ -8,6 +8,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 	"sigs.k8s.io/kind/pkg/apis/config/v1alpha4"
+	"sigs.k8s.io/yaml"
 
 	"github.com/netconform/netconform/framework/agents"
 	"github.com/netconform/netconform/framework/ipfamily"
@@ -206,5 +207,30 @@ server = "https://ghcr.io"
 	// An IPv6 mirror keeps its brackets in the URL.
 	if got := HostsTOML("quay.io", "[fd00::1]:5000"); !strings.Contains(got, `[host."http://[fd00::1]:5000"]`) {
 		t.Errorf("IPv6 mirror:\n%s", got)
+	}
+}
+
+// The kubelet of 1.35 and later starts on this cgroup v1 host only with failCgroupV1 false; the
+// patch must reach kind as a KubeletConfiguration patch of any API version.
+func TestKubeletAllowsCgroupV1(t *testing.T) {
+	patches := New("c1", t.TempDir(), WithNodeImage("n")).Config().KubeadmConfigPatches
+	var found bool
+	for _, p := range patches {
+		var doc map[string]any
+		if err := yaml.Unmarshal([]byte(p), &doc); err != nil {
+			t.Fatalf("patch %q: %v", p, err)
+		}
+		if doc["kind"] == "KubeletConfiguration" {
+			found = true
+			if _, ok := doc["apiVersion"]; ok {
+				t.Errorf("patch names an apiVersion, so it misses kind's other kubeadm config versions: %q", p)
+			}
+			if v, ok := doc["failCgroupV1"].(bool); !ok || v {
+				t.Errorf("failCgroupV1 = %v, want false", doc["failCgroupV1"])
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("no KubeletConfiguration patch among %q", patches)
 	}
 }
