@@ -2,8 +2,10 @@
 # Builds a kind node image without a container registry, or reuses one already built from the
 # same inputs. Prints the image reference on stdout; progress goes to stderr.
 #
-#   scripts/node-image.sh [K8S_VERSION]
+#   scripts/node-image.sh [--check] [K8S_VERSION]
 #
+# --check only resolves what the version needs (a second or two) and builds nothing: exit 2, with
+# one line, for a version that is no Kubernetes release or that the Go module proxy does not serve.
 # When kindest/node:<version> is already present or can be pulled, it is used as is. Otherwise
 # every part is built here: Kubernetes components from the Go module proxy, a Debian root
 # filesystem with systemd, containerd, runc, iptables and the CNI reference plugins, kind's own
@@ -13,6 +15,8 @@
 # A failed step names itself and keeps its log under $NETCONFORM_CACHE/logs.
 set -euo pipefail
 
+CHECK=
+if [ "${1:-}" = --check ]; then CHECK=1; shift; fi
 K8S_VERSION=${1:-${K8S_VERSION:-v1.34.4}}
 # etcd, CoreDNS and pause follow what this version's kubeadm expects (read below from its
 # constants); crictl is a CRI client, and the proxy serves only v1.34.0 and v1.37.0 of it.
@@ -34,17 +38,19 @@ KIND_MODULE=sigs.k8s.io/kind@$(cd "$here" && go list -m -f '{{.Version}}' sigs.k
 
 log() { printf '[node-image %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "$*"; exit 1; }
+# refuse: bad input, before anything is built.
+refuse() { log "$*"; exit 2; }
 
 case $K8S_VERSION in
   v1.[0-9]*.[0-9]*) ;;
-  *) die "K8S_VERSION '$K8S_VERSION' is not a Kubernetes release like v1.34.4" ;;
+  *) refuse "K8S_VERSION '$K8S_VERSION' is not a Kubernetes release like v1.34.4" ;;
 esac
 
 # kubeadm_constant NAME: the string constant NAME in this version's kubeadm, from the module the
 # proxy serves (downloaded once; the build below needs it anyway).
 K8S_MODULE_DIR=$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION" 2>/dev/null | jq -r '.Dir // empty') ||
   true
-[ -n "$K8S_MODULE_DIR" ] || die "k8s.io/kubernetes@$K8S_VERSION is not served by the Go module proxy ($(go env GOPROXY))"
+[ -n "$K8S_MODULE_DIR" ] || refuse "k8s.io/kubernetes@$K8S_VERSION is not served by the Go module proxy ($(go env GOPROXY))"
 kubeadm_constant() {
   sed -nE "s/^[[:space:]]*$1 = \"([^\"]+)\".*/\1/p" "$K8S_MODULE_DIR/cmd/kubeadm/app/constants/constants.go" | head -n 1 |
     grep . || die "no constant $1 in kubeadm $K8S_VERSION"
@@ -89,6 +95,7 @@ KIND_PAUSE=$(sed -nE 's/.*sandbox_image = ".*pause:([^"]+)".*/\1/p' \
   "$(go mod download -json "$KIND_MODULE" | jq -r .Dir)/images/base/files/etc/containerd/config.toml")
 PAUSE_TAGS=$(printf '%s\n' "$(kubeadm_constant PauseVersion)" "$KIND_PAUSE" | sort -u | xargs)
 log "Kubernetes $K8S_VERSION: etcd $ETCD_VERSION (kubeadm expects $ETCD_TAG), CoreDNS $COREDNS_MODULE_VERSION as $COREDNS_TAG, pause $PAUSE_TAGS, crictl $CRITOOLS_VERSION"
+[ -z "$CHECK" ] || exit 0
 
 # step NAME CMD...: runs one build step with its output in a log file; on failure names the step
 # and shows the end of its log.

@@ -6,6 +6,9 @@ since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 
 prepare_cluster_images() {
   local t
+  # A K8S_VERSION that is no release, or that the module proxy does not serve, ends here (exit 2,
+  # one line) before the host is touched.
+  scripts/node-image.sh --check "${K8S_VERSION:-v1.34.4}"
   t=$(now)
   scripts/host-setup.sh
   phase_args=(--phase "host setup=$(since "$t")")
