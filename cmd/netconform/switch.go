@@ -211,7 +211,7 @@ func runSwitch(ctx context.Context, o *switchOptions, out io.Writer) error {
 		From: o.from, To: o.to, InsA: insA, InsB: insB, HealthyB: healthyB, Owned: ownerA.Owned, Images: plan.refs,
 		ProbeImage: o.probeImage, Nodes: o.nodes, PodSubnet: o.podSubnet, Artifacts: o.artifacts,
 		DrainTimeout: o.drainTimeout, Settle: o.settle, MaxOutage: o.maxOutage, SkipCleanup: o.skipCleanup, KeepOldRoutes: o.keepOldRoutes,
-		Out: out,
+		Out: out, Redact: o.red.Bytes,
 	})
 	suitesB := o.suites("kind")
 	suitesB.Healthy = healthyB

@@ -261,13 +261,14 @@ func (s *Switch) reportDisruption() {
 	_ = s.rec.AddCheck(ch)
 	d := switchDisruption{From: s.cfg.From, To: s.cfg.To, Report: rep, Mixed: mixed, LostFor: forGood}
 	if b, err := json.MarshalIndent(d, "", "  "); err == nil {
-		_ = os.WriteFile(filepath.Join(s.cfg.Artifacts, "disruption.json"), b, 0o644)
+		_ = os.WriteFile(filepath.Join(s.cfg.Artifacts, "disruption.json"), s.redact(b), 0o644)
 	}
 	var md strings.Builder
 	writeDisruptionMarkdown(&md, d, s.windows)
-	_ = os.WriteFile(filepath.Join(s.cfg.Artifacts, "disruption.md"), []byte(md.String()), 0o644)
+	mdb := s.redact([]byte(md.String()))
+	_ = os.WriteFile(filepath.Join(s.cfg.Artifacts, "disruption.md"), mdb, 0o644)
 	fmt.Fprintln(s.out)
-	io.WriteString(s.out, md.String())
+	s.out.Write(mdb)
 }
 
 func writeDisruptionMarkdown(w io.Writer, d switchDisruption, windows []rollWindow) {
@@ -366,4 +367,12 @@ func itemCount(s providers.NodeState, skipRoutes bool) int {
 		n += len(s.Routes)
 	}
 	return n
+}
+
+// redact applies the run's redactor (Config.Redact), if any.
+func (s *Switch) redact(b []byte) []byte {
+	if s.cfg.Redact == nil {
+		return b
+	}
+	return s.cfg.Redact(b)
 }

@@ -50,6 +50,10 @@ type Config struct {
 	// those switch: the old routes then join the two networks during the migration.
 	KeepOldRoutes bool
 	Out           io.Writer
+	// Redact passes disruption.json, disruption.md and what is printed of them through the
+	// run's redactor, as result.json is: probe errors quote whatever the network answered.
+	// nil: written as they are.
+	Redact func([]byte) []byte
 }
 
 // Switch is the switch scenario: InstallFrom is the run's Install, Switch itself a Verify

@@ -13,6 +13,7 @@ import (
 	"github.com/netconform/netconform/framework/disruption"
 	"github.com/netconform/netconform/framework/kube"
 	"github.com/netconform/netconform/framework/probe"
+	"github.com/netconform/netconform/framework/redact"
 	"github.com/netconform/netconform/framework/results"
 )
 
@@ -174,6 +175,46 @@ func TestDisruptionCheckFailsOnLossForGood(t *testing.T) {
 				t.Error(err)
 			}
 		})
+	}
+}
+
+// disruption.json, disruption.md and what is printed of them pass through the run's redactor,
+// as result.json does: a probe error that quotes a secret must not keep it in any of them.
+func TestDisruptionFilesAreRedacted(t *testing.T) {
+	const secret = "s3cret-token-value"
+	dir := t.TempDir()
+	rec, err := results.NewRecorder(filepath.Join(dir, "result.json"), results.Result{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var recs []probe.Record
+	for ms := 0; ms <= 3000; ms += 100 {
+		ok := ms < 1000
+		recs = append(recs, probe.Record{Time: int64(ms), Path: probe.LoopPod, To: "10.244.0.7", OK: ok, Err: map[bool]string{false: "refused by " + secret}[ok]})
+	}
+	var printed strings.Builder
+	red := redact.New(secret)
+	s := &Switch{
+		cfg: Config{Artifacts: dir, From: "kubenet", To: "flannel", Redact: red.Bytes},
+		rec: rec, out: &printed,
+		nodes: []kube.Node{{Name: "cp", PodCIDR: "10.244.0.0/24"}, {Name: "w1", PodCIDR: "10.244.1.0/24"}},
+		logs:  []proberLog{{Pod: "p1", Node: "w1", Records: recs}},
+	}
+	s.reportDisruption()
+	for _, f := range []string{"disruption.json", "disruption.md"} {
+		b, err := os.ReadFile(filepath.Join(dir, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), "refused by") {
+			t.Errorf("%s does not carry the probe error at all; the test proves nothing:\n%s", f, b)
+		}
+		if strings.Contains(string(b), secret) {
+			t.Errorf("%s keeps the secret", f)
+		}
+	}
+	if strings.Contains(printed.String(), secret) {
+		t.Error("the printed report keeps the secret")
 	}
 }
 
