@@ -249,6 +249,9 @@ func TestBadInputIsRefusedBeforeAnythingStarts(t *testing.T) {
 		{"MTU above the underlay", []string{"aws", "plan", "--provider", "calico", "--provider-option", "mtu=99999"}, "calico pod MTU 99999 + 20 bytes of ipip overhead = 100019 does not fit the VPC interfaces' MTU 9001: set mtu to 8981 or lower"},
 		{"kubenet above the route quota", []string{"run", "--platform", "aws", "--dry-run", "NODES=60", "--route-quota", "50"}, "kubenet needs 62 routes in one route table (60 nodes + 2 existing routes), above the Routes per route table quota of 50"},
 		{"platform", append(kind, "--platform", "gce"), "=--platform gce: want kind or aws"},
+		// Kubelet configuration fields for kind's nodes.
+		{"kubelet config not a mapping", append(kind, "--kubelet-config", "maxPods"), `=--kubelet-config "maxPods": want KubeletConfiguration fields as YAML, e.g. 'maxPods: 50'`},
+		{"kubelet config with kind", append(kind, "--kubelet-config", "kind: KubeletConfiguration\nmaxPods: 50"), "=--kubelet-config: leave out kind (netconform patches the KubeletConfiguration kind writes)"},
 		// The agent outside the cluster: a control address the suites could not use.
 		{"external target without port", append(kind, "--external-target", "192.0.2.10"), `=--external-target "192.0.2.10": want HOST:PORT, the control address of a probe agent outside the cluster, e.g. 192.0.2.10:29080`},
 		{"external target port 0", append(kind, "--external-target", "agent.example:0"), `--external-target "agent.example:0": want HOST:PORT`},

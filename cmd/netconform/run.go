@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"sigs.k8s.io/yaml"
 
 	"github.com/netconform/netconform/framework/aws/awsclient"
 	"github.com/netconform/netconform/framework/ipfamily"
@@ -38,6 +39,9 @@ type runOptions struct {
 	// ipFamily is --ip-family as given (ipv4, ipv6, dual); family is it parsed, by validate.
 	ipFamily string
 	family   ipfamily.Family
+	// kubeletConfig (--kubelet-config) is YAML fields added to every kind node's
+	// KubeletConfiguration.
+	kubeletConfig string
 	// imageOptions are --images and --registry-mirror (kind).
 	imageOptions
 	// aws holds the kops platform's settings (--platform aws).
@@ -74,6 +78,7 @@ Exit codes: 0 all checks passed, 1 checks failed, 2 netconform could not run.`,
 	f.StringVar(&o.platform, "platform", "kind", "where the cluster runs: kind")
 	f.StringVar(&o.nodeImage, "node-image", "", "kind node image (make builds netconform/node:<version>-<hash>)")
 	f.IntVar(&o.nodes, "nodes", 3, "number of nodes: one control plane, the rest workers")
+	f.StringVar(&o.kubeletConfig, "kubelet-config", "", "YAML fields added to every kind node's KubeletConfiguration, e.g. 'maxPods: 50'")
 	f.BoolVar(&o.keep, "keep", false, "keep the cluster after the run (for debugging)")
 	f.StringArrayVar(&o.phases, "phase", nil, "a phase measured before netconform started, as NAME=SECONDS (repeatable)")
 	f.BoolVar(&o.dryRun, "dry-run", false, "print what would be done without doing it (aws)")
@@ -117,6 +122,9 @@ func (o *runOptions) validate() error {
 			return errors.New("--dry-run applies to --platform aws only (on kind, run runs; --preflight checks the provider and its options without creating anything)")
 		}
 		if err := checkNodes(o.nodes, 1, needControlPlane); err != nil {
+			return err
+		}
+		if err := checkKubeletConfig(o.kubeletConfig); err != nil {
 			return err
 		}
 	case "aws":
@@ -220,7 +228,11 @@ func runRun(ctx context.Context, o *runOptions, out io.Writer) error {
 		if o.nodeImage == "" || o.probeImage == "" {
 			return &exitError{code: exitCouldNotRun, err: errors.New("--node-image and --probe-image are required (make e2e builds both: scripts/node-image.sh, scripts/probe-image.sh)")}
 		}
-		k := kind.New(o.runID, o.artifacts, append([]kind.Option{kind.WithNodeImage(o.nodeImage), kind.WithWorkers(o.nodes - 1), kind.WithIPFamily(o.family), kind.WithOutput(out)}, plan.kindOptions()...)...)
+		kopts := append([]kind.Option{kind.WithNodeImage(o.nodeImage), kind.WithWorkers(o.nodes - 1), kind.WithIPFamily(o.family), kind.WithOutput(out)}, plan.kindOptions()...)
+		if o.kubeletConfig != "" {
+			kopts = append(kopts, kind.WithKubeletConfig(o.kubeletConfig))
+		}
+		k := kind.New(o.runID, o.artifacts, kopts...)
 		run.Platform, run.Nodes = k, o.nodes
 		run.KeepHint = "netconform delete --name " + k.ClusterName()
 		run.Images = append(lifecycle.ImagesToLoad(o.probeImage, plan.refs), plan.load...)
@@ -293,4 +305,22 @@ func keyValues(flag string, values []string) (map[string]string, error) {
 		out[k] = val
 	}
 	return out, nil
+}
+
+// checkKubeletConfig accepts --kubelet-config when it is YAML fields (a mapping), without the kind
+// and apiVersion that netconform writes itself.
+func checkKubeletConfig(fields string) error {
+	if fields == "" {
+		return nil
+	}
+	var m map[string]any
+	if err := yaml.Unmarshal([]byte(fields), &m); err != nil || len(m) == 0 {
+		return fmt.Errorf("--kubelet-config %q: want KubeletConfiguration fields as YAML, e.g. 'maxPods: 50'", fields)
+	}
+	for _, k := range []string{"kind", "apiVersion"} {
+		if _, ok := m[k]; ok {
+			return fmt.Errorf("--kubelet-config: leave out %s (netconform patches the KubeletConfiguration kind writes)", k)
+		}
+	}
+	return nil
 }

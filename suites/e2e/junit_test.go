@@ -3,9 +3,11 @@
 package e2e
 
 import (
+	"context"
 	"encoding/xml"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -86,6 +88,39 @@ func TestCreateFailsJUnit(t *testing.T) {
 	if v := r.Judge(); v.Outcome != "COULD NOT RUN" || r.Verdict == nil || r.Verdict.Outcome != v.Outcome {
 		t.Errorf("verdict %+v, stored %+v", v, r.Verdict)
 	}
+}
+
+// TestKubeletRefusesHost: a kubelet that will not start (here: told to refuse this host's cgroup
+// v1, as Kubernetes 1.35 and later do by default) fails cluster creation, and the run says why in
+// the kubelet's own words, naming the node, instead of kubeadm's "the kubelet is not healthy";
+// the nodes kept to read that are deleted.
+func TestKubeletRefusesHost(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	v, err := exec.CommandContext(ctx, "docker", "info", "--format", "{{.CgroupVersion}}").Output()
+	if err != nil {
+		t.Fatalf("docker info: %v", err)
+	}
+	if strings.TrimSpace(string(v)) != "1" {
+		t.Skipf("environment: the host runs cgroup v%s; this fault needs cgroup v1", strings.TrimSpace(string(v)))
+	}
+	runID := fmt.Sprintf("nck-%d", time.Now().Unix()%100000)
+	art := t.TempDir()
+	out, code := netconform(t, 9*time.Minute, "run", "--run-id", runID, "--nodes", "1", "--node-image", nodeImage,
+		"--probe-image", probeImage, "--artifacts", art, "--kubelet-config", "failCgroupV1: true")
+	t.Log(out)
+	if code != 2 {
+		t.Errorf("exit %d, want 2 (could not run)", code)
+	}
+	if left := leftovers(t, runID); len(left) > 0 {
+		t.Errorf("failed creation left behind: %v", left)
+	}
+	r := loadResult(t, art)
+	want := "the kubelet on " + runID + "-control-plane did not start: "
+	if !strings.Contains(r.Error, want) || !strings.Contains(r.Error, "cgroup v1") || strings.Contains(r.Error, "\n") {
+		t.Errorf("result error %q: want one line with %q and the kubelet's reason (cgroup v1)", r.Error, want)
+	}
+	expectJUnitFailure(t, art, "phases", "cluster create", "cgroup v1")
 }
 
 // expectPage checks the run's report.html holds each of want (the browser tests in

@@ -58,6 +58,8 @@ type Kind struct {
 	out                    io.Writer
 	// mirror, when its Host is set, is the registry mirror the nodes pull through.
 	mirror Mirror
+	// kubeletPatches are KubeletConfiguration patches after kubeletCgroupV1Patch.
+	kubeletPatches []string
 
 	mu      sync.Mutex
 	deleted bool
@@ -109,6 +111,12 @@ type Network struct {
 // WithNetwork makes Create create the cluster's docker network as n says (before kind, which
 // then joins it). Delete removes it as it removes kind's own.
 func WithNetwork(n Network) Option { return func(k *Kind) { k.netcfg = n } }
+
+// WithKubeletConfig adds fields to every node's KubeletConfiguration (YAML, without kind and
+// apiVersion), after netconform's own. The fault test of a kubelet that refuses to start uses it.
+func WithKubeletConfig(fields string) Option {
+	return func(k *Kind) { k.kubeletPatches = append(k.kubeletPatches, "kind: KubeletConfiguration\n"+fields) }
+}
 
 // WithOutput sets where progress goes.
 func WithOutput(w io.Writer) Option { return func(k *Kind) { k.out = w } }
@@ -194,6 +202,7 @@ func (k *Kind) Config() *v1alpha4.Cluster {
 		cfg.ContainerdConfigPatches = containerdPatches()
 	}
 	cfg.KubeadmConfigPatches = append(cfg.KubeadmConfigPatches, kubeletCgroupV1Patch)
+	cfg.KubeadmConfigPatches = append(cfg.KubeadmConfigPatches, k.kubeletPatches...)
 	v1alpha4.SetDefaultsCluster(cfg)
 	return cfg
 }
@@ -235,7 +244,9 @@ func (k *Kind) Create(ctx context.Context) error {
 			cluster.CreateWithV1Alpha4Config(k.Config()),
 			cluster.CreateWithNodeImage(k.image),
 			cluster.CreateWithKubeconfigPath(k.kubeconfig),
-			cluster.CreateWithRetain(false),
+			// Kept on failure long enough to read why the kubelet did not start; the caller's
+			// Delete, which follows a failed Create, removes the nodes.
+			cluster.CreateWithRetain(true),
 			cluster.CreateWithWaitForReady(0),
 			cluster.CreateWithDisplayUsage(false),
 			cluster.CreateWithDisplaySalutation(false),
@@ -244,6 +255,9 @@ func (k *Kind) Create(ctx context.Context) error {
 	select {
 	case err := <-done:
 		if err != nil {
+			if node, why := k.kubeletFailure(ctx); why != "" {
+				return fmt.Errorf("kind: create cluster %s: the kubelet on %s did not start: %s (%w)", k.name, node, why, err)
+			}
 			return fmt.Errorf("kind: create cluster %s: %w", k.name, err)
 		}
 		if k.mirror.Host != "" {
@@ -259,6 +273,49 @@ func (k *Kind) Create(ctx context.Context) error {
 		}
 		return fmt.Errorf("kind: create cluster %s: %w", k.name, ctx.Err())
 	}
+}
+
+// kubeletFailure reads, from the nodes' journals, the error a kubelet gave up with (a version
+// that refuses this host, a bad configuration): kubeadm only reports that the kubelet never
+// became healthy, four minutes later. "" when no node has such a line.
+func (k *Kind) kubeletFailure(ctx context.Context) (node, why string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 20*time.Second)
+	defer cancel()
+	ns, err := k.Nodes()
+	if err != nil {
+		return "", ""
+	}
+	for _, n := range ns {
+		var out bytes.Buffer
+		cmd := n.CommandContext(ctx, "journalctl", "-u", "kubelet", "--no-pager", "-o", "cat").SetStdout(&out).SetStderr(io.Discard)
+		if cmd.Run() != nil {
+			continue
+		}
+		if why := kubeletError(out.String()); why != "" {
+			return n.String(), why
+		}
+	}
+	return "", ""
+}
+
+// kubeletError is the last fatal error in a kubelet's log: the err="..." of its "command failed"
+// line (klog's structured form), else the text after "failed to run Kubelet: ".
+func kubeletError(log string) string {
+	lines := strings.Split(log, "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		l := lines[i]
+		if strings.Contains(l, `"command failed"`) {
+			if _, after, ok := strings.Cut(l, ` err="`); ok {
+				msg := strings.TrimSuffix(strings.TrimSpace(after), `"`)
+				return strings.ReplaceAll(msg, `\"`, `"`)
+			}
+			return strings.TrimSpace(l)
+		}
+		if _, after, ok := strings.Cut(l, "failed to run Kubelet: "); ok {
+			return strings.TrimSpace(after)
+		}
+	}
+	return ""
 }
 
 // Delete implements platform.Platform. It does not take ctx's cancellation as a reason to stop:

@@ -234,3 +234,29 @@ func TestKubeletAllowsCgroupV1(t *testing.T) {
 		t.Fatalf("no KubeletConfiguration patch among %q", patches)
 	}
 }
+
+// The line kubelet v1.35.4 and v1.36.3 end with on this cgroup v1 host without failCgroupV1
+// false (docker run --entrypoint /usr/bin/kubelet on their node images), among lines before it.
+func TestKubeletError(t *testing.T) {
+	log := `I1203 15:50:14.400000       1 server.go:530] "Kubelet version" kubeletVersion="v1.35.4"
+E1203 15:50:14.451693       1 run.go:72] "command failed" err="failed to validate kubelet configuration, error: kubelet is configured to not run on a host using cgroup v1. cgroup v1 support is unsupported and will be removed in a future release, path: &TypeMeta{Kind:,APIVersion:,}"
+`
+	want := "failed to validate kubelet configuration, error: kubelet is configured to not run on a host using cgroup v1. cgroup v1 support is unsupported and will be removed in a future release, path: &TypeMeta{Kind:,APIVersion:,}"
+	if got := kubeletError(log); got != want {
+		t.Errorf("kubeletError = %q, want %q", got, want)
+	}
+	older := "E0101 00:00:00.000000 1 server.go:300] \"Failed\" failed to run Kubelet: invalid configuration: cgroup-root \"/kubelet\" doesn't exist\n"
+	if got := kubeletError(older); got != `invalid configuration: cgroup-root "/kubelet" doesn't exist` {
+		t.Errorf("kubeletError = %q", got)
+	}
+	if got := kubeletError("I0101 started\nI0101 serving\n"); got != "" {
+		t.Errorf("a kubelet that did not fail: %q, want nothing", got)
+	}
+}
+
+func TestKubeletConfigPatch(t *testing.T) {
+	patches := New("c1", t.TempDir(), WithNodeImage("n"), WithKubeletConfig("maxPods: 50")).Config().KubeadmConfigPatches
+	if len(patches) != 2 || patches[1] != "kind: KubeletConfiguration\nmaxPods: 50" {
+		t.Errorf("patches %q: want the cgroup v1 one, then maxPods", patches)
+	}
+}
