@@ -5,6 +5,7 @@ package diagnose
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -142,15 +143,24 @@ func Analyze(in Input) []results.Cause {
 		add(results.Cause{Title: "MTU black hole: small packets cross between nodes but full-size ones do not", Evidence: ev, Checks: holeChecks})
 	}
 
-	// A missing route explains the pod-to-pod failures across it.
+	// A missing route explains the pod-to-pod failures across it, and every other failure that
+	// only ever involves a node at either end of it: a Service whose backend sits across the
+	// missing route, a reply that cannot find its way back, a NodePort forwarded there.
 	if v.failed(nodeRoutes) {
 		var ev []string
+		ends := map[string]bool{}
 		for p, o := range v.badPairs(nodeRoutes) {
 			ev = append(ev, fmt.Sprintf("%s has %s route to %s's pod CIDR (expected %s)", p.from, o.Observed, p.to, o.Expected))
+			ends[p.from], ends[p.to] = true, true
 		}
 		sort.Strings(ev)
-		add(results.Cause{Title: "missing or wrong routes to other nodes' pod CIDRs", Evidence: ev,
-			Checks: append([]string{nodeRoutes}, failedAmong(v, podTCP, podUDP, podICMP, "connectivity/host-network-to-pod-over-tcp", bulk, fullSize)...)})
+		checks := append([]string{nodeRoutes}, failedAmong(v, podTCP, podUDP, podICMP, "connectivity/host-network-to-pod-over-tcp", bulk, fullSize)...)
+		for _, id := range onlyInvolving(v, ends) {
+			if !slices.Contains(checks, id) {
+				checks = append(checks, id)
+			}
+		}
+		add(results.Cause{Title: "missing or wrong routes to other nodes' pod CIDRs", Evidence: ev, Checks: checks})
 	}
 	if v.failed(staleRoutes) {
 		var ev []string
@@ -219,6 +229,35 @@ func failedAmong(v view, ids ...string) []string {
 			out = append(out, id)
 		}
 	}
+	return out
+}
+
+// onlyInvolving lists the failing checks each of whose failed observations comes from, or goes
+// to, one of nodes ("<node>", "<node> host", "<node> NodePort", ...); a check that failed with
+// no failed observation, or with one elsewhere, is not among them.
+func onlyInvolving(v view, nodes map[string]bool) []string {
+	var out []string
+	for id, c := range v.byID {
+		if c.Status != results.Failed {
+			continue
+		}
+		n, all := 0, true
+		for _, o := range c.Observations {
+			if o.OK {
+				continue
+			}
+			n++
+			to, _, _ := strings.Cut(o.To, " ")
+			if !nodes[o.From] && !nodes[to] {
+				all = false
+				break
+			}
+		}
+		if n > 0 && all {
+			out = append(out, id)
+		}
+	}
+	sort.Strings(out)
 	return out
 }
 

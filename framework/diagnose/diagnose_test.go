@@ -1,6 +1,11 @@
 package diagnose
 
 import (
+	"compress/gzip"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -114,5 +119,67 @@ func TestUnclearSaysSo(t *testing.T) {
 	}
 	if len(Analyze(Input{Checks: []results.Check{check(podTCP, results.Passed)}})) != 0 {
 		t.Error("a passing run has no causes")
+	}
+}
+
+// realResult reads one of the real results kept as the HTML report's testdata.
+func realResult(t *testing.T, name string) *results.Result {
+	t.Helper()
+	f, err := os.Open(filepath.Join("..", "..", "reports", "htmlreport", "testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r results.Result
+	if err := json.NewDecoder(zr).Decode(&r); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return &r
+}
+
+// On a real kubenet cluster with one route deleted (worker's to worker2's pod CIDR), every one
+// of the 18 failed checks only involves worker or worker2: the missing route explains them all,
+// Services and NodePorts included, and nothing is left as "no clear cause". On kube-router's
+// run, whose failures have nothing to do with routes, nothing changes.
+func TestMissingRouteOnRealCluster(t *testing.T) {
+	r := realResult(t, "kubenet-fail.result.json.gz")
+	_, failed, _ := r.Counts()
+	cs := Analyze(Input{Checks: r.Checks})
+	if len(cs) != 1 || !cs[0].Clear || !strings.Contains(cs[0].Title, "missing or wrong routes") {
+		t.Fatalf("causes: %s", titles(cs))
+	}
+	if len(cs[0].Checks) != failed {
+		t.Errorf("the route explains %d of %d failed checks: %v", len(cs[0].Checks), failed, cs[0].Checks)
+	}
+	for _, want := range []string{serviceTCP, "connectivity/pod-to-nodeport-on-every-node", "source-ip/pod-to-a-clusterip-service-keeps-the-client-pod-s-ip"} {
+		if !slices.Contains(cs[0].Checks, want) {
+			t.Errorf("the route cause does not list %s", want)
+		}
+	}
+
+	kr := realResult(t, "kube-router-fail.result.json.gz")
+	cs = Analyze(Input{Checks: kr.Checks})
+	if len(cs) != 1 || cs[0].Clear || cs[0].Title != noClearCause || len(cs[0].Checks) != 2 {
+		t.Errorf("kube-router causes: %s %v", titles(cs), cs)
+	}
+}
+
+// A failure elsewhere (a third node's Service check) is not put on a missing route between two
+// others.
+func TestMissingRouteExplainsOnlyItsNodes(t *testing.T) {
+	in := Input{Checks: []results.Check{
+		check(nodeRoutes, results.Failed, obs("a", "b", "missing", false)),
+		check(podTCP, results.Failed, obs("a", "b", "timeout", false)),
+		check(serviceTCP, results.Failed, obs("a", "service 10.96.0.1:80", "timeout", false), obs("c", "service 10.96.0.1:80", "timeout", false)),
+		check("services/host-network-to-clusterip-service-over-tcp", results.Failed, obs("b", "service 10.96.0.1:80", "timeout", false)),
+	}}
+	cs := Analyze(in)
+	if len(cs) != 2 || !slices.Equal(cs[0].Checks, []string{nodeRoutes, podTCP, "services/host-network-to-clusterip-service-over-tcp"}) ||
+		cs[1].Title != noClearCause || !slices.Equal(cs[1].Checks, []string{serviceTCP}) {
+		t.Errorf("causes: %+v", cs)
 	}
 }
