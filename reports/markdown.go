@@ -37,6 +37,9 @@ func Markdown(w io.Writer, r *results.Result) error {
 	if s := ImagesLine(r.Images); s != "" {
 		b.WriteString(s + "\n\n")
 	}
+	if s := KopsLine(r); s != "" {
+		b.WriteString(s + "\n\n")
+	}
 	fmt.Fprintf(&b, "%d passed, %d failed, %d skipped", passed, failed, skipped)
 	if !r.Complete {
 		b.WriteString(" (partial result: the run did not finish)")
@@ -196,6 +199,19 @@ func quote(s string) string {
 		lines[i] = "> " + l
 	}
 	return strings.Join(lines, "\n")
+}
+
+// KopsLine says what kops says of the provider on the run's Kubernetes version
+// (results.Result.KopsStanding), or "" when that is not known.
+func KopsLine(r *results.Result) string {
+	if r.KopsStanding == "" {
+		return ""
+	}
+	name := r.Networking
+	if name == "" {
+		name = r.Provider
+	}
+	return fmt.Sprintf("kops standing of %s on Kubernetes %s: %s.", name, r.KubernetesVersion, r.KopsStanding)
 }
 
 // ImagesLine says where the provider's images came from (run --images), or "" when the run

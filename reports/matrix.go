@@ -33,6 +33,7 @@ type Run struct {
 	Label             string            `json:"label"`
 	Provider          string            `json:"provider"`
 	Networking        string            `json:"networking,omitempty"`
+	KopsStanding      string            `json:"kopsStanding,omitempty"`
 	ProviderOptions   map[string]string `json:"providerOptions,omitempty"`
 	SwitchFrom        string            `json:"switchFrom,omitempty"`
 	RunID             string            `json:"runID"`
@@ -129,7 +130,7 @@ func BuildMatrix(srcs []Source, now time.Time) *Matrix {
 		p, f, sk := r.Counts()
 		v := r.Judge()
 		run := Run{
-			Label: label, Provider: r.Provider, Networking: r.Networking, ProviderOptions: r.ProviderOptions, SwitchFrom: r.SwitchFrom, RunID: r.RunID, Platform: r.Platform,
+			Label: label, Provider: r.Provider, Networking: r.Networking, KopsStanding: r.KopsStanding, ProviderOptions: r.ProviderOptions, SwitchFrom: r.SwitchFrom, RunID: r.RunID, Platform: r.Platform,
 			KubernetesVersion: r.KubernetesVersion, NodeImage: r.NodeImage, Kernel: r.Kernel, Nodes: r.Nodes, Started: r.Started,
 			Verdict: string(v.Outcome), Reasons: v.Reasons, Error: r.Error, Passed: p, Failed: f, Skipped: sk, Source: s.Path,
 		}
@@ -238,14 +239,14 @@ func (m *Matrix) WriteMarkdown(w io.Writer) error {
 		notes[reason] = len(noteText)
 		return len(noteText)
 	}
-	b.WriteString("| run | kops --networking | platform | Kubernetes | nodes | kernel | verdict | passed | failed | skipped |\n|---|---|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("| run | kops --networking | platform | Kubernetes | kops on it | nodes | kernel | verdict | passed | failed | skipped |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range m.Runs {
 		verdict := r.Verdict
 		if len(r.Reasons) > 0 {
 			verdict = fmt.Sprintf("%s [%d]", verdict, note(r.note()))
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %d | %d | %d |\n", cell(r.Label), cell(orDash(r.Networking)), cell(r.Platform), cell(orDash(r.KubernetesVersion)),
-			nodesText(r.Nodes), cell(orDash(r.Kernel)), cell(verdict), r.Passed, r.Failed, r.Skipped)
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %d | %d | %d |\n", cell(r.Label), cell(orDash(r.Networking)), cell(r.Platform), cell(orDash(r.KubernetesVersion)),
+			cell(orDash(r.KopsStanding)), nodesText(r.Nodes), cell(orDash(r.Kernel)), cell(verdict), r.Passed, r.Failed, r.Skipped)
 	}
 	b.WriteString("\n")
 	if len(m.Checks) == 0 {

@@ -20,7 +20,7 @@ func matrixFixture() []Source {
 		return c
 	}
 	return []Source{
-		{Path: "a/result.json", Result: &results.Result{Provider: "kubenet", Networking: "kubenet", Platform: "kind", KubernetesVersion: "v1.34.4", Nodes: 3, Complete: true,
+		{Path: "a/result.json", Result: &results.Result{Provider: "kubenet", Networking: "kubenet", Platform: "kind", KubernetesVersion: "v1.34.4", KopsStanding: "supported", Nodes: 3, Complete: true,
 			Checks: []results.Check{check("dns/udp", "passed", ""), check("routes/node-routes", "passed", "")}}},
 		{Path: "b/result.json", Result: &results.Result{Provider: "flannel", Networking: "flannel", ProviderOptions: map[string]string{"backend": "host-gw"}, Platform: "kind", KubernetesVersion: "v1.34.4", Complete: true,
 			Checks: []results.Check{check("dns/udp", "failed", "timeout"), check("routes/node-routes", "skipped", "not-applicable: flannel does not program routes")}}},
@@ -73,10 +73,10 @@ func TestMatrixMarkdownNeverShowsASkipAsAPass(t *testing.T) {
 	for _, want := range []string{
 		"| routes | node-routes | pass | skip [3] | not run [2] | not run |",
 		"| dns | udp | pass | **FAIL** | not run [2] | pass |",
-		"| run | kops --networking | platform | Kubernetes | nodes | kernel | verdict | passed | failed | skipped |",
-		"| kubenet | kubenet | kind | v1.34.4 | 3 | - | PASS | 2 | 0 | 0 |",
-		"| cilium | - | kind | - | - | - | COULD NOT RUN [2] | 0 | 0 | 0 |",
-		"| flannel (backend=host-gw) | flannel | kind | v1.34.4 | - | - | FAIL [1] | 0 | 1 | 1 |",
+		"| run | kops --networking | platform | Kubernetes | kops on it | nodes | kernel | verdict | passed | failed | skipped |",
+		"| kubenet | kubenet | kind | v1.34.4 | supported | 3 | - | PASS | 2 | 0 | 0 |",
+		"| cilium | - | kind | - | - | - | - | COULD NOT RUN [2] | 0 | 0 | 0 |",
+		"| flannel (backend=host-gw) | flannel | kind | v1.34.4 | - | - | - | FAIL [1] | 0 | 1 | 1 |",
 		"1. flannel (backend=host-gw): 1 check(s) failed: dns/udp",
 		"2. cilium: could not run: provider \"cilium\" cannot be installed on kind: /proc/modules missing; no check ran",
 		"3. not-applicable: flannel does not program routes",
@@ -164,5 +164,22 @@ func TestMatrixNetworking(t *testing.T) {
 		if !strings.Contains(buf.String(), want) {
 			t.Errorf("matrix.md lacks %q:\n%s", want, buf.String())
 		}
+	}
+}
+
+func TestKopsLine(t *testing.T) {
+	r := &results.Result{Provider: "canal", Networking: "canal", KubernetesVersion: "v1.36.3", KopsStanding: "not supported from Kubernetes 1.28"}
+	if got, want := KopsLine(r), "kops standing of canal on Kubernetes v1.36.3: not supported from Kubernetes 1.28."; got != want {
+		t.Errorf("KopsLine = %q, want %q", got, want)
+	}
+	var md bytes.Buffer
+	if err := Markdown(&md, r); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(md.String(), "kops standing of canal on Kubernetes v1.36.3") {
+		t.Errorf("summary lacks kops' standing:\n%s", md.String())
+	}
+	if KopsLine(&results.Result{Provider: "calico"}) != "" {
+		t.Error("a result without kops' standing gets a line")
 	}
 }

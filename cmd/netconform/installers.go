@@ -11,6 +11,7 @@ import (
 	"github.com/netconform/netconform/framework/images"
 	"github.com/netconform/netconform/framework/kube"
 	"github.com/netconform/netconform/framework/redact"
+	"github.com/netconform/netconform/framework/results"
 	"github.com/netconform/netconform/providers"
 	"github.com/netconform/netconform/providers/catalog"
 )
@@ -55,6 +56,26 @@ func kopsNetworking(name string) string {
 		return ""
 	}
 	return p.Descriptor().Networking(name)
+}
+
+// kopsStanding is what kops says of the provider named name on Kubernetes version k8s
+// (providers.Lifecycle.At with the newest kops netconform knows); "" when either is unknown.
+func kopsStanding(name, k8s string) string {
+	p, err := lookupProvider(name)
+	if err != nil || k8s == "" {
+		return ""
+	}
+	v, err := providers.ParseVersion(k8s)
+	if err != nil {
+		return ""
+	}
+	return p.Descriptor().Lifecycle.At(providers.Version{}, v).Reason
+}
+
+// recordKopsStanding puts kops' standing of provider on the cluster's Kubernetes version (known
+// once the cluster is up) into the result.
+func recordKopsStanding(rec *results.Recorder, provider string) {
+	_ = rec.Update(func(r *results.Result) { r.KopsStanding = kopsStanding(provider, r.KubernetesVersion) })
 }
 
 // redactSecretOptions registers the values of the provider's secret options (Option.Secret,

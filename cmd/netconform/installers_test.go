@@ -60,3 +60,23 @@ func TestLookupInstallerSaysWhy(t *testing.T) {
 		t.Error("kubenet accepted a provider option")
 	}
 }
+
+// kops' standing on the cluster's version comes from the catalog's lifecycle: canal is
+// unsupported from Kubernetes 1.28, weave removed from kops, calico supported; a version or a
+// provider that is not known gives nothing rather than a guess.
+func TestKopsStanding(t *testing.T) {
+	for _, tc := range []struct{ provider, version, want string }{
+		{"calico", "v1.34.4", "supported"},
+		{"canal", "v1.27.3", "experimental in kops"},
+		{"canal", "v1.36.3", "not supported from Kubernetes 1.28"},
+		{"weave", "v1.33.13", "removed in kops 1.28"},
+		{"kuberouter", "v1.35.4", "experimental in kops"},
+		{"calico", "", ""},
+		{"calico", "latest", ""},
+		{"nosuch", "v1.34.4", ""},
+	} {
+		if got := kopsStanding(tc.provider, tc.version); got != tc.want {
+			t.Errorf("kopsStanding(%s, %s) = %q, want %q", tc.provider, tc.version, got, tc.want)
+		}
+	}
+}

@@ -106,6 +106,12 @@ type Result struct {
 	// value ("kuberouter" runs as "kube-router"); empty where the provider is unknown or kops has
 	// no value for it.
 	Networking string `json:"networking,omitempty"`
+	// KopsStanding is what kops says of that provider on the run's Kubernetes version, from
+	// netconform's record of kops (providers.Lifecycle.At, newest kops): "supported", "experimental
+	// in kops", "not supported from Kubernetes 1.28", "removed in kops 1.28", ... A run on kind
+	// goes ahead whatever it says; a certification on a version kops does not support says so.
+	// Empty when the version or the provider is not known.
+	KopsStanding string `json:"kopsStanding,omitempty"`
 	// IPFamily is the cluster's IP family (ipv4, ipv6, dual) where netconform made the cluster
 	// with one (run --ip-family on kind); empty where it did not choose.
 	IPFamily string `json:"ipFamily,omitempty"`

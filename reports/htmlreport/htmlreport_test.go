@@ -294,3 +294,25 @@ func TestNetworkingShown(t *testing.T) {
 		t.Errorf("a run without a kops value shows the fact")
 	}
 }
+
+// kops' standing on the run's Kubernetes version is a fact of the run page and a column of the
+// matrix's runs table, and absent where it is not known.
+func TestKopsStandingShown(t *testing.T) {
+	a := pairResult()
+	a.Provider, a.Networking, a.KubernetesVersion, a.KopsStanding = "canal", "canal", "v1.36.3", "not supported from Kubernetes 1.28"
+	b := &results.Result{Complete: true, Provider: "calico"}
+	m := reports.BuildMatrix([]reports.Source{{Path: "a", Result: a}, {Path: "b", Result: b}}, time.Now())
+	var buf bytes.Buffer
+	if err := Matrix(&buf, m, nil); err != nil {
+		t.Fatal(err)
+	}
+	if page := buf.String(); !strings.Contains(page, "<th>kops on it</th>") || !strings.Contains(page, "<td>v1.36.3</td><td>not supported from Kubernetes 1.28</td>") {
+		t.Errorf("matrix page lacks kops' standing")
+	}
+	if run := renderRun(t, a, RunOptions{}); !strings.Contains(run, "<tr><th>kops on it</th><td>not supported from Kubernetes 1.28</td></tr>") {
+		t.Errorf("run page lacks kops' standing")
+	}
+	if run := renderRun(t, b, RunOptions{}); strings.Contains(run, "<th>kops on it</th>") {
+		t.Errorf("a run without kops' standing shows the fact")
+	}
+}

@@ -113,6 +113,9 @@ func runPage(r *results.Result, opt RunOptions) *runView {
 	if !r.Finished.IsZero() {
 		v.Facts = append(v.Facts, [2]string{"took", r.Finished.Sub(r.Started).Round(time.Second).String()})
 	}
+	if r.KopsStanding != "" {
+		v.Facts = append(v.Facts, [2]string{"kops on it", r.KopsStanding})
+	}
 	if line := reports.ImagesLine(r.Images); line != "" {
 		v.Facts = append(v.Facts, [2]string{"images", strings.TrimPrefix(line, "Provider images: ")})
 	}
