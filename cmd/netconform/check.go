@@ -154,9 +154,7 @@ func runCheck(ctx context.Context, o *checkOptions, out io.Writer) error {
 		CollectAlways: o.collect, RemoveAgents: !o.keepAgents,
 		Recorder: rec, Redactor: o.red, Out: out, Artifacts: o.artifacts, Timeouts: o.timeouts(), AgentsNamespace: o.namespace,
 	}
-	runErr := run.Execute(ctx)
-	recordKopsStanding(rec, o.provider)
-	return finish(rec, runErr, out, o.red)
+	return finish(rec, run.Execute(ctx), out, o.red)
 }
 
 // checkOnlyFlags are check's flags that only mean something when checks run: given with

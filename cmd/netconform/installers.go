@@ -11,7 +11,6 @@ import (
 	"github.com/netconform/netconform/framework/images"
 	"github.com/netconform/netconform/framework/kube"
 	"github.com/netconform/netconform/framework/redact"
-	"github.com/netconform/netconform/framework/results"
 	"github.com/netconform/netconform/providers"
 	"github.com/netconform/netconform/providers/catalog"
 )
@@ -70,12 +69,6 @@ func kopsStanding(name, k8s string) string {
 		return ""
 	}
 	return p.Descriptor().Lifecycle.At(providers.Version{}, v).Reason
-}
-
-// recordKopsStanding puts kops' standing of provider on the cluster's Kubernetes version (known
-// once the cluster is up) into the result.
-func recordKopsStanding(rec *results.Recorder, provider string) {
-	_ = rec.Update(func(r *results.Result) { r.KopsStanding = kopsStanding(provider, r.KubernetesVersion) })
 }
 
 // redactSecretOptions registers the values of the provider's secret options (Option.Secret,

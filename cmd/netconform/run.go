@@ -260,9 +260,7 @@ func runRun(ctx context.Context, o *runOptions, out io.Writer) error {
 		family = ", " + o.family.Title()
 	}
 	fmt.Fprintf(out, "netconform run %s: provider %s on %s, %d nodes%s, artifacts %s\n", o.runID, o.provider, o.platform, o.nodes, family, o.artifacts)
-	runErr := run.Execute(ctx)
-	recordKopsStanding(rec, o.provider)
-	return finish(rec, runErr, out, o.red)
+	return finish(rec, run.Execute(ctx), out, o.red)
 }
 
 // awsRun sets run up for a kops cluster on AWS: kops builds the cluster with the provider

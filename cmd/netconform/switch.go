@@ -229,9 +229,7 @@ func runSwitch(ctx context.Context, o *switchOptions, out io.Writer) error {
 		CollectAlways: o.collect,
 		Recorder:      rec, Redactor: o.red, Out: out, Artifacts: o.artifacts, Timeouts: o.timeouts(), AgentsNamespace: o.namespace,
 	}
-	runErr := run.Execute(ctx)
-	recordKopsStanding(rec, o.to)
-	return finish(rec, runErr, out, o.red)
+	return finish(rec, run.Execute(ctx), out, o.red)
 }
 
 // perfBefore measures the perf suite on A before the roll: a `netconform check` of its own (a

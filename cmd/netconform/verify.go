@@ -144,8 +144,11 @@ func newRecorder(artifacts string, r results.Result, red *redact.Redactor) (*res
 	return lifecycle.NewRecorder(artifacts, r, red)
 }
 
-// finish ends the run (lifecycle.Finish) and turns its verdict into the exit code.
+// finish ends the run (lifecycle.Finish) and turns its verdict into the exit code. Before, it
+// records kops' standing of the result's provider on the cluster's Kubernetes version, which is
+// known only once the cluster is up.
 func finish(rec *results.Recorder, runErr error, out io.Writer, red *redact.Redactor) error {
+	_ = rec.Update(func(r *results.Result) { r.KopsStanding = kopsStanding(r.Provider, r.KubernetesVersion) })
 	v, err := lifecycle.Finish(rec, runErr, out, red)
 	if err == nil {
 		return nil
