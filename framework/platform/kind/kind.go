@@ -286,12 +286,11 @@ func (k *Kind) kubeletFailure(ctx context.Context) (node, why string) {
 		return "", ""
 	}
 	for _, n := range ns {
-		var out bytes.Buffer
-		cmd := n.CommandContext(ctx, "journalctl", "-u", "kubelet", "--no-pager", "-o", "cat").SetStdout(&out).SetStderr(io.Discard)
-		if cmd.Run() != nil {
+		out, err := k.RunOnNode(ctx, n.String(), []string{"journalctl", "-u", "kubelet", "--no-pager", "-o", "cat"}, nil)
+		if err != nil {
 			continue
 		}
-		if why := kubeletError(out.String()); why != "" {
+		if why := kubeletError(string(out)); why != "" {
 			return n.String(), why
 		}
 	}
